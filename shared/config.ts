@@ -1,0 +1,168 @@
+import { describeName, envDefault, readEnv, type Env, type EnvName } from './env.js';
+import { fail, ok, type Result } from './result.js';
+import { parseStatusList } from './status.js';
+
+/**
+ * Configuration of each part, parsed once from an environment-like object into a typed value.
+ * Every problem is reported at once, each naming the variable to fix.
+ */
+
+export interface BasicAuth {
+  user: string;
+  pass: string;
+}
+
+export interface ValidateConfig {
+  secrets: string[];
+  testMode: boolean;
+  statuses: ReadonlySet<string>;
+  maxAgeSeconds: number;
+  maxFutureSeconds: number;
+}
+
+export interface ForwardConfig {
+  /** Without a trailing slash. */
+  sinkUrl: string;
+  auth: BasicAuth | null;
+  maxAttempts: number;
+  deadlineMs: number;
+}
+
+export type StoreKind = 'file' | 'memory';
+
+export interface SinkConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  store: StoreKind;
+  maxBytes: number;
+  maxBodyBytes: number;
+  auth: BasicAuth | null;
+  ngrok: { authtoken: string; domain?: string } | null;
+}
+
+export interface RunnerConfig {
+  host: string;
+  port: number;
+}
+
+export type ConfigResult<T> = Result<T, 'invalid-config'>;
+
+/** Collects problems while reading variables, so one run reports all of them. */
+function reader(env: Env) {
+  const problems: string[] = [];
+  const value = (name: EnvName) => readEnv(env, name) ?? envDefault(name);
+  const required = (name: EnvName, why: string): string => {
+    const v = readEnv(env, name);
+    if (v === undefined) problems.push(`${describeName(name)} is not set: ${why}`);
+    return v ?? '';
+  };
+  const integer = (name: EnvName, min: number, max: number): number => {
+    const raw = value(name) ?? '';
+    if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${describeName(name)} must be a whole number from ${min} to ${max}`);
+      return min;
+    }
+    return Number(raw);
+  };
+  const bytes = (name: EnvName): number => {
+    const raw = value(name) ?? '';
+    const parsed = parseByteSize(raw);
+    if (parsed === null) problems.push(`${describeName(name)} must be a positive number of bytes, such as 1048576 or 1M`);
+    return parsed ?? 0;
+  };
+  const flag = (name: EnvName): boolean => {
+    const raw = (value(name) ?? 'no').toLowerCase();
+    if (['yes', 'true', '1', 'on'].includes(raw)) return true;
+    if (['no', 'false', '0', 'off'].includes(raw)) return false;
+    problems.push(`${describeName(name)} must be yes or no`);
+    return false;
+  };
+  const auth = (): BasicAuth | null => {
+    const user = readEnv(env, 'SINK_BASIC_AUTH_USER');
+    const pass = readEnv(env, 'SINK_BASIC_AUTH_PASS');
+    if (user === undefined && pass === undefined) return null;
+    if (user === undefined || pass === undefined) {
+      problems.push(`${describeName('SINK_BASIC_AUTH_USER')} and ${describeName('SINK_BASIC_AUTH_PASS')} must be set together`);
+      return null;
+    }
+    if (user.includes(':')) problems.push(`${describeName('SINK_BASIC_AUTH_USER')} must not contain ":"`);
+    return { user, pass };
+  };
+  const done = <T>(config: T): ConfigResult<T> =>
+    problems.length === 0 ? ok(config) : fail('invalid-config', `configuration error: ${problems.join('; ')}`);
+  return { value, required, integer, bytes, flag, auth, problems, done };
+}
+
+/** `1048576`, `1024K`, `1M`, `2G` (binary multiples). */
+export function parseByteSize(raw: string): number | null {
+  const match = /^([0-9]+)\s*([KMG])?i?B?$/i.exec(raw.trim());
+  if (!match) return null;
+  const multiplier = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(match[2] ?? '').toUpperCase() as 'K' | 'M' | 'G'] ?? 1;
+  const n = Number(match[1]) * multiplier;
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+/** A sink URL as users paste it: with or without scheme, with or without a trailing slash. */
+export function normalizeSinkUrl(raw: string): string | null {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`;
+  try {
+    const url = new URL(withScheme);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+    if (url.username || url.password || url.search || url.hash) return null;
+    return url.toString().replace(/\/+$/, '');
+  } catch {
+    return null;
+  }
+}
+
+export function parseValidateConfig(env: Env): ConfigResult<ValidateConfig> {
+  const r = reader(env);
+  const secret = r.required('UP42_WEBHOOK_SECRET', 'the signature of a webhook cannot be checked without it');
+  const previous = readEnv(env, 'UP42_WEBHOOK_SECRET_PREVIOUS');
+  const statusList = parseStatusList(r.value('UP42_NOTIFY_STATUSES') ?? '');
+  if (!statusList.ok) r.problems.push(`UP42_NOTIFY_STATUSES: ${statusList.message}`);
+  return r.done({
+    secrets: previous ? [secret, previous] : [secret],
+    testMode: r.flag('UP42_TEST_MODE'),
+    statuses: statusList.ok ? statusList.value : new Set<string>(),
+    maxAgeSeconds: r.integer('UP42_MAX_AGE_SECONDS', 1, 86_400),
+    maxFutureSeconds: r.integer('UP42_MAX_FUTURE_SECONDS', 0, 3_600),
+  });
+}
+
+export function parseForwardConfig(env: Env): ConfigResult<ForwardConfig> {
+  const r = reader(env);
+  const raw = r.required('SINK_URL', 'the forwarder does not know where the sink is');
+  const sinkUrl = raw ? normalizeSinkUrl(raw) : '';
+  if (sinkUrl === null) r.problems.push(`${describeName('SINK_URL')} is not an http(s) URL without credentials or query`);
+  return r.done({
+    sinkUrl: sinkUrl ?? '',
+    auth: r.auth(),
+    maxAttempts: r.integer('FORWARD_MAX_ATTEMPTS', 1, 10),
+    deadlineMs: r.integer('FORWARD_DEADLINE_MS', 100, 300_000),
+  });
+}
+
+export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
+  const r = reader(env);
+  const store = r.value('SINK_STORE');
+  if (store !== 'file' && store !== 'memory') r.problems.push('SINK_STORE must be file or memory');
+  const authtoken = readEnv(env, 'NGROK_AUTHTOKEN');
+  const domain = readEnv(env, 'NGROK_DOMAIN');
+  return r.done({
+    host: r.value('SINK_HOST')!,
+    port: r.integer('SINK_PORT', 0, 65_535),
+    dataDir: r.value('SINK_DATA_DIR')!,
+    store: store === 'memory' ? 'memory' : 'file',
+    maxBytes: r.bytes('SINK_MAX_BYTES'),
+    maxBodyBytes: r.bytes('SINK_MAX_BODY_BYTES'),
+    auth: r.auth(),
+    ngrok: authtoken ? { authtoken, ...(domain ? { domain } : {}) } : null,
+  });
+}
+
+export function parseRunnerConfig(env: Env): ConfigResult<RunnerConfig> {
+  const r = reader(env);
+  return r.done({ host: r.value('FORWARDER_HOST')!, port: r.integer('FORWARDER_PORT', 0, 65_535) });
+}

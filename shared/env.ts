@@ -1,0 +1,70 @@
+/**
+ * Every environment variable of every part, in one table: the parsers read through it, `.env.example`
+ * and `pipedream.yaml` are checked against it by the tests.
+ */
+export type Part = 'forwarder' | 'sink' | 'runner' | 'scripts';
+
+export interface EnvVar {
+  name: string;
+  /** The name the original article used, still accepted so its readers' settings keep working. */
+  alias?: string;
+  parts: readonly Part[];
+  description: string;
+  default?: string;
+  secret?: boolean;
+}
+
+export const ENV_VARS = [
+  { name: 'UP42_WEBHOOK_SECRET', alias: 'up42_webhook_secret_zwei', parts: ['forwarder', 'scripts'], secret: true, description: "The webhook's secret, as set on UP42; the HMAC key of its signatures." },
+  { name: 'UP42_WEBHOOK_SECRET_PREVIOUS', parts: ['forwarder'], secret: true, description: 'The previous secret, also accepted while a new one is rolled out. Optional.' },
+  { name: 'UP42_TEST_MODE', alias: 'is_test', parts: ['forwarder'], default: 'no', description: 'yes: forward test events and every status, and skip the time window (never the signature).' },
+  { name: 'UP42_NOTIFY_STATUSES', parts: ['forwarder'], default: 'ERROR,FAILED,CANCELLED,SUCCEEDED,FAILED_PERMANENTLY,FULFILLED', description: 'Comma-separated statuses to forward; case, spaces and underscores do not matter.' },
+  { name: 'UP42_MAX_AGE_SECONDS', parts: ['forwarder'], default: '300', description: "Oldest accepted signature, in seconds before now." },
+  { name: 'UP42_MAX_FUTURE_SECONDS', parts: ['forwarder'], default: '30', description: 'Newest accepted signature, in seconds after now (clock skew).' },
+  { name: 'SINK_URL', alias: 'local_dev_host', parts: ['forwarder'], description: "The sink's public URL, as the tunnel prints it (https://....ngrok-free.app)." },
+  { name: 'SINK_BASIC_AUTH_USER', alias: 'ngrok_basic_auth_user', parts: ['forwarder', 'sink'], description: "User name of the sink's basic auth (and of the tunnel)." },
+  { name: 'SINK_BASIC_AUTH_PASS', alias: 'ngrok_basic_auth_pass', parts: ['forwarder', 'sink'], secret: true, description: "Password of the sink's basic auth; the tunnel needs 8 to 128 characters." },
+  { name: 'FORWARD_MAX_ATTEMPTS', parts: ['forwarder'], default: '4', description: 'Attempts at delivering to the sink on network errors, 429 and 5xx.' },
+  { name: 'FORWARD_DEADLINE_MS', parts: ['forwarder'], default: '25000', description: "Time budget of the forward step, below Pipedream's 30 s step timeout." },
+  { name: 'SINK_HOST', parts: ['sink'], default: '127.0.0.1', description: 'Address the sink listens on; 0.0.0.0 exposes it to the network.' },
+  { name: 'SINK_PORT', parts: ['sink'], default: '9888', description: 'Port the sink listens on.' },
+  { name: 'SINK_DATA_DIR', parts: ['sink'], default: './data', description: 'Folder of the webhook store.' },
+  { name: 'SINK_STORE', parts: ['sink'], default: 'file', description: 'file (durable, default) or memory (throwaway).' },
+  { name: 'SINK_MAX_BYTES', parts: ['sink'], default: '268435456', description: 'Store capacity in bytes (suffixes K, M, G allowed); past it new webhooks get 507.' },
+  { name: 'SINK_MAX_BODY_BYTES', parts: ['sink'], default: '1048576', description: 'Largest accepted webhook body in bytes (suffixes K, M, G allowed).' },
+  { name: 'NGROK_AUTHTOKEN', parts: ['sink'], secret: true, description: 'When set, npm start also opens an ngrok tunnel to the sink (basic auth required).' },
+  { name: 'NGROK_DOMAIN', parts: ['sink'], description: 'A reserved ngrok domain for the tunnel. Optional.' },
+  { name: 'FORWARDER_HOST', parts: ['runner'], default: '127.0.0.1', description: 'Address of the local forwarder runner (npm run forwarder).' },
+  { name: 'FORWARDER_PORT', parts: ['runner'], default: '9777', description: 'Port of the local forwarder runner.' },
+  { name: 'UP42_USERNAME', parts: ['scripts'], description: 'UP42 account user name, for npm run up42.' },
+  { name: 'UP42_PASSWORD', parts: ['scripts'], secret: true, description: 'UP42 account password, for npm run up42.' },
+  { name: 'UP42_WORKSPACE_ID', parts: ['scripts'], description: "Workspace id; defaults to the access token's subject." },
+  { name: 'UP42_AUTH_URL', parts: ['scripts'], default: 'https://auth.up42.com', description: 'UP42 token endpoint base URL.' },
+  { name: 'UP42_API_URL', parts: ['scripts'], default: 'https://api.up42.com', description: 'UP42 API base URL.' },
+] as const satisfies readonly EnvVar[];
+
+export type EnvName = (typeof ENV_VARS)[number]['name'];
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const byName = new Map<string, EnvVar>(ENV_VARS.map((v) => [v.name, v]));
+
+/** The value of a variable under its canonical name or, failing that, its alias. Empty counts as unset. */
+export function readEnv(env: Env, name: EnvName): string | undefined {
+  const spec = byName.get(name)!;
+  for (const key of [spec.name, spec.alias]) {
+    if (key === undefined) continue;
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') return value.trim();
+  }
+  return undefined;
+}
+
+/** "NAME (or its alias alias)", for error messages that tell the user what to set. */
+export function describeName(name: EnvName): string {
+  const spec = byName.get(name)!;
+  return spec.alias ? `${spec.name} (or ${spec.alias})` : spec.name;
+}
+
+export function envDefault(name: EnvName): string | undefined {
+  return byName.get(name)!.default;
+}

@@ -1,0 +1,195 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { checkDigest, contentDigest, DIGEST_HEADERS, type DigestHeader } from './digest.js';
+import { fail, ok, type Result } from './result.js';
+import { DEFAULT_LABEL, formatSignatureInput, parseSignatureInput } from './signature-input.js';
+
+/**
+ * UP42's webhook signature: `signature-input: up42-sig=("h1" "h2");created=<unix>` names request headers;
+ * the signed string is their values in that order with no separator; `signature: up42-sig=<base64>` carries
+ * HMAC-SHA256(secret, signed string) in padded base64. `created` itself is not covered by the MAC.
+ */
+
+/** Request headers as Node or Pipedream give them. Keys may be in any case. */
+export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+export type VerifyFailure =
+  | 'no-secret'
+  | 'missing-signature'
+  | 'missing-signature-input'
+  | 'malformed-signature-input'
+  | 'malformed-signature'
+  | 'missing-signed-header'
+  | 'stale'
+  | 'future'
+  | 'digest-mismatch'
+  | 'mac-mismatch';
+
+export interface VerifyOptions {
+  headers: HeaderBag;
+  /** Accepted secrets; any one matching is enough (rotation). Empty strings are ignored. */
+  secrets: readonly string[];
+  /** The current time, Unix seconds. */
+  now: number;
+  /** The body exactly as received; when given, a signed digest header is checked against it. */
+  rawBody?: string | Uint8Array;
+  /** Oldest accepted `created`, in seconds before `now`. Default 300. */
+  maxAgeSeconds?: number;
+  /** Newest accepted `created`, in seconds after `now` (clock skew). Default 30. */
+  maxFutureSeconds?: number;
+  /** False skips the time window only (test mode); the MAC is always checked. */
+  checkTime?: boolean;
+  label?: string;
+}
+
+export interface Verified {
+  label: string;
+  components: string[];
+  created: number;
+  /** Whether a signed digest header was checked against the body. */
+  digestChecked: boolean;
+  /** Which of the given secrets matched (an index, never the secret). */
+  secretIndex: number;
+}
+
+export const DEFAULT_MAX_AGE_SECONDS = 300;
+export const DEFAULT_MAX_FUTURE_SECONDS = 30;
+/** What the test-event sender signs by default. */
+export const DEFAULT_COMPONENTS = ['content-type', 'date', 'content-digest'] as const;
+
+/** Case-insensitive header lookup; repeated headers are joined as HTTP would fold them. */
+export function headerValue(headers: HeaderBag, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  let value = headers[lower];
+  if (value === undefined) {
+    for (const key of Object.keys(headers)) {
+      if (key.toLowerCase() === lower) {
+        value = headers[key];
+        break;
+      }
+    }
+  }
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value.join(', ');
+}
+
+const mac = (secret: string, message: string) => createHmac('sha256', Buffer.from(secret, 'utf8')).update(message, 'utf8').digest('base64');
+
+/** Compares base64 text in constant time: no early exit on a differing byte or a differing length. */
+function sameMac(expected: string, given: string): boolean {
+  const a = Buffer.from(expected, 'latin1');
+  const b = Buffer.alloc(a.length);
+  const givenBytes = Buffer.from(given, 'latin1');
+  givenBytes.copy(b, 0, 0, Math.min(givenBytes.length, a.length));
+  return timingSafeEqual(a, b) && givenBytes.length === a.length;
+}
+
+export interface SignOptions {
+  headers: HeaderBag;
+  components: readonly string[];
+  secret: string;
+  created: number;
+  label?: string;
+}
+
+/** The `signature` and `signature-input` values UP42 would send for these headers. */
+export function sign({ headers, components, secret, created, label = DEFAULT_LABEL }: SignOptions): {
+  signature: string;
+  signatureInput: string;
+} {
+  const values = components.map((name) => {
+    const value = headerValue(headers, name);
+    if (value === undefined) throw new TypeError(`cannot sign: the header "${name}" is not in the request`);
+    return value;
+  });
+  const lowered = components.map((c) => c.toLowerCase());
+  return {
+    signature: `${label}=${mac(secret, values.join(''))}`,
+    signatureInput: formatSignatureInput(label, lowered, created),
+  };
+}
+
+/**
+ * Everything UP42 puts on a signed delivery of `body`: content type, date, content digest and the signature.
+ * `date` defaults to `created` as an HTTP date.
+ */
+export function signedDeliveryHeaders(options: {
+  body: string;
+  secret: string;
+  created: number;
+  components?: readonly string[];
+  date?: string;
+}): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    date: options.date ?? new Date(options.created * 1000).toUTCString(),
+    'content-digest': contentDigest(options.body),
+  };
+  const { signature, signatureInput } = sign({
+    headers,
+    components: options.components ?? DEFAULT_COMPONENTS,
+    secret: options.secret,
+    created: options.created,
+  });
+  return { ...headers, signature, 'signature-input': signatureInput };
+}
+
+/** Verifies a delivery against UP42's scheme. Never throws. */
+export function verify(options: VerifyOptions): Result<Verified, VerifyFailure> {
+  const label = options.label ?? DEFAULT_LABEL;
+  const secrets = options.secrets.filter((s) => typeof s === 'string' && s.length > 0);
+  if (secrets.length === 0) return fail('no-secret', 'no webhook secret is configured');
+
+  const signatureHeader = headerValue(options.headers, 'signature');
+  if (signatureHeader === undefined || signatureHeader.trim() === '') {
+    return fail('missing-signature', 'the request has no signature header');
+  }
+  const inputHeader = headerValue(options.headers, 'signature-input');
+  if (inputHeader === undefined || inputHeader.trim() === '') {
+    return fail('missing-signature-input', 'the request has no signature-input header');
+  }
+  const parsed = parseSignatureInput(inputHeader, label);
+  if (!parsed.ok) return fail('malformed-signature-input', `malformed signature-input header: ${parsed.message}`);
+  const input = parsed.value;
+
+  const eq = signatureHeader.indexOf('=');
+  if (eq < 0 || signatureHeader.slice(0, eq).trim() !== label) {
+    return fail('malformed-signature', `the signature header is not of the form ${label}=<base64>`);
+  }
+  const given = signatureHeader.slice(eq + 1).trim();
+
+  const values: string[] = [];
+  for (const name of input.components) {
+    const value = headerValue(options.headers, name);
+    if (value === undefined) return fail('missing-signed-header', `the signed header "${name}" is missing from the request`);
+    values.push(value);
+  }
+
+  if (options.checkTime !== false) {
+    const maxAge = options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS;
+    const maxFuture = options.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
+    const age = options.now - input.created;
+    if (age > maxAge) return fail('stale', `the signature was created ${age} s ago, more than the ${maxAge} s allowed`);
+    if (-age > maxFuture) {
+      return fail('future', `the signature was created ${-age} s in the future, more than the ${maxFuture} s allowed for clock skew`);
+    }
+  }
+
+  const message = values.join('');
+  let secretIndex = -1;
+  // Every secret is tried, whichever matches, so the time taken does not tell which one did.
+  secrets.forEach((secret, index) => {
+    if (sameMac(mac(secret, message), given) && secretIndex < 0) secretIndex = index;
+  });
+  if (secretIndex < 0) return fail('mac-mismatch', 'the signature does not match: wrong secret, or the signed headers were altered');
+
+  let digestChecked = false;
+  if (options.rawBody !== undefined) {
+    for (const header of DIGEST_HEADERS) {
+      if (!input.components.includes(header)) continue;
+      const checked = checkDigest(header as DigestHeader, values[input.components.indexOf(header)]!, options.rawBody);
+      if (!checked.ok) return checked;
+      digestChecked = true;
+    }
+  }
+  return ok({ label, components: input.components, created: input.created, digestChecked, secretIndex });
+}
