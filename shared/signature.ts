@@ -59,7 +59,8 @@ export const DEFAULT_COMPONENTS = ['content-type', 'date', 'content-digest'] as 
 /** Case-insensitive header lookup; repeated headers are joined as HTTP would fold them. */
 export function headerValue(headers: HeaderBag, name: string): string | undefined {
   const lower = name.toLowerCase();
-  let value = headers[lower];
+  // Own properties only: names come from the wire, and "constructor" or "__proto__" must not reach Object.prototype.
+  let value = Object.hasOwn(headers, lower) ? headers[lower] : undefined;
   if (value === undefined) {
     for (const key of Object.keys(headers)) {
       if (key.toLowerCase() === lower) {
@@ -68,17 +69,21 @@ export function headerValue(headers: HeaderBag, name: string): string | undefine
       }
     }
   }
-  if (value === undefined) return undefined;
-  return typeof value === 'string' ? value : value.join(', ');
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.join(', ');
+  return undefined;
 }
 
 const mac = (secret: string, message: string) => createHmac('sha256', Buffer.from(secret, 'utf8')).update(message, 'utf8').digest('base64');
 
-/** Compares base64 text in constant time: no early exit on a differing byte or a differing length. */
-function sameMac(expected: string, given: string): boolean {
-  const a = Buffer.from(expected, 'latin1');
+/**
+ * Compares base64 text in constant time: no early exit on a differing byte or a differing length.
+ * UTF-8, not latin1: latin1 keeps only the low byte of each character, so "Ł" (U+0141) would pass for "A".
+ */
+export function sameMac(expected: string, given: string): boolean {
+  const a = Buffer.from(expected, 'utf8');
   const b = Buffer.alloc(a.length);
-  const givenBytes = Buffer.from(given, 'latin1');
+  const givenBytes = Buffer.from(given, 'utf8');
   givenBytes.copy(b, 0, 0, Math.min(givenBytes.length, a.length));
   return timingSafeEqual(a, b) && givenBytes.length === a.length;
 }
@@ -168,8 +173,12 @@ export function verify(options: VerifyOptions): Result<Verified, VerifyFailure> 
     const maxAge = options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS;
     const maxFuture = options.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
     const age = options.now - input.created;
-    if (age > maxAge) return fail('stale', `the signature was created ${age} s ago, more than the ${maxAge} s allowed`);
-    if (-age > maxFuture) {
+    // Negated comparisons fail closed: a NaN clock or bound rejects instead of skipping the window.
+    if (!Number.isFinite(age) || Number.isNaN(maxAge) || Number.isNaN(maxFuture)) {
+      return fail('stale', 'the time window cannot be checked: the current time or a bound is not a number');
+    }
+    if (!(age <= maxAge)) return fail('stale', `the signature was created ${age} s ago, more than the ${maxAge} s allowed`);
+    if (!(-age <= maxFuture)) {
       return fail('future', `the signature was created ${-age} s in the future, more than the ${maxFuture} s allowed for clock skew`);
     }
   }
