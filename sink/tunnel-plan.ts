@@ -1,0 +1,162 @@
+import type { SinkConfig } from '../shared/config.js';
+
+/**
+ * Whether `npm start` opens an ngrok tunnel to the sink, and every line it prints about it.
+ * Pure: no I/O, no SDK import; sink/tunnel.ts carries the plan out.
+ *
+ * A public URL to the store is only ever opened behind basic auth: a token without credentials
+ * is refused, never opened bare.
+ */
+
+/** ngrok's own bounds on a basic-auth password; it rejects anything outside them. */
+export const NGROK_PASSWORD_MIN = 8;
+export const NGROK_PASSWORD_MAX = 128;
+
+/** The object handed to `forward()` of `@ngrok/ngrok` (option names as in its Config type). */
+export interface TunnelOptions {
+  proto: 'http';
+  /** host:port of the local sink, as the SDK's `addr` expects it. */
+  addr: string;
+  authtoken: string;
+  /** One "user:pass" entry. */
+  basic_auth: string[];
+  domain?: string;
+}
+
+export type TunnelRefusal = 'no-credentials' | 'bad-user' | 'password-length' | 'no-local-address';
+
+export type TunnelPlan =
+  | { kind: 'disabled'; message: string }
+  | { kind: 'refused'; reason: TunnelRefusal; message: string }
+  /** `target` is the local URL the tunnel forwards to, for the success line. */
+  | { kind: 'open'; options: TunnelOptions; target: string };
+
+const WILDCARD_TO_LOOPBACK: Record<string, string> = { '0.0.0.0': '127.0.0.1', '[::]': '[::1]' };
+
+/**
+ * Where the tunnel forwards to. `localUrl` is the address the server actually bound (it knows the
+ * real port when SINK_PORT is 0); the configured host and port are the fallback. A wildcard listen
+ * address is not something to connect to, so it becomes the loopback of the same family.
+ */
+export function localAddress(config: Pick<SinkConfig, 'host' | 'port'>, localUrl: string): string | null {
+  let host = config.host;
+  let port = String(config.port);
+  try {
+    const url = new URL(localUrl);
+    if (url.protocol === 'http:' && url.hostname !== '') {
+      host = url.hostname;
+      port = url.port || '80';
+    }
+  } catch {
+    // not a URL: keep the configured host and port
+  }
+  if (host.includes(':') && !host.startsWith('[')) host = `[${host}]`;
+  host = WILDCARD_TO_LOOPBACK[host] ?? host;
+  if (host === '' || !/^[0-9]+$/.test(port) || Number(port) < 1 || Number(port) > 65_535) return null;
+  return `${host}:${port}`;
+}
+
+/** NGROK_DOMAIN as people paste it (https://name.ngrok-free.app/) reduced to the bare host ngrok wants. */
+export function normalizeNgrokDomain(raw: string): string {
+  return raw.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
+}
+
+const ENABLE_HINT = 'set NGROK_AUTHTOKEN, SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS in .env';
+
+export function planTunnel(config: SinkConfig, localUrl: string): TunnelPlan {
+  const local = `the sink runs locally at ${localUrl}`;
+  if (config.ngrok === null) {
+    return { kind: 'disabled', message: `tunnel off: ${local}; to reach it from Pipedream through ngrok, ${ENABLE_HINT}` };
+  }
+  const refuse = (reason: TunnelRefusal, why: string): TunnelPlan => ({
+    kind: 'refused',
+    reason,
+    message: `tunnel refused: ${why}; ${local}`,
+  });
+  if (config.auth === null) {
+    return refuse(
+      'no-credentials',
+      'NGROK_AUTHTOKEN is set but SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS are not, and a public URL to the sink is only opened behind basic auth',
+    );
+  }
+  const { user, pass } = config.auth;
+  if (user === '' || user.includes(':')) {
+    return refuse('bad-user', 'SINK_BASIC_AUTH_USER must be non-empty and must not contain ":"');
+  }
+  // Characters, not UTF-16 units: the message speaks of characters.
+  const length = [...pass].length;
+  if (length < NGROK_PASSWORD_MIN || length > NGROK_PASSWORD_MAX) {
+    const which = length < NGROK_PASSWORD_MIN ? 'too short' : 'too long';
+    return refuse(
+      'password-length',
+      `SINK_BASIC_AUTH_PASS is ${which}: ngrok requires a basic-auth password of ${NGROK_PASSWORD_MIN} to ${NGROK_PASSWORD_MAX} characters`,
+    );
+  }
+  const addr = localAddress(config, localUrl);
+  if (addr === null) return refuse('no-local-address', `${localUrl} is not an http address with a port to forward to`);
+  const domain = config.ngrok.domain === undefined ? '' : normalizeNgrokDomain(config.ngrok.domain);
+  return {
+    kind: 'open',
+    options: {
+      proto: 'http',
+      addr,
+      authtoken: config.ngrok.authtoken,
+      basic_auth: [`${user}:${pass}`],
+      ...(domain ? { domain } : {}),
+    },
+    target: `http://${addr}`,
+  };
+}
+
+/** What to print once the tunnel is up. */
+export function tunnelOpenLines(publicUrl: string, target: string): string[] {
+  return [`tunnel open: ${publicUrl} → ${target}`, `set SINK_URL=${publicUrl} in Pipedream`];
+}
+
+/**
+ * Every form in which the tunnel's secrets could show up in an SDK error: the token, the password,
+ * the "user:pass" pair, and that pair as an Authorization header encodes it.
+ */
+export function tunnelSecrets(options: Pick<TunnelOptions, 'authtoken' | 'basic_auth'>): string[] {
+  const secrets = new Set<string>([options.authtoken]);
+  for (const pair of options.basic_auth) {
+    secrets.add(pair);
+    secrets.add(Buffer.from(pair, 'utf8').toString('base64'));
+    const pass = pair.slice(pair.indexOf(':') + 1);
+    secrets.add(pass);
+    secrets.add(encodeURIComponent(pass));
+  }
+  // Longest first, so a secret containing another is replaced whole.
+  return [...secrets].filter((s) => s !== '').sort((a, b) => b.length - a.length);
+}
+
+const MAX_REASON_CHARS = 300;
+
+/** One line describing `error`, with every secret replaced. Secrets are scrubbed before truncating. */
+export function describeTunnelError(error: unknown, secrets: readonly string[]): string {
+  let text: string;
+  try {
+    if (error instanceof Error) {
+      const code = (error as { errorCode?: unknown }).errorCode;
+      text = error.message;
+      if (typeof code === 'string' && code !== '' && !text.includes(code)) text = `${text} (${code})`;
+    } else {
+      text = String(error);
+    }
+  } catch {
+    text = '';
+  }
+  const scrub = (t: string) => secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), t);
+  // Again after folding whitespace, in case folding joined the pieces of a secret.
+  text = scrub(scrub(text).replace(/\s+/g, ' ').trim());
+  if (text === '') return 'unknown error';
+  return text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS)}…` : text;
+}
+
+export function tunnelFailedLine(error: unknown, secrets: readonly string[]): string {
+  return `tunnel failed: ${describeTunnelError(error, secrets)}; the sink keeps running locally`;
+}
+
+export function tunnelCloseFailedLine(error: unknown, secrets: readonly string[]): string {
+  return `tunnel close failed: ${describeTunnelError(error, secrets)}`;
+}
