@@ -141,8 +141,8 @@ export function signedDeliveryHeaders(options: {
 /** Verifies a delivery against UP42's scheme. Never throws. */
 export function verify(options: VerifyOptions): Result<Verified, VerifyFailure> {
   const label = options.label ?? DEFAULT_LABEL;
-  const secrets = options.secrets.filter((s) => typeof s === 'string' && s.length > 0);
-  if (secrets.length === 0) return fail('no-secret', 'no webhook secret is configured');
+  const usable = (s: unknown): s is string => typeof s === 'string' && s.length > 0;
+  if (!options.secrets.some(usable)) return fail('no-secret', 'no webhook secret is configured');
 
   const signatureHeader = headerValue(options.headers, 'signature');
   if (signatureHeader === undefined || signatureHeader.trim() === '') {
@@ -186,8 +186,9 @@ export function verify(options: VerifyOptions): Result<Verified, VerifyFailure> 
   const message = values.join('');
   let secretIndex = -1;
   // Every secret is tried, whichever matches, so the time taken does not tell which one did.
-  secrets.forEach((secret, index) => {
-    if (sameMac(mac(secret, message), given) && secretIndex < 0) secretIndex = index;
+  // The index is into the secrets as given (empty ones skipped, not removed), as Verified documents.
+  options.secrets.forEach((secret, index) => {
+    if (usable(secret) && sameMac(mac(secret, message), given) && secretIndex < 0) secretIndex = index;
   });
   if (secretIndex < 0) return fail('mac-mismatch', 'the signature does not match: wrong secret, or the signed headers were altered');
 
