@@ -1,0 +1,392 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  DEFAULT_COMPONENTS,
+  DEFAULT_MAX_AGE_SECONDS,
+  DEFAULT_MAX_FUTURE_SECONDS,
+  headerValue,
+  sameMac,
+  sign,
+  signedDeliveryHeaders,
+  verify,
+  type HeaderBag,
+  type VerifyOptions,
+} from '../../shared/signature.js';
+
+/*
+ * Known-answer vectors. Every expected MAC and digest below was computed with the openssl command line
+ * (OpenSSL 3.0, LC_ALL=C.UTF-8), never with the code under test:
+ *
+ *   B='{"event":"job.status","liveMode":true,"body":{"status":"FAILED"}}'
+ *   printf '%s' "$B" | openssl dgst -sha256 -binary | base64            -> P0uzeN1CkEusvXavAgiBPP/ESxsN1Xxv2cIjkkgJfPI=
+ *   printf '%s' "$B" | openssl dgst -sha512 -binary | base64 -w0        -> XR9lyWGk...9YWHoA==  (SHA512 below)
+ *   date -u -d 'Sun, 30 Nov 2025 08:00:00 GMT' +%s                       -> 1764489600
+ */
+const BODY = '{"event":"job.status","liveMode":true,"body":{"status":"FAILED"}}';
+const SHA256 = 'P0uzeN1CkEusvXavAgiBPP/ESxsN1Xxv2cIjkkgJfPI=';
+const SHA512 = 'XR9lyWGkSTlJPLT5U/z5aLwiv2lT0TUcgdkOR8jdcQSABfzkiykSUncMgwQmyuGxAxUiUL7ssG9mZTjI9YWHoA==';
+const DATE = 'Sun, 30 Nov 2025 08:00:00 GMT';
+const CREATED = 1764489600;
+const SECRET = 'up42-test-secret';
+
+// printf '%s' "application/jsonSun, 30 Nov 2025 08:00:00 GMTsha-256=:$SHA256:" | openssl dgst -sha256 -hmac 'up42-test-secret' -binary | base64
+const MAC_DEFAULT = '65NdJENRzWfh1at3XgnI9TIA3UoIU3QU1QDyLAqnTQU=';
+// printf '%s' "Sun, 30 Nov 2025 08:00:00 GMTapplication/json" | openssl dgst -sha256 -hmac 'up42-test-secret' -binary | base64
+const MAC_DATE_FIRST = 'B5gdYez758nGothXO+1INxs11/tFcNgQFQO4EgYh8j0=';
+// printf '%s' "application/jsonSun, 30 Nov 2025 08:00:00 GMTsha-256=:$SHA256:" | openssl dgst -sha256 -hmac 'Geheimnis-zwei-ÄÖÜß-🔑' -binary | base64
+// (same with -mac HMAC -macopt hexkey:47656865696d6e69732d7a7765692dc384c396c39cc39f2df09f9491, the key's UTF-8 bytes)
+const UTF8_SECRET = 'Geheimnis-zwei-ÄÖÜß-🔑';
+const MAC_UTF8_SECRET = 'rLYZkFaaJKirFBxIC6/K1o7n8ZPboPKcfF6hvtWnjcE=';
+// printf '%s' "application/jsonsha-512=:$SHA512:" | openssl dgst -sha256 -hmac 'up42-test-secret' -binary | base64
+const MAC_SHA512_DIGEST = 'Qyshq2YM/5z6GcGMPj69e/pXhppYP/fCNGeS2l/FeWo=';
+// printf '%s' "SHA-256=${SHA256}application/json" | openssl dgst -sha256 -hmac 'up42-test-secret' -binary | base64
+const MAC_LEGACY_DIGEST = 'jzi+E3qTDk2VYHaImRRmY6g+meSQAaEvscWxm0Jkb/0=';
+// printf '%s' "application/jsonSun, 30 Nov 2025 08:00:00 GMTsha-256=:$SHA256:" | openssl dgst -sha256 -hmac 'previous-secret' -binary | base64
+const MAC_PREVIOUS_SECRET = 'Zsd5QsxXZ+5zrJzWpGfuNbSUMmGl6jlW697OpkAICgQ=';
+
+const INPUT_DEFAULT = `up42-sig=("content-type" "date" "content-digest");created=${CREATED}`;
+
+/** A delivery as UP42 sends it, written out by hand. */
+const delivery = (): Record<string, string> => ({
+  'content-type': 'application/json',
+  date: DATE,
+  'content-digest': `sha-256=:${SHA256}:`,
+  signature: `up42-sig=${MAC_DEFAULT}`,
+  'signature-input': INPUT_DEFAULT,
+});
+
+const check = (headers: HeaderBag, extra: Partial<VerifyOptions> = {}) =>
+  verify({ headers, secrets: [SECRET], now: CREATED, rawBody: BODY, ...extra });
+
+describe('sign: known-answer vectors computed with openssl', () => {
+  it('signs content-type, date and content-digest as UP42 does', () => {
+    const headers = { 'content-type': 'application/json', date: DATE, 'content-digest': `sha-256=:${SHA256}:` };
+    expect(sign({ headers, components: DEFAULT_COMPONENTS, secret: SECRET, created: CREATED })).toEqual({
+      signature: `up42-sig=${MAC_DEFAULT}`,
+      signatureInput: INPUT_DEFAULT,
+    });
+  });
+
+  it('follows the listed order, not the order of the headers', () => {
+    const headers = { 'content-type': 'application/json', date: DATE };
+    expect(sign({ headers, components: ['date', 'content-type'], secret: SECRET, created: CREATED })).toEqual({
+      signature: `up42-sig=${MAC_DATE_FIRST}`,
+      signatureInput: `up42-sig=("date" "content-type");created=${CREATED}`,
+    });
+  });
+
+  it('keys the HMAC with the UTF-8 bytes of a non-ASCII secret', () => {
+    const headers = { 'content-type': 'application/json', date: DATE, 'content-digest': `sha-256=:${SHA256}:` };
+    expect(sign({ headers, components: DEFAULT_COMPONENTS, secret: UTF8_SECRET, created: CREATED }).signature).toBe(`up42-sig=${MAC_UTF8_SECRET}`);
+  });
+
+  it('finds the headers to sign whatever their case, and lists them in lower case', () => {
+    const headers = { 'Content-Type': 'application/json', DATE: DATE, 'Content-Digest': `sha-256=:${SHA256}:` };
+    expect(sign({ headers, components: ['Content-Type', 'Date', 'CONTENT-DIGEST'], secret: SECRET, created: CREATED })).toEqual({
+      signature: `up42-sig=${MAC_DEFAULT}`,
+      signatureInput: INPUT_DEFAULT,
+    });
+  });
+
+  it('refuses to sign a header that is not there (a programming error, so it throws)', () => {
+    expect(() => sign({ headers: {}, components: ['date'], secret: SECRET, created: CREATED })).toThrow(/date/);
+  });
+
+  it('signedDeliveryHeaders writes the whole delivery: content type, date, content digest, signature', () => {
+    expect(signedDeliveryHeaders({ body: BODY, secret: SECRET, created: CREATED })).toEqual(delivery());
+    // The date defaults to created as an HTTP date, which is the DATE above.
+    expect(signedDeliveryHeaders({ body: BODY, secret: SECRET, created: CREATED, date: DATE })).toEqual(delivery());
+  });
+});
+
+describe('verify: known-answer vectors', () => {
+  it('accepts the hand-written UP42 delivery and checks its body digest', () => {
+    expect(check(delivery())).toEqual({
+      ok: true,
+      value: { label: 'up42-sig', components: ['content-type', 'date', 'content-digest'], created: CREATED, digestChecked: true, secretIndex: 0 },
+    });
+  });
+
+  it('accepts the delivery signed with a non-ASCII secret', () => {
+    const headers = { ...delivery(), signature: `up42-sig=${MAC_UTF8_SECRET}` };
+    expect(check(headers, { secrets: [UTF8_SECRET] })).toMatchObject({ ok: true });
+    expect(check(headers)).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+  });
+
+  it('accepts a signed sha-512 content-digest and checks the body against it', () => {
+    const headers = {
+      'content-type': 'application/json',
+      'content-digest': `sha-512=:${SHA512}:`,
+      signature: `up42-sig=${MAC_SHA512_DIGEST}`,
+      'signature-input': `up42-sig=("content-type" "content-digest");created=${CREATED}`,
+    };
+    expect(check(headers)).toMatchObject({ ok: true, value: { digestChecked: true } });
+    expect(check(headers, { rawBody: BODY + ' ' })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+  });
+
+  it('accepts a signed legacy digest header (SHA-256=base64) and checks the body against it', () => {
+    const headers = {
+      digest: `SHA-256=${SHA256}`,
+      'content-type': 'application/json',
+      signature: `up42-sig=${MAC_LEGACY_DIGEST}`,
+      'signature-input': `up42-sig=("digest" "content-type");created=${CREATED}`,
+    };
+    expect(check(headers)).toMatchObject({ ok: true, value: { digestChecked: true } });
+    expect(check(headers, { rawBody: BODY.replace('FAILED', 'FAILEX') })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+  });
+
+  it('accepts the body as bytes as well as text', () => {
+    expect(check(delivery(), { rawBody: new TextEncoder().encode(BODY) })).toMatchObject({ ok: true, value: { digestChecked: true } });
+    expect(check(delivery(), { rawBody: Buffer.from(BODY, 'utf8') })).toMatchObject({ ok: true, value: { digestChecked: true } });
+  });
+});
+
+describe('verify: every failure has its own reason', () => {
+  const without = (name: string) => {
+    const headers: Record<string, string> = delivery();
+    delete headers[name];
+    return headers;
+  };
+
+  it('no-secret: no secret, or only empty ones', () => {
+    expect(check(delivery(), { secrets: [] })).toMatchObject({ ok: false, reason: 'no-secret' });
+    expect(check(delivery(), { secrets: ['', ''] })).toMatchObject({ ok: false, reason: 'no-secret' });
+  });
+
+  it('missing-signature: absent or blank signature header', () => {
+    expect(check(without('signature'))).toMatchObject({ ok: false, reason: 'missing-signature' });
+    expect(check({ ...delivery(), signature: '  ' })).toMatchObject({ ok: false, reason: 'missing-signature' });
+  });
+
+  it('missing-signature-input: absent or blank signature-input header', () => {
+    expect(check(without('signature-input'))).toMatchObject({ ok: false, reason: 'missing-signature-input' });
+    expect(check({ ...delivery(), 'signature-input': '' })).toMatchObject({ ok: false, reason: 'missing-signature-input' });
+  });
+
+  it('malformed-signature-input: carries the parser’s explanation', () => {
+    const result = check({ ...delivery(), 'signature-input': 'up42-sig=("content-type" "date"' });
+    expect(result).toMatchObject({ ok: false, reason: 'malformed-signature-input' });
+    if (!result.ok) expect(result.message).toMatch(/unbalanced parentheses/);
+    expect(check({ ...delivery(), 'signature-input': 'sig1=("date");created=1' })).toMatchObject({ ok: false, reason: 'malformed-signature-input' });
+    expect(check({ ...delivery(), 'signature-input': `${INPUT_DEFAULT};created=${CREATED}` })).toMatchObject({ ok: false, reason: 'malformed-signature-input' });
+  });
+
+  it('malformed-signature: no "=", or another label', () => {
+    expect(check({ ...delivery(), signature: MAC_DEFAULT.replace(/=/g, '') })).toMatchObject({ ok: false, reason: 'malformed-signature' });
+    expect(check({ ...delivery(), signature: `sig1=${MAC_DEFAULT}` })).toMatchObject({ ok: false, reason: 'malformed-signature' });
+  });
+
+  it('missing-signed-header: each signed header, removed in turn', () => {
+    for (const name of DEFAULT_COMPONENTS) {
+      const result = check(without(name));
+      expect(result).toMatchObject({ ok: false, reason: 'missing-signed-header' });
+      if (!result.ok) expect(result.message).toContain(name);
+    }
+  });
+
+  it('missing-signed-header, not a crash, for component names that are Object.prototype members', () => {
+    for (const name of ['constructor', '__proto__', 'tostring', 'valueof', 'hasownproperty']) {
+      const headers = { ...delivery(), 'signature-input': `up42-sig=("${name}");created=${CREATED}` };
+      expect(check(headers)).toMatchObject({ ok: false, reason: 'missing-signed-header' });
+    }
+    expect(headerValue({}, 'constructor')).toBeUndefined();
+    expect(headerValue({}, 'toString')).toBeUndefined();
+  });
+
+  it('stale and future: the default window is 300 s back and 30 s ahead, both edges included', () => {
+    expect(DEFAULT_MAX_AGE_SECONDS).toBe(300);
+    expect(DEFAULT_MAX_FUTURE_SECONDS).toBe(30);
+    expect(check(delivery(), { now: CREATED + 300 })).toMatchObject({ ok: true });
+    expect(check(delivery(), { now: CREATED + 301 })).toMatchObject({ ok: false, reason: 'stale' });
+    expect(check(delivery(), { now: CREATED + 300.5 })).toMatchObject({ ok: false, reason: 'stale' });
+    expect(check(delivery(), { now: CREATED - 30 })).toMatchObject({ ok: true });
+    expect(check(delivery(), { now: CREATED - 31 })).toMatchObject({ ok: false, reason: 'future' });
+    expect(check(delivery(), { now: CREATED - 30.5 })).toMatchObject({ ok: false, reason: 'future' });
+  });
+
+  it('stale and future: both bounds are configurable', () => {
+    const opts = { maxAgeSeconds: 60, maxFutureSeconds: 0 };
+    expect(check(delivery(), { ...opts, now: CREATED + 60 })).toMatchObject({ ok: true });
+    expect(check(delivery(), { ...opts, now: CREATED + 61 })).toMatchObject({ ok: false, reason: 'stale' });
+    expect(check(delivery(), { ...opts, now: CREATED })).toMatchObject({ ok: true });
+    expect(check(delivery(), { ...opts, now: CREATED - 1 })).toMatchObject({ ok: false, reason: 'future' });
+    expect(check(delivery(), { maxAgeSeconds: 3600, now: CREATED + 3600 })).toMatchObject({ ok: true });
+  });
+
+  it('the window fails closed when the clock or a bound is not a number', () => {
+    expect(check(delivery(), { now: Number.NaN })).toMatchObject({ ok: false, reason: 'stale' });
+    expect(check(delivery(), { now: CREATED + 10_000, maxAgeSeconds: Number.NaN })).toMatchObject({ ok: false, reason: 'stale' });
+    expect(check(delivery(), { now: CREATED - 10_000, maxFutureSeconds: Number.NaN })).toMatchObject({ ok: false, reason: 'stale' });
+  });
+
+  it('test mode (checkTime: false) skips the window only, never the MAC or the digest', () => {
+    expect(check(delivery(), { checkTime: false, now: CREATED + 86_400 * 365 })).toMatchObject({ ok: true });
+    expect(check(delivery(), { checkTime: false, now: CREATED - 86_400 })).toMatchObject({ ok: true });
+    expect(check(delivery(), { checkTime: false, secrets: ['wrong'] })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+    expect(check({ ...delivery(), date: 'Mon, 01 Dec 2025 08:00:00 GMT' }, { checkTime: false })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+    expect(check(delivery(), { checkTime: false, rawBody: '{}' })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+  });
+
+  it('digest-mismatch: a body that is not the one the signed content-digest describes', () => {
+    expect(check(delivery(), { rawBody: BODY.replace('FAILED', 'SUCCEEDED') })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+    expect(check(delivery(), { rawBody: '' })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+    expect(check(delivery(), { rawBody: BODY + '\n' })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+  });
+
+  it('the digest is checked only when the body is given, and only when the digest header is signed', () => {
+    expect(check(delivery(), { rawBody: undefined })).toMatchObject({ ok: true, value: { digestChecked: false } });
+    // content-type and date signed; the unsigned content-digest could be replaced by anyone, so it proves nothing.
+    const headers = { ...delivery(), 'content-digest': 'sha-256=:AAAA:', signature: `up42-sig=${MAC_DATE_FIRST}`, 'signature-input': `up42-sig=("date" "content-type");created=${CREATED}` };
+    expect(check(headers)).toMatchObject({ ok: true, value: { digestChecked: false } });
+  });
+
+  it('mac-mismatch: the wrong secret', () => {
+    expect(check(delivery(), { secrets: ['not-the-secret'] })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+    expect(check(delivery(), { secrets: [SECRET.toUpperCase()] })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+  });
+
+  it('failure messages never contain a secret', () => {
+    const failures = [
+      check(delivery(), { secrets: ['hunter2-secret'] }),
+      check(delivery(), { secrets: ['hunter2-secret'], now: 0 }),
+      check(delivery(), { secrets: ['hunter2-secret'], rawBody: '{}' }),
+    ];
+    for (const result of failures) {
+      expect(result.ok).toBe(false);
+      expect(JSON.stringify(result)).not.toContain('hunter2');
+    }
+  });
+});
+
+describe('verify: tampering', () => {
+  it.each(DEFAULT_COMPONENTS)('a changed %s header is a MAC mismatch', (name) => {
+    const headers = delivery();
+    headers[name] = headers[name]!.replace(/.$/, (c) => (c === 'x' ? 'y' : 'x'));
+    // No body here, so a changed content-digest reaches the MAC check rather than the digest check.
+    expect(check(headers, { rawBody: undefined })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+  });
+
+  it('a changed signature (one character, truncated, extended, emptied) is a MAC mismatch', () => {
+    const variants = [
+      MAC_DEFAULT.replace('6', '7'),
+      MAC_DEFAULT.slice(0, -1),
+      MAC_DEFAULT.slice(0, -2),
+      `${MAC_DEFAULT}=`,
+      `${MAC_DEFAULT}A`,
+      `${MAC_DEFAULT}${MAC_DEFAULT}`,
+      MAC_DEFAULT.replace(/=$/, ''),
+      '',
+      MAC_DEFAULT.toLowerCase(),
+      // latin1 would keep only the low byte of U+0136 (0x36, "6"): this must not pass for the real MAC.
+      MAC_DEFAULT.replace('6', '\u0136'),
+      'A'.repeat(1024 * 1024),
+    ];
+    for (const mac of variants) {
+      expect(check({ ...delivery(), signature: `up42-sig=${mac}` })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+    }
+  });
+
+  it('whitespace around the MAC and the label is tolerated', () => {
+    expect(check({ ...delivery(), signature: ` up42-sig = ${MAC_DEFAULT} ` })).toMatchObject({ ok: true });
+  });
+
+  it('a changed component list is a MAC mismatch (another order, a header left out)', () => {
+    const reorder = { ...delivery(), 'signature-input': `up42-sig=("date" "content-type" "content-digest");created=${CREATED}` };
+    expect(check(reorder)).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+    const dropped = { ...delivery(), 'signature-input': `up42-sig=("content-type" "date");created=${CREATED}` };
+    expect(check(dropped)).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+  });
+
+  it('created is not covered by the MAC in UP42’s scheme: a changed created is caught by the time window only', () => {
+    const moved = (created: number) => ({ ...delivery(), 'signature-input': `up42-sig=("content-type" "date" "content-digest");created=${created}` });
+    // Within the window a rewritten created still verifies: nothing but the window can notice it.
+    expect(check(moved(CREATED - 200))).toMatchObject({ ok: true, value: { created: CREATED - 200 } });
+    expect(check(moved(CREATED + 20))).toMatchObject({ ok: true, value: { created: CREATED + 20 } });
+    // Outside it, the window rejects it.
+    expect(check(moved(CREATED - 301))).toMatchObject({ ok: false, reason: 'stale' });
+    expect(check(moved(CREATED + 31))).toMatchObject({ ok: false, reason: 'future' });
+    // A replay with a fresh created but the old signature passes: the date header is signed, but verify does not
+    // compare it with now. That is UP42's scheme; the window bounds how long a captured request stays usable.
+    expect(check(moved(CREATED + 3600), { now: CREATED + 3600 })).toMatchObject({ ok: true });
+  });
+
+  it('moving a character between neighbouring signed values keeps the signed string (no separator in UP42’s scheme)', () => {
+    const headers = { ...delivery(), 'content-type': 'application/jsonS', date: DATE.slice(1) };
+    expect(check(headers)).toMatchObject({ ok: true });
+  });
+});
+
+describe('verify: header names in any case', () => {
+  it('finds every header whatever its case', () => {
+    const headers = {
+      'Content-Type': 'application/json',
+      DATE: DATE,
+      'Content-Digest': `sha-256=:${SHA256}:`,
+      Signature: `up42-sig=${MAC_DEFAULT}`,
+      'SIGNATURE-INPUT': INPUT_DEFAULT,
+    };
+    expect(check(headers)).toMatchObject({ ok: true, value: { digestChecked: true } });
+  });
+
+  it('accepts component names in any case inside signature-input', () => {
+    const headers = { ...delivery(), 'signature-input': `up42-sig=("Content-Type" "DATE" "Content-Digest");created=${CREATED}` };
+    expect(check(headers)).toMatchObject({ ok: true, value: { components: ['content-type', 'date', 'content-digest'] } });
+  });
+
+  it('works on null-prototype header objects and joins repeated headers as HTTP folds them', () => {
+    const headers: Record<string, string | string[]> = Object.assign(Object.create(null), delivery());
+    expect(check(headers)).toMatchObject({ ok: true });
+    expect(headerValue({ 'X-Multi': ['a', 'b'] }, 'x-multi')).toBe('a, b');
+  });
+
+  it('ignores header values that are neither strings nor arrays', () => {
+    const headers = { ...delivery(), date: 42 as unknown as string };
+    expect(check(headers)).toMatchObject({ ok: false, reason: 'missing-signed-header' });
+  });
+});
+
+describe('verify: secret rotation', () => {
+  const signedWithPrevious = () => ({ ...delivery(), signature: `up42-sig=${MAC_PREVIOUS_SECRET}` });
+
+  it('accepts a delivery signed with any of the given secrets and reports which, by index', () => {
+    expect(check(delivery(), { secrets: [SECRET, 'previous-secret'] })).toMatchObject({ ok: true, value: { secretIndex: 0 } });
+    expect(check(signedWithPrevious(), { secrets: [SECRET, 'previous-secret'] })).toMatchObject({ ok: true, value: { secretIndex: 1 } });
+    expect(check(signedWithPrevious(), { secrets: ['previous-secret', SECRET] })).toMatchObject({ ok: true, value: { secretIndex: 0 } });
+  });
+
+  it('the index counts the secrets as given, empty ones included', () => {
+    expect(check(signedWithPrevious(), { secrets: ['', 'previous-secret'] })).toMatchObject({ ok: true, value: { secretIndex: 1 } });
+  });
+
+  it('rejects a delivery signed with a secret no longer listed', () => {
+    expect(check(signedWithPrevious(), { secrets: [SECRET] })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+    expect(check(signedWithPrevious(), { secrets: [SECRET, 'other'] })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+  });
+});
+
+describe('sameMac: constant-time comparison, whatever the lengths', () => {
+  it('is true only for identical text', () => {
+    expect(sameMac(MAC_DEFAULT, MAC_DEFAULT)).toBe(true);
+    expect(sameMac(MAC_DEFAULT, MAC_DEFAULT.replace('N', 'M'))).toBe(false);
+  });
+
+  it('answers false, without throwing, when the lengths differ', () => {
+    expect(sameMac(MAC_DEFAULT, '')).toBe(false);
+    expect(sameMac(MAC_DEFAULT, MAC_DEFAULT.slice(0, -1))).toBe(false);
+    expect(sameMac(MAC_DEFAULT, MAC_DEFAULT.slice(0, 1))).toBe(false);
+    expect(sameMac(MAC_DEFAULT, `${MAC_DEFAULT}=`)).toBe(false);
+    expect(sameMac(MAC_DEFAULT, MAC_DEFAULT.repeat(1000))).toBe(false);
+    expect(sameMac('', MAC_DEFAULT)).toBe(false);
+    expect(sameMac('', '')).toBe(true);
+  });
+
+  it('does not mistake the zero padding of a shorter value for a match', () => {
+    expect(sameMac('abc\u0000', 'abc')).toBe(false);
+    expect(sameMac('abc', 'abc\u0000')).toBe(false);
+  });
+
+  it('compares every byte of each character: no character passes for another with the same low byte', () => {
+    expect(sameMac('A', '\u0141')).toBe(false);
+    expect(sameMac('A', '\u0041\u0000')).toBe(false);
+    expect(sameMac('AB', '\u4241')).toBe(false);
+  });
+});
