@@ -67,7 +67,7 @@ export async function openTunnel(
   let listener: TunnelListener;
   let url: string | null;
   try {
-    listener = await connect({ ...plan.options, basic_auth: [...plan.options.basic_auth] });
+    listener = await connect(plan.options);
   } catch (error) {
     log(tunnelFailedLine(error, secrets));
     return null;
