@@ -127,9 +127,11 @@ export function makeEvent(options: {
   timestamp: string;
 }): KnownUp42Event {
   const { event, status, liveMode, messageId, timestamp } = options;
+  // Deep copies: a caller editing the result (its tasks, say) must not change the shared samples.
   if (event === 'order.status') {
-    return { ...sampleFulfilledOrderEvent, liveMode, messageId, timestamp, body: { ...sampleFulfilledOrderEvent.body, status } };
+    const base = structuredClone(sampleFulfilledOrderEvent);
+    return { ...base, liveMode, messageId, timestamp, body: { ...base.body, status } };
   }
-  const base = liveMode ? sampleFailedJobEvent : sampleTestJobEvent;
+  const base = structuredClone(liveMode ? sampleFailedJobEvent : sampleTestJobEvent);
   return { ...base, liveMode, messageId, timestamp, body: { ...base.body, status } };
 }
