@@ -1,0 +1,35 @@
+/**
+ * The errors the steps throw. A thrown error fails a Pipedream run (visible and replayable in its event
+ * history); `code` tells the local runner which HTTP answer it maps to, without reading messages.
+ * Messages never carry a secret, a password or an Authorization value.
+ */
+export type StepErrorCode = 'signature' | 'sink' | 'config';
+
+export interface StepError extends Error {
+  code: StepErrorCode;
+  /** A short machine-readable reason, such as `stale` or `unreachable`. */
+  reason: string;
+}
+
+const NAMES: Record<StepErrorCode, string> = {
+  signature: 'SignatureRejected',
+  sink: 'SinkError',
+  config: 'ConfigurationError',
+};
+
+export function stepError(code: StepErrorCode, reason: string, message: string): StepError {
+  const error = new Error(message) as StepError;
+  error.name = NAMES[code];
+  error.code = code;
+  error.reason = reason;
+  return error;
+}
+
+export function isStepError(error: unknown): error is StepError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as Partial<StepError>).reason === 'string' &&
+    Object.hasOwn(NAMES, String((error as Partial<StepError>).code))
+  );
+}

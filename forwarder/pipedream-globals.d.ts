@@ -1,0 +1,9 @@
+/**
+ * `defineComponent` is a global of Pipedream's runtime (the local runner and the build test provide their own):
+ * no package exports it, so the step sources declare it here and the built files never import it.
+ */
+declare global {
+  function defineComponent<T extends object>(component: T): T;
+}
+
+export {};

@@ -1,0 +1,239 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import type { RunnerConfig } from '../../shared/config.js';
+import type { Env } from '../../shared/env.js';
+import { loadManifest, MANIFEST_PATH, REPO_ROOT, type Manifest } from '../manifest.js';
+import type { HttpTriggerEvent } from '../pipedream.js';
+import { installDefineComponent, isComponent } from './runtime.js';
+import { HTTP_STATUS, runWorkflow, type LoadedStep, type RunResult } from './workflow.js';
+
+/**
+ * The local runner: an HTTP endpoint that turns each request into `steps.trigger.event` the way Pipedream's
+ * HTTP trigger does, runs the steps of pipedream.yaml on it, and answers with the outcome.
+ */
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+export interface RunnerOptions {
+  log?: (line: string) => void;
+  manifestPath?: string;
+  /** Where the manifest's source paths start. */
+  root?: string;
+  /** Pipedream's default step timeout is 30 s. */
+  stepTimeoutMs?: number;
+  maxBodyBytes?: number;
+  /** Called after every run, with everything the steps exported. */
+  onRun?: (result: RunResult, event: HttpTriggerEvent) => void;
+}
+
+export interface RunningRunner {
+  url: string;
+  host: string;
+  port: number;
+  manifest: Manifest;
+  close(): Promise<void>;
+}
+
+/** Imports each step's source module; `defineComponent` must exist before they evaluate. */
+export async function loadSteps(manifest: Manifest, root: string = REPO_ROOT): Promise<LoadedStep[]> {
+  installDefineComponent();
+  const steps: LoadedStep[] = [];
+  for (const step of manifest.steps) {
+    const module = (await import(resolve(root, step.source))) as { default?: unknown };
+    if (!isComponent(module.default)) throw new Error(`${step.source} does not export a component with run() by default`);
+    steps.push({ name: step.name, component: module.default });
+  }
+  return steps;
+}
+
+type Body = { ok: true; raw: string } | { ok: false; status: 413 | 400; message: string };
+
+function readBody(req: IncomingMessage, limit: number): Promise<Body> {
+  return new Promise((done) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      done({ ok: false, status: 413, message: `the body is larger than ${limit} bytes` });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let finished = false;
+    req.on('data', (chunk: Buffer) => {
+      if (finished) return;
+      size += chunk.length;
+      if (size > limit) {
+        finished = true;
+        done({ ok: false, status: 413, message: `the body is larger than ${limit} bytes` });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (finished) return;
+      finished = true;
+      done({ ok: true, raw: Buffer.concat(chunks).toString('utf8') });
+    });
+    req.on('error', () => {
+      if (finished) return;
+      finished = true;
+      done({ ok: false, status: 400, message: 'the request was cut off' });
+    });
+  });
+}
+
+const isJsonType = (contentType: string | undefined) => /^\s*application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType ?? '');
+
+/** `steps.trigger.event` as Pipedream's HTTP trigger builds it, plus `bodyRaw`. */
+export function triggerEvent(req: IncomingMessage, raw: string, fallbackHost: string): { ok: true; event: HttpTriggerEvent } | { ok: false; message: string } {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  let body: unknown = raw;
+  if (raw.trim() === '') body = {};
+  else if (isJsonType(headers['content-type'])) {
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return { ok: false, message: 'the body is not valid JSON' };
+    }
+  }
+  const url = new URL(req.url ?? '/', `http://${headers.host ?? fallbackHost}`);
+  const query: Record<string, string | string[]> = {};
+  for (const [key, value] of url.searchParams) {
+    const prior = query[key];
+    query[key] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value];
+  }
+  return {
+    ok: true,
+    event: {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query,
+      headers,
+      body,
+      bodyRaw: raw,
+      url: url.toString(),
+      client_ip: req.socket.remoteAddress ?? '',
+    },
+  };
+}
+
+const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 120) : undefined);
+
+/** One line per request: what happened, to which event, how long it took. Never a header or a body. */
+export function logLine(fields: {
+  outcome: string;
+  http: number;
+  durationMs: number;
+  reason?: string | undefined;
+  event?: unknown;
+  status?: unknown;
+  messageId?: unknown;
+}): string {
+  return JSON.stringify({
+    time: new Date().toISOString(),
+    outcome: fields.outcome,
+    http: fields.http,
+    event: text(fields.event) ?? null,
+    status: text(fields.status) ?? null,
+    messageId: text(fields.messageId) ?? null,
+    durationMs: fields.durationMs,
+    ...(fields.reason ? { reason: fields.reason.slice(0, 300) } : {}),
+  });
+}
+
+/** What the log line says about the event: the validate step's exports, else the (unverified) body. */
+function eventFields(result: RunResult | null, body: unknown) {
+  const from = Object.values(result?.steps ?? {}).find((exports) => 'messageId' in exports || 'event' in exports);
+  if (from) return { event: from.event, status: from.status, messageId: from.messageId };
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const inner = (typeof b.body === 'object' && b.body !== null ? b.body : {}) as Record<string, unknown>;
+  return { event: b.event, status: inner.status, messageId: b.messageId };
+}
+
+function send(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const body = typeof payload === 'string' ? payload : `${JSON.stringify(payload)}\n`;
+  res.writeHead(status, {
+    'content-type': typeof payload === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    ...headers,
+  });
+  res.end(body);
+}
+
+export async function startRunner(config: RunnerConfig, env: Env, options: RunnerOptions = {}): Promise<RunningRunner> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const manifest = await loadManifest(options.manifestPath ?? MANIFEST_PATH);
+  const steps = await loadSteps(manifest, options.root ?? REPO_ROOT);
+  let fallbackHost = `${config.host}:${config.port}`;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = Date.now();
+    const body = await readBody(req, limit);
+    if (!body.ok) {
+      send(res, body.status, { outcome: 'bad-request', message: body.message }, body.status === 413 ? { connection: 'close' } : {});
+      log(logLine({ outcome: 'bad-request', http: body.status, durationMs: Date.now() - started, reason: body.message }));
+      if (body.status === 413) res.on('finish', () => req.destroy());
+      return;
+    }
+    const built = triggerEvent(req, body.raw, fallbackHost);
+    if (!built.ok) {
+      send(res, 400, { outcome: 'bad-request', message: built.message });
+      log(logLine({ outcome: 'bad-request', http: 400, durationMs: Date.now() - started, reason: built.message }));
+      return;
+    }
+    const result = await runWorkflow(steps, built.event, env, options.stepTimeoutMs !== undefined ? { stepTimeoutMs: options.stepTimeoutMs } : {});
+    const http = HTTP_STATUS[result.outcome];
+    options.onRun?.(result, built.event);
+    if (result.response) {
+      const r = result.response;
+      send(res, r.status, r.body ?? '', r.headers ?? {});
+    } else {
+      const last = result.steps[result.step ?? manifest.steps[manifest.steps.length - 1]!.name] ?? {};
+      send(res, http, {
+        outcome: result.outcome,
+        ...(result.reason ? { reason: result.reason } : {}),
+        ...(result.message ? { message: result.message } : {}),
+        ...(typeof last.$summary === 'string' ? { summary: last.$summary } : {}),
+        steps: result.steps,
+      });
+    }
+    log(logLine({ outcome: result.outcome, http: result.response?.status ?? http, durationMs: Date.now() - started, reason: result.reason, ...eventFields(result, built.event.body) }));
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // Unreachable by design (runWorkflow catches every step failure); kept so bad input never crashes the runner.
+      send(res, 500, { outcome: 'error', message: 'internal error' });
+      log(logLine({ outcome: 'error', http: 500, durationMs: 0, reason: error instanceof Error ? error.name : 'internal error' }));
+    });
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  });
+  await new Promise<void>((ready, failed) => {
+    server.once('error', failed);
+    server.listen(config.port, config.host, () => {
+      server.off('error', failed);
+      ready();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  fallbackHost = `${config.host}:${port}`;
+  const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return {
+    url: `http://${hostInUrl}:${port}`,
+    host: config.host,
+    port,
+    manifest,
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,85 @@
+import { build, type Metafile } from 'esbuild';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadManifest, MANIFEST_PATH, REPO_ROOT } from '../forwarder/manifest.js';
+
+/**
+ * `npm run build:pipedream`: for each step of pipedream.yaml, one self-contained ESM file to paste into a
+ * Pipedream Node.js code step (dist/pipedream/steps/<name>.mjs) and one action for `pd publish`
+ * (dist/pipedream/actions/<name>.mjs). esbuild bundles our code in and leaves `@pipedream/platform` (which
+ * Pipedream provides) and Node's built-in modules as imports; anything else left over fails the build.
+ */
+
+export const ALLOWED_PACKAGE = '@pipedream/platform';
+/** A pasted step must stay well under this; the build refuses to write a larger one. */
+export const MAX_FILE_BYTES = 50 * 1024;
+
+export interface BuiltFile {
+  step: string;
+  kind: 'step' | 'action';
+  path: string;
+  bytes: number;
+  imports: string[];
+}
+
+const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+const isAllowedImport = (path: string) => path === ALLOWED_PACKAGE || builtins.has(path);
+
+function banner(kind: 'step' | 'action', name: string, source: string): string {
+  const use =
+    kind === 'step'
+      ? `Paste into a Pipedream Node.js code step named "${name}".`
+      : `Publish with: pd publish ${kind}s/${name}.mjs`;
+  return `// Built by npm run build:pipedream from ${source}; do not edit. ${use}`;
+}
+
+function importsOf(metafile: Metafile): string[] {
+  const found = new Set<string>();
+  for (const output of Object.values(metafile.outputs)) for (const i of output.imports) found.add(i.path);
+  return [...found].sort();
+}
+
+export async function buildPipedream(options: { root?: string; manifestPath?: string; outDir?: string } = {}): Promise<BuiltFile[]> {
+  const root = options.root ?? REPO_ROOT;
+  const outDir = options.outDir ?? join(root, 'dist', 'pipedream');
+  const manifest = await loadManifest(options.manifestPath ?? MANIFEST_PATH);
+  const built: BuiltFile[] = [];
+  for (const step of manifest.steps) {
+    for (const [kind, source] of [['step', step.source], ['action', step.action]] as const) {
+      const result = await build({
+        entryPoints: [resolve(root, source)],
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        external: [ALLOWED_PACKAGE],
+        minify: false,
+        write: false,
+        metafile: true,
+        legalComments: 'none',
+        logLevel: 'silent',
+        banner: { js: banner(kind, step.name, source) },
+      });
+      const output = result.outputFiles[0];
+      if (!output) throw new Error(`esbuild wrote nothing for ${source}`);
+      const imports = importsOf(result.metafile);
+      const stray = imports.filter((i) => !isAllowedImport(i));
+      if (stray.length > 0) throw new Error(`${source} imports ${stray.join(', ')}: only ${ALLOWED_PACKAGE} and Node's own modules may stay imports`);
+      if (output.contents.length > MAX_FILE_BYTES) {
+        throw new Error(`${source} builds to ${output.contents.length} bytes, over the ${MAX_FILE_BYTES} allowed`);
+      }
+      const path = join(outDir, `${kind}s`, `${step.name}.mjs`);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, output.contents);
+      built.push({ step: step.name, kind, path, bytes: output.contents.length, imports });
+    }
+  }
+  return built;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const files = await buildPipedream();
+  for (const file of files) console.log(`${relative(process.cwd(), file.path)}  ${(file.bytes / 1024).toFixed(1)} KiB`);
+}
