@@ -94,9 +94,10 @@ function reader(env: Env) {
   return { value, required, integer, bytes, flag, auth, problems, done };
 }
 
-/** `1048576`, `1024K`, `1M`, `2G` (binary multiples). */
+/** `1048576`, `1024K`, `1M`, `2G`, also `1MB`, `1MiB`, `512B` (binary multiples). */
 export function parseByteSize(raw: string): number | null {
-  const match = /^([0-9]+)\s*([KMG])?i?B?$/i.exec(raw.trim());
+  // The "i" only after a unit: "5i" is a typo to report, not 5 bytes.
+  const match = /^([0-9]+)\s*(?:([KMG])(?:i?B)?|B)?$/i.exec(raw.trim());
   if (!match) return null;
   const multiplier = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(match[2] ?? '').toUpperCase() as 'K' | 'M' | 'G'] ?? 1;
   const n = Number(match[1]) * multiplier;
