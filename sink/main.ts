@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { config as loadDotenv } from 'dotenv';
+import { parseSinkConfig } from '../shared/config.js';
+import { startSink } from './start.js';
+
+/**
+ * `npm start`: the sink in the foreground. Reads .env and the environment once, opens the store, listens.
+ * SIGINT/SIGTERM: stop accepting, finish and flush what is in flight, exit 0.
+ * Exit codes: 2 configuration error, 1 could not start (port taken, data directory unusable).
+ */
+export { startSink, type RunningSink, type StartOptions } from './start.js';
+
+async function main(): Promise<void> {
+  loadDotenv({ quiet: true });
+  const parsed = parseSinkConfig(process.env);
+  if (!parsed.ok) {
+    process.stderr.write(`${parsed.message}\n`);
+    process.exit(2);
+  }
+  const config = parsed.value;
+  let sink;
+  try {
+    sink = await startSink(config);
+  } catch (err) {
+    process.stderr.write(`sink: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+
+  // tunnel: opened here once the sink listens
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`sink: ${signal}, finishing requests in flight\n`);
+    sink.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`sink: could not stop cleanly: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(resolve(entry)).href) void main();

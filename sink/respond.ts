@@ -1,0 +1,65 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+
+/** One request and what the access log needs to know about it. */
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The authenticated user, for the log. */
+  user: string | null;
+  /** Body bytes sent (nginx's $body_bytes_sent). */
+  bodyBytes: number;
+}
+
+/** The only header naming the server; nothing names the technology behind it. */
+export const SERVER_NAME = 'LeRenard2000';
+
+export const JSON_TYPE = 'application/json';
+
+/** The article's error shape, bytes included: `{"code": 405, "msg": "method not allowed"}` and a newline. */
+export const errorBody = (code: number, msg: string) => `{"code": ${code}, "msg": ${JSON.stringify(msg)}}\n`;
+
+export const storedBody = (key: number) => `{"msg": "value with key ${key} stored"}\n`;
+export const duplicateBody = (key: number) => `{"msg": "value with key ${key} already stored"}\n`;
+
+export function send(ex: Exchange, status: number, contentType: string | null, body: string | Buffer, headers?: OutgoingHttpHeaders): void {
+  const data = typeof body === 'string' ? Buffer.from(body) : body;
+  const { res } = ex;
+  if (headers) for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
+  if (contentType !== null) res.setHeader('Content-Type', contentType);
+  // A 204 carries no Content-Length at all (RFC 9110, 8.6).
+  if (status !== 204) res.setHeader('Content-Length', data.length);
+  res.statusCode = status;
+  if (ex.req.method === 'HEAD' || status === 204 || status === 304) {
+    res.end();
+    return;
+  }
+  ex.bodyBytes += data.length;
+  res.end(data);
+}
+
+export function sendError(ex: Exchange, status: number, msg: string, headers?: OutgoingHttpHeaders): void {
+  send(ex, status, JSON_TYPE, errorBody(status, msg), headers);
+}
+
+export function methodNotAllowed(ex: Exchange, allow: string): void {
+  sendError(ex, 405, 'method not allowed', { Allow: allow });
+}
+
+/** Writes a chunk of a streamed body, waiting when the client reads slower than we write. false: it left. */
+export async function writeChunk(ex: Exchange, chunk: Buffer): Promise<boolean> {
+  const { res } = ex;
+  if (res.destroyed) return false;
+  ex.bodyBytes += chunk.length;
+  if (res.write(chunk)) return true;
+  return new Promise<boolean>((resolve) => {
+    const done = (ok: boolean) => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}

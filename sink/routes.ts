@@ -1,0 +1,171 @@
+import type { SinkConfig } from '../shared/config.js';
+import { parseDumpQuery } from './dump-query.js';
+import { PAGE_SECURITY_HEADERS, type InboxPages } from './inbox-pages.js';
+import type { LiveEvents } from './live-events.js';
+import { statsJson } from './live-events.js';
+import { readBody } from './read-body.js';
+import {
+  duplicateBody,
+  JSON_TYPE,
+  methodNotAllowed,
+  send,
+  sendError,
+  storedBody,
+  writeChunk,
+  type Exchange,
+} from './respond.js';
+import { bodyLine, envelopeLine } from './store/record.js';
+import type { WebhookStore } from './store/types.js';
+import { webhookMeta } from './webhook-meta.js';
+
+/** The HTTP routes: thin adapters from requests to store calls and from store results to statuses. */
+export interface RouteContext {
+  config: SinkConfig;
+  store: WebhookStore;
+  pages: InboxPages;
+  live: LiveEvents;
+  /** Operational errors (disk), for stderr; never bodies or credentials. */
+  onError: (message: string) => void;
+}
+
+export type Route = (ctx: RouteContext, ex: Exchange, query: string) => void | Promise<void>;
+
+// fatal: invalid UTF-8 is not JSON; ignoreBOM: keep a BOM so JSON.parse rejects it (it would break a dump line).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export const ping: Route = (_ctx, ex) => send(ex, 200, 'text/plain', 'PONG');
+
+export const receiveWebhook: Route = async (ctx, ex) => {
+  if (ex.req.method !== 'POST') return methodNotAllowed(ex, 'POST');
+  const outcome = await readBody(ex.req, ctx.config.maxBodyBytes);
+  if (!outcome.ok) {
+    // Past the limit nothing more is read: the connection closes after the answer.
+    if (outcome.reason === 'too-large') sendError(ex, 413, `body is larger than ${ctx.config.maxBodyBytes} bytes`, { Connection: 'close' });
+    return; // aborted: the client is gone and nothing was stored
+  }
+  const { body } = outcome;
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return sendError(ex, 400, 'body is not valid JSON: it is not UTF-8');
+  }
+  if (text.trim() === '') return sendError(ex, 400, 'body is empty: a JSON document is expected');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return sendError(ex, 400, 'body is not valid JSON');
+  }
+  const result = await ctx.store.append(body, webhookMeta(value));
+  switch (result.status) {
+    case 'stored':
+      return send(ex, 200, JSON_TYPE, storedBody(result.key));
+    case 'duplicate':
+      return send(ex, 200, JSON_TYPE, duplicateBody(result.key));
+    case 'full':
+      return sendError(ex, 507, 'store is full');
+    case 'error':
+      ctx.onError(`could not store a webhook: ${result.message}`);
+      return sendError(ex, 500, 'could not store the webhook');
+  }
+};
+
+const NL = Buffer.from('\n');
+const CHUNK = 64 * 1024;
+
+async function dump(ctx: RouteContext, ex: Exchange, query: string): Promise<void> {
+  const parsed = parseDumpQuery(new URLSearchParams(query));
+  if (!parsed.ok) return sendError(ex, 400, parsed.message);
+  const { filter, envelope } = parsed.value;
+  const { res } = ex;
+  res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
+  if (ex.req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  let parts: Buffer[] = [];
+  let pending = 0;
+  let n = 0;
+  try {
+    for await (const record of ctx.store.records(filter)) {
+      const line = envelope ? envelopeLine(record) : bodyLine(record.body);
+      parts.push(line, NL);
+      pending += line.length + 1;
+      n += 1;
+      if (pending >= CHUNK) {
+        if (!(await writeChunk(ex, Buffer.concat(parts, pending)))) return;
+        parts = [];
+        pending = 0;
+      }
+    }
+  } catch (err) {
+    // Headers are out: cut the response so it cannot pass for a complete dump.
+    ctx.onError(`dump failed: ${err instanceof Error ? err.message : String(err)}`);
+    res.destroy();
+    return;
+  }
+  parts.push(Buffer.from(`{"number_webhooks_received": ${n}}\n`));
+  const last = Buffer.concat(parts);
+  ex.bodyBytes += last.length;
+  res.end(last);
+}
+
+export const dumpWebhooks: Route = async (ctx, ex, query) => {
+  const method = ex.req.method;
+  if (method === 'GET' || method === 'HEAD') return dump(ctx, ex, query);
+  if (method === 'DELETE') {
+    const deleted = ctx.store.count;
+    try {
+      await ctx.store.clear();
+    } catch (err) {
+      ctx.onError(`could not clear the store: ${err instanceof Error ? err.message : String(err)}`);
+      return sendError(ex, 500, 'could not clear the store');
+    }
+    return send(ex, 200, JSON_TYPE, `{"msg": "deleted ${deleted} webhooks"}\n`);
+  }
+  return methodNotAllowed(ex, 'GET, HEAD, DELETE');
+};
+
+export const stats: Route = (ctx, ex) => {
+  if (ex.req.method !== 'GET' && ex.req.method !== 'HEAD') return methodNotAllowed(ex, 'GET, HEAD');
+  send(ex, 200, JSON_TYPE, `${statsJson(ctx.store)}\n`, { 'Cache-Control': 'no-store' });
+};
+
+export const events: Route = async (ctx, ex, query) => {
+  if (ex.req.method !== 'GET') return methodNotAllowed(ex, 'GET');
+  const header = ex.req.headers['last-event-id'];
+  const raw = (typeof header === 'string' && header !== '' ? header : new URLSearchParams(query).get('since')) ?? null;
+  if (raw !== null && raw !== '' && !/^[0-9]{1,15}$/.test(raw.trim())) {
+    return sendError(ex, 400, 'Last-Event-ID and since must be a whole number');
+  }
+  await ctx.live.attach(ex, raw === null || raw === '' ? null : Number(raw.trim()));
+};
+
+const page =
+  (pick: (pages: InboxPages) => Buffer | null, contentType: string): Route =>
+  (ctx, ex) => {
+    if (ex.req.method !== 'GET' && ex.req.method !== 'HEAD') return methodNotAllowed(ex, 'GET, HEAD');
+    const body = pick(ctx.pages);
+    if (body === null) return sendError(ex, 404, 'not found');
+    send(ex, 200, contentType, body, { ...PAGE_SECURITY_HEADERS, 'Cache-Control': 'no-cache' });
+  };
+
+export const inboxPage = page((p) => p.index, 'text/html; charset=utf-8');
+export const inboxScript = page((p) => p.js, 'text/javascript; charset=utf-8');
+export const inboxStyle = page((p) => p.css, 'text/css; charset=utf-8');
+
+export const favicon: Route = (_ctx, ex) => send(ex, 204, null, '');
+
+export const notFound: Route = (_ctx, ex) => sendError(ex, 404, 'not found');
+
+export const ROUTES: ReadonlyMap<string, Route> = new Map([
+  ['/receive-webhooks', receiveWebhook],
+  ['/dump-webhooks', dumpWebhooks],
+  ['/stats', stats],
+  ['/events', events],
+  ['/', inboxPage],
+  ['/inbox.js', inboxScript],
+  ['/inbox.css', inboxStyle],
+  ['/favicon.ico', favicon],
+]);

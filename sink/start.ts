@@ -1,0 +1,103 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SinkConfig } from '../shared/config.js';
+import { createLineWriter } from './line-writer.js';
+import { closeSinkServer, createSinkServer, type SinkServerOptions } from './server.js';
+import { openFileStore, type StoreFileOps } from './store/file-store.js';
+import { createMemoryStore } from './store/memory-store.js';
+import type { WebhookStore } from './store/types.js';
+
+/** Opens the store, starts the server, says where it listens. Used by main.ts and by in-process tests. */
+export interface StartOptions {
+  /** Access log and startup lines; stdout by default. */
+  log?: (line: string) => void;
+  /** Warnings and operational errors; stderr by default. */
+  warn?: (line: string) => void;
+  fileOps?: StoreFileOps;
+  server?: Omit<SinkServerOptions, 'onError'>;
+}
+
+export interface RunningSink {
+  server: Server;
+  store: WebhookStore;
+  /** http://host:port with the port actually bound. */
+  url: string;
+  /** Stops accepting, finishes what is in flight, flushes the store. */
+  close(): Promise<void>;
+}
+
+const isLoopback = (host: string) =>
+  host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+
+/** The warning for a sink reachable from other machines with no credentials, or null. Pure. */
+export function exposureWarning(config: Pick<SinkConfig, 'host' | 'auth'>): string | null {
+  if (isLoopback(config.host) || config.auth !== null) return null;
+  return (
+    `WARNING: the sink listens on ${config.host}, which other machines can reach, and no basic auth is set: ` +
+    'anyone who reaches the port can read and delete the stored webhooks. ' +
+    'Set SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS, or SINK_HOST=127.0.0.1.'
+  );
+}
+
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 2 : 0)} MiB`;
+
+export function formatUrl(host: string, port: number): string {
+  return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+}
+
+export async function startSink(config: SinkConfig, options: StartOptions = {}): Promise<RunningSink> {
+  const writer = options.log ? null : createLineWriter();
+  const log = options.log ?? writer!;
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const store =
+    config.store === 'memory'
+      ? createMemoryStore({ maxBytes: config.maxBytes })
+      : await openFileStore({ dataDir: config.dataDir, maxBytes: config.maxBytes, ...(options.fileOps ? { fileOps: options.fileOps } : {}) });
+
+  const server = createSinkServer(config, store, log, { ...options.server, onError: (m) => warn(`sink: ${m}`) });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const url = formatUrl(config.host, (server.address() as AddressInfo).port);
+
+  log(`listening on ${url}`);
+  if (store.kind === 'file') log(`data in ${store.location}`);
+  else log('memory store: nothing is written to disk, everything is gone when the sink stops');
+  log(`${store.count} webhooks stored (${mib(store.bytes)} of ${mib(store.maxBytes)})`);
+  if (store.kind === 'file' && 'repair' in store && store.repair) {
+    const r = store.repair as { droppedBytes: number; strandedRecords: number; savedTo: string | null };
+    if (r.savedTo === null) log(`repaired the data file: cut ${r.droppedBytes} bytes of an incomplete last record (never acknowledged)`);
+    else
+      warn(
+        `WARNING: the data file was damaged before its end; ${r.strandedRecords} intact records after the damage could not be kept ` +
+          `in sequence and were saved with the rest of the cut bytes to ${r.savedTo}`,
+      );
+  }
+  const exposure = exposureWarning(config);
+  if (exposure) warn(exposure);
+  writer?.flush();
+
+  let closing: Promise<void> | null = null;
+  return {
+    server,
+    store,
+    url,
+    close() {
+      closing ??= (async () => {
+        await closeSinkServer(server);
+        await store.close();
+        writer?.flush();
+      })();
+      return closing;
+    },
+  };
+}

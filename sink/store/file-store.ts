@@ -1,0 +1,347 @@
+import { constants as fsConstants, promises as fsp } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createReplayScanner, decodeStoredBody, encodeRecord, type EncodedRecord } from './record.js';
+import { addEntry, bodyContains, createIndex, isText, metaAt, selectPositions, type RecordIndex } from './record-index.js';
+import type { AppendResult, RecordFilter, RecordMeta, StoreListener, StoredRecord, WebhookStore } from './types.js';
+
+/**
+ * The durable store: an append-only JSON-lines file (see record.ts) plus an in-memory index; bodies are read
+ * back from the file when dumped.
+ *
+ * Keys and group commit. Every append goes through one queue. When the writer is free it takes everything
+ * waiting at that moment as one batch, gives the batch the next consecutive keys, writes it with one
+ * positional write at the end of the last good record and makes it durable with one fdatasync. Only then are
+ * the keys committed (index, lastKey, size) and the requests answered, so a 200 always means "on disk".
+ * If the write or the sync fails, the whole batch is rolled back: the file is truncated to the offset before
+ * the batch, the keys are not consumed (the next batch gets the same ones) and every request of the batch is
+ * answered with an error. Concurrency therefore never creates gaps or duplicates, and the cost of a sync is
+ * shared by all the requests that arrived while the previous one ran.
+ */
+
+/** The file operations the store needs: an fs.promises FileHandle fits; tests inject failing ones. */
+export interface StoreFileHandle {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  datasync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  stat(): Promise<{ size: number }>;
+  close(): Promise<void>;
+}
+
+export interface StoreFileOps {
+  /** Opens `path` for reading and writing, creating it when missing. */
+  open(path: string): Promise<StoreFileHandle>;
+}
+
+export const nodeFileOps: StoreFileOps = {
+  open: (path) => fsp.open(path, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o600),
+};
+
+export const DATA_FILE = 'webhooks.jsonl';
+
+export interface RepairReport {
+  /** Bytes cut from the end of the file (a torn record, or damage). */
+  droppedBytes: number;
+  /** Intact records that followed the damage, saved to `savedTo` rather than silently dropped. */
+  strandedRecords: number;
+  savedTo: string | null;
+}
+
+export interface FileStore extends WebhookStore {
+  readonly kind: 'file';
+  readonly location: string;
+  /** What replay repaired on open, null when the file was clean. */
+  readonly repair: RepairReport | null;
+}
+
+export interface FileStoreOptions {
+  dataDir: string;
+  maxBytes: number;
+  fileOps?: StoreFileOps;
+  now?: () => number;
+}
+
+const READ_CHUNK = 1 << 20;
+const WINDOW = 256 * 1024;
+
+interface Pending {
+  body: Buffer;
+  meta: RecordMeta;
+  receivedAtMs: number;
+  resolve: (result: AppendResult) => void;
+}
+
+const isDiskFull = (err: unknown) => {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+};
+
+const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+async function writeFully(file: StoreFileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await file.write(data, done, data.length - done, position + done);
+    if (bytesWritten <= 0) throw new Error('the write made no progress');
+    done += bytesWritten;
+  }
+}
+
+async function readFully(file: StoreFileHandle, buffer: Buffer, position: number): Promise<number> {
+  let done = 0;
+  while (done < buffer.length) {
+    const { bytesRead } = await file.read(buffer, done, buffer.length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}
+
+async function replay(file: StoreFileHandle, index: RecordIndex) {
+  const scanner = createReplayScanner((r) => {
+    addEntry(index, { ...r, offset: r.bodyOffset, length: r.bodyLength });
+  });
+  const { size } = await file.stat();
+  let position = 0;
+  while (position < size) {
+    const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - position));
+    const n = await readFully(file, chunk, position);
+    if (n === 0) break;
+    scanner.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    position += n;
+  }
+  return scanner.end();
+}
+
+export async function openFileStore(options: FileStoreOptions): Promise<FileStore> {
+  const ops = options.fileOps ?? nodeFileOps;
+  const now = options.now ?? Date.now;
+  const dir = resolve(options.dataDir);
+  const path = join(dir, DATA_FILE);
+  await fsp.mkdir(dir, { recursive: true });
+  const file = await ops.open(path);
+
+  let index = createIndex();
+  let repair: RepairReport | null = null;
+  /** Bytes of committed records: the next batch is written here. */
+  let size = 0;
+  try {
+    const outcome = await replay(file, index);
+    size = outcome.goodBytes;
+    if (outcome.goodBytes < outcome.totalBytes) {
+      let savedTo: string | null = null;
+      if (outcome.strandedRecords > 0) {
+        // Damage in the middle: keep the bytes past it for a human rather than dropping records silently.
+        const tail = Buffer.allocUnsafe(outcome.totalBytes - outcome.goodBytes);
+        await readFully(file, tail, outcome.goodBytes);
+        savedTo = `${path}.damaged-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`;
+        await fsp.writeFile(savedTo, tail, { mode: 0o600 });
+      }
+      await file.truncate(outcome.goodBytes);
+      await file.datasync();
+      repair = { droppedBytes: outcome.totalBytes - outcome.goodBytes, strandedRecords: outcome.strandedRecords, savedTo };
+    }
+  } catch (err) {
+    await file.close().catch(() => undefined);
+    throw err;
+  }
+
+  let closed = false;
+  let generation = 0;
+  /** Set when a rollback truncate failed: bytes past `size` must be cut before the next write. */
+  let dirtyTail = false;
+  const queue: Pending[] = [];
+  const inFlight = new Map<string, Promise<AppendResult>>();
+  const listeners = new Set<{ append: StoreListener; clear: (() => void) | undefined }>();
+
+  // One operation on the file at a time: batches and clear() run in turn.
+  let tail: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+
+  let batchScheduled = false;
+  const scheduleBatch = () => {
+    if (batchScheduled) return;
+    batchScheduled = true;
+    // setImmediate rather than now: every request whose body completed in this turn of the event loop joins.
+    setImmediate(() => {
+      void exclusive(async () => {
+        batchScheduled = false;
+        const batch = queue.splice(0, queue.length);
+        if (batch.length > 0) await commitBatch(batch);
+      });
+    });
+  };
+
+  async function commitBatch(batch: Pending[]): Promise<void> {
+    const start = size;
+    let end = size;
+    let key = index.count;
+    const accepted: { item: Pending; enc: EncodedRecord; offset: number }[] = [];
+    for (const item of batch) {
+      const enc = encodeRecord(key + 1, item.receivedAtMs, item.meta, item.body);
+      if (end + enc.line.length > options.maxBytes) {
+        item.resolve({ status: 'full' });
+        continue;
+      }
+      key += 1;
+      accepted.push({ item, enc, offset: end });
+      end += enc.line.length;
+    }
+    if (accepted.length === 0) return;
+    const data = accepted.length === 1 ? accepted[0]!.enc.line : Buffer.concat(accepted.map((a) => a.enc.line), end - start);
+    try {
+      if (dirtyTail) {
+        await file.truncate(start);
+        dirtyTail = false;
+      }
+      await writeFully(file, data, start);
+      await file.datasync();
+    } catch (err) {
+      // Roll back: nothing of this batch may survive, so no torn or unacknowledged record stays behind.
+      dirtyTail = true;
+      try {
+        await file.truncate(start);
+        dirtyTail = false;
+      } catch {
+        // Retried before the next write; replay would cut it after a crash anyway.
+      }
+      const result: AppendResult = isDiskFull(err) ? { status: 'full' } : { status: 'error', message: errorMessage(err) };
+      for (const a of accepted) a.item.resolve(result);
+      return;
+    }
+    const records: StoredRecord[] = [];
+    for (const { item, enc, offset } of accepted) {
+      const k = addEntry(index, {
+        ...item.meta,
+        receivedAtMs: item.receivedAtMs,
+        offset: offset + enc.bodyOffset,
+        length: enc.bodyLength,
+        text: enc.text,
+      });
+      item.resolve({ status: 'stored', key: k });
+      if (listeners.size > 0) records.push({ ...item.meta, key: k, receivedAt: new Date(item.receivedAtMs).toISOString(), body: item.body });
+    }
+    size = end;
+    for (const record of records) notify(record);
+  }
+
+  function notify(record: StoredRecord) {
+    for (const l of listeners) {
+      try {
+        l.append(record);
+      } catch {
+        // A listener's failure is its own; the record is stored.
+      }
+    }
+  }
+
+  function append(body: Buffer, meta: RecordMeta): Promise<AppendResult> {
+    if (closed) return Promise.resolve({ status: 'error', message: 'the store is closed' });
+    const id = meta.messageId;
+    if (id !== null) {
+      const key = index.byMessageId.get(id);
+      if (key !== undefined) return Promise.resolve({ status: 'duplicate', key });
+      const first = inFlight.get(id);
+      if (first !== undefined) {
+        // A retry racing its original: answer with the original's key, or try again if the original failed.
+        return first.then((r) => (r.status === 'stored' || r.status === 'duplicate' ? { status: 'duplicate', key: r.key } : append(body, meta)));
+      }
+    }
+    const promise = new Promise<AppendResult>((resolvePromise) => {
+      queue.push({ body, meta, receivedAtMs: now(), resolve: resolvePromise });
+    });
+    if (id !== null) {
+      inFlight.set(id, promise);
+      void promise.then(() => {
+        if (inFlight.get(id) === promise) inFlight.delete(id);
+      });
+    }
+    scheduleBatch();
+    return promise;
+  }
+
+  async function* records(filter: RecordFilter = {}): AsyncGenerator<StoredRecord> {
+    const gen = generation;
+    const idx = index;
+    const limit = filter.limit ?? Infinity;
+    if (limit <= 0) return;
+    const needle = filter.q === undefined || filter.q === '' ? null : filter.q.toLowerCase();
+    let window = Buffer.alloc(0);
+    let winStart = 0;
+    let emitted = 0;
+    for (const i of selectPositions(idx, filter, idx.count)) {
+      if (gen !== generation) return;
+      const offset = idx.offset[i]!;
+      const length = idx.length[i]!;
+      if (offset < winStart || offset + length > winStart + window.length) {
+        const span = Math.max(WINDOW, length);
+        winStart = filter.order === 'desc' ? Math.max(0, offset + length - span) : offset;
+        const buf = Buffer.allocUnsafe(Math.min(span, Math.max(length, size - winStart)));
+        const n = await readFully(file, buf, winStart);
+        if (gen !== generation) return;
+        window = buf.subarray(0, n);
+        if (offset + length > winStart + n) return; // cut under us (clear); nothing valid to read
+      }
+      const stored = window.subarray(offset - winStart, offset - winStart + length);
+      const body = decodeStoredBody(stored, isText(idx, i));
+      if (needle !== null && !bodyContains(body, needle)) continue;
+      yield { ...metaAt(idx, i), body };
+      if (++emitted >= limit) return;
+    }
+  }
+
+  const store: FileStore = {
+    kind: 'file',
+    location: path,
+    repair,
+    get count() {
+      return index.count;
+    },
+    get bytes() {
+      return size;
+    },
+    maxBytes: options.maxBytes,
+    get lastKey() {
+      return index.count;
+    },
+    append,
+    records,
+    clear: () =>
+      exclusive(async () => {
+        await file.truncate(0);
+        await file.datasync();
+        index = createIndex();
+        size = 0;
+        dirtyTail = false;
+        generation += 1;
+        for (const l of listeners) {
+          try {
+            l.clear?.();
+          } catch {
+            // see notify()
+          }
+        }
+      }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await exclusive(async () => {
+        const batch = queue.splice(0, queue.length);
+        if (batch.length > 0) await commitBatch(batch);
+      });
+      await exclusive(() => file.close());
+    },
+    subscribe(listener, onClear) {
+      const entry = { append: listener, clear: onClear };
+      listeners.add(entry);
+      return () => {
+        listeners.delete(entry);
+      };
+    },
+  };
+  return store;
+}

@@ -1,0 +1,138 @@
+import { normalizeStatus } from '../../shared/status.js';
+import type { RecordFilter, RecordMeta } from './types.js';
+
+/**
+ * The in-memory index of a store: per record its receive time, where its body is, and the fields the
+ * filters use, in parallel typed arrays so 100,000 records cost a few MB. Position i holds key i + 1 (keys
+ * are consecutive from 1). Event and status strings are interned: a store holds few distinct values.
+ */
+export interface RecordIndex {
+  count: number;
+  receivedAt: Float64Array;
+  /** Absolute file offset of the stored body (memory store: unused). */
+  offset: Float64Array;
+  length: Uint32Array;
+  /** bit 0: body stored as text; bits 1-2: liveMode (0 null, 1 false, 2 true). */
+  flags: Uint8Array;
+  event: Uint32Array;
+  status: Uint32Array;
+  messageId: (string | null)[];
+  byMessageId: Map<string, number>;
+  /** Interned strings; id 0 is null. */
+  strings: (string | null)[];
+  normalized: (string | null)[];
+  stringIds: Map<string, number>;
+}
+
+const INITIAL = 1024;
+
+export function createIndex(): RecordIndex {
+  return {
+    count: 0,
+    receivedAt: new Float64Array(INITIAL),
+    offset: new Float64Array(INITIAL),
+    length: new Uint32Array(INITIAL),
+    flags: new Uint8Array(INITIAL),
+    event: new Uint32Array(INITIAL),
+    status: new Uint32Array(INITIAL),
+    messageId: [],
+    byMessageId: new Map(),
+    strings: [null],
+    normalized: [null],
+    stringIds: new Map(),
+  };
+}
+
+function grow<T extends Float64Array | Uint32Array | Uint8Array>(a: T, size: number): T {
+  const next = new (a.constructor as new (n: number) => T)(size);
+  next.set(a);
+  return next;
+}
+
+function intern(index: RecordIndex, s: string | null): number {
+  if (s === null) return 0;
+  let id = index.stringIds.get(s);
+  if (id === undefined) {
+    id = index.strings.length;
+    index.strings.push(s);
+    index.normalized.push(normalizeStatus(s));
+    index.stringIds.set(s, id);
+  }
+  return id;
+}
+
+export interface IndexEntry extends RecordMeta {
+  receivedAtMs: number;
+  offset: number;
+  length: number;
+  text: boolean;
+}
+
+/** Adds the record with key index.count + 1. */
+export function addEntry(index: RecordIndex, entry: IndexEntry): number {
+  const i = index.count;
+  if (i === index.receivedAt.length) {
+    const size = i * 2;
+    index.receivedAt = grow(index.receivedAt, size);
+    index.offset = grow(index.offset, size);
+    index.length = grow(index.length, size);
+    index.flags = grow(index.flags, size);
+    index.event = grow(index.event, size);
+    index.status = grow(index.status, size);
+  }
+  index.receivedAt[i] = entry.receivedAtMs;
+  index.offset[i] = entry.offset;
+  index.length[i] = entry.length;
+  index.flags[i] = (entry.text ? 1 : 0) | (entry.liveMode === null ? 0 : entry.liveMode ? 4 : 2);
+  index.event[i] = intern(index, entry.event);
+  index.status[i] = intern(index, entry.status);
+  index.messageId.push(entry.messageId);
+  if (entry.messageId !== null && !index.byMessageId.has(entry.messageId)) index.byMessageId.set(entry.messageId, i + 1);
+  index.count = i + 1;
+  return i + 1;
+}
+
+export function isText(index: RecordIndex, i: number): boolean {
+  return (index.flags[i]! & 1) === 1;
+}
+
+export function metaAt(index: RecordIndex, i: number): RecordMeta & { key: number; receivedAt: string } {
+  const live = (index.flags[i]! >> 1) & 3;
+  return {
+    key: i + 1,
+    receivedAt: new Date(index.receivedAt[i]!).toISOString(),
+    messageId: index.messageId[i] ?? null,
+    event: index.strings[index.event[i]!] ?? null,
+    status: index.strings[index.status[i]!] ?? null,
+    liveMode: live === 0 ? null : live === 2,
+  };
+}
+
+/**
+ * Positions (key - 1) of the records matching the metadata filters, in the asked order, among the first
+ * `count` records (a snapshot: records appended meanwhile are not included). `q` and `limit` are the
+ * caller's, since they need the body.
+ */
+export function* selectPositions(index: RecordIndex, filter: RecordFilter, count: number): Generator<number> {
+  const from = Math.max(0, filter.since ?? 0);
+  const to = Math.min(count, filter.before === undefined ? count : filter.before - 1);
+  const wantEvent = filter.event;
+  const wantStatus = filter.status === undefined ? undefined : normalizeStatus(filter.status);
+  const wantLive = filter.liveMode === undefined ? -1 : filter.liveMode ? 2 : 1;
+  const matches = (i: number) => {
+    if (wantEvent !== undefined && index.strings[index.event[i]!] !== wantEvent) return false;
+    if (wantStatus !== undefined && index.normalized[index.status[i]!] !== wantStatus) return false;
+    if (wantLive !== -1 && ((index.flags[i]! >> 1) & 3) !== wantLive) return false;
+    return true;
+  };
+  if (filter.order === 'desc') {
+    for (let i = to - 1; i >= from; i--) if (matches(i)) yield i;
+  } else {
+    for (let i = from; i < to; i++) if (matches(i)) yield i;
+  }
+}
+
+/** Case-insensitive substring test on the raw body. */
+export function bodyContains(body: Buffer, needleLower: string): boolean {
+  return body.toString('utf8').toLowerCase().includes(needleLower);
+}

@@ -1,0 +1,209 @@
+import { crc32 } from 'node:zlib';
+import type { RecordMeta, StoredRecord } from './types.js';
+
+/**
+ * The on-disk record: one JSON line per webhook,
+ *   {"key":1,"receivedAt":"…","messageId":"…","event":"…","status":"…","liveMode":true,"crc":123,"body":<body>}\n
+ * The metadata comes first so replay parses only that short head, never the body. `body` is the received
+ * JSON embedded byte for byte; a body containing CR or LF cannot sit on one line, so it is kept instead as a
+ * JSON string, `"bodyText":"…"`, which still restores the exact bytes. `crc` (CRC-32 of the body bytes) lets
+ * replay tell a complete record from a torn or zero-filled one after a crash.
+ * Pure: no I/O here.
+ */
+
+const BODY_SEP = Buffer.from(',"body":');
+const TEXT_SEP = Buffer.from(',"bodyText":');
+const LF = 0x0a;
+const CR = 0x0d;
+const CLOSE_BRACE = 0x7d;
+const RECORD_TAIL = Buffer.from('}\n');
+
+export interface EncodedRecord {
+  line: Buffer;
+  /** Where the stored body starts, relative to the line start. */
+  bodyOffset: number;
+  bodyLength: number;
+  /** true: the body is stored as a JSON string (`bodyText`). */
+  text: boolean;
+}
+
+export function hasLineBreak(body: Buffer): boolean {
+  return body.indexOf(LF) !== -1 || body.indexOf(CR) !== -1;
+}
+
+function head(key: number, receivedAtMs: number, meta: RecordMeta, crc: number): string {
+  return (
+    `{"key":${key},"receivedAt":"${new Date(receivedAtMs).toISOString()}"` +
+    `,"messageId":${JSON.stringify(meta.messageId)},"event":${JSON.stringify(meta.event)}` +
+    `,"status":${JSON.stringify(meta.status)},"liveMode":${meta.liveMode === null ? 'null' : String(meta.liveMode)}` +
+    `,"crc":${crc}`
+  );
+}
+
+/** `body` must be valid UTF-8 JSON (the HTTP layer checks); any such body makes a valid JSON line. */
+export function encodeRecord(key: number, receivedAtMs: number, meta: RecordMeta, body: Buffer): EncodedRecord {
+  const prefix = head(key, receivedAtMs, meta, crc32(body));
+  if (!hasLineBreak(body)) {
+    const headBytes = Buffer.byteLength(prefix) + BODY_SEP.length;
+    const line = Buffer.allocUnsafe(headBytes + body.length + RECORD_TAIL.length);
+    line.write(prefix, 0, 'utf8');
+    BODY_SEP.copy(line, headBytes - BODY_SEP.length);
+    body.copy(line, headBytes);
+    RECORD_TAIL.copy(line, headBytes + body.length);
+    return { line, bodyOffset: headBytes, bodyLength: body.length, text: false };
+  }
+  const start = prefix + ',"bodyText":';
+  const stored = JSON.stringify(body.toString('utf8'));
+  const line = Buffer.from(`${start}${stored}}\n`);
+  return { line, bodyOffset: Buffer.byteLength(start), bodyLength: Buffer.byteLength(stored), text: true };
+}
+
+/** The received bytes of a body as the record stores them (`text`: a JSON string). */
+export function decodeStoredBody(stored: Buffer, text: boolean): Buffer {
+  return text ? Buffer.from(JSON.parse(stored.toString('utf8')) as string, 'utf8') : stored;
+}
+
+export interface ParsedRecord extends RecordMeta {
+  key: number;
+  receivedAtMs: number;
+  /** Relative to the buffer given to parseRecordLine. */
+  bodyOffset: number;
+  bodyLength: number;
+  text: boolean;
+}
+
+const isNullableString = (v: unknown): v is string | null => v === null || typeof v === 'string';
+
+/**
+ * Parses the line buf[start, end) (end: index of its LF). null when it is not a complete, intact record:
+ * bad head, bad body checksum, wrong shape.
+ */
+export function parseRecordLine(buf: Buffer, start: number, end: number): ParsedRecord | null {
+  if (end - start < 2 || buf[end - 1] !== CLOSE_BRACE) return null;
+  let sep = buf.indexOf(BODY_SEP, start);
+  let text = false;
+  if (sep === -1 || sep >= end) {
+    sep = buf.indexOf(TEXT_SEP, start);
+    if (sep === -1 || sep >= end) return null;
+    text = true;
+  }
+  let h: Record<string, unknown>;
+  try {
+    h = JSON.parse(buf.toString('utf8', start, sep) + '}') as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const { key, receivedAt, messageId, event, status, liveMode, crc } = h;
+  if (typeof key !== 'number' || !Number.isSafeInteger(key) || key < 1) return null;
+  if (typeof receivedAt !== 'string' || typeof crc !== 'number') return null;
+  if (!isNullableString(messageId) || !isNullableString(event) || !isNullableString(status)) return null;
+  if (liveMode !== null && typeof liveMode !== 'boolean') return null;
+  const receivedAtMs = Date.parse(receivedAt);
+  if (Number.isNaN(receivedAtMs)) return null;
+  const bodyOffset = sep + (text ? TEXT_SEP.length : BODY_SEP.length);
+  const bodyLength = end - 1 - bodyOffset;
+  if (bodyLength <= 0) return null;
+  const stored = buf.subarray(bodyOffset, bodyOffset + bodyLength);
+  let raw: Buffer;
+  try {
+    raw = decodeStoredBody(stored, text);
+  } catch {
+    return null;
+  }
+  if (crc32(raw) !== crc) return null;
+  return { key, receivedAtMs, messageId, event, status, liveMode, bodyOffset, bodyLength, text };
+}
+
+export interface ReplayOutcome {
+  /** Bytes of intact records from the start of the file; everything after them is to be cut. */
+  goodBytes: number;
+  totalBytes: number;
+  records: number;
+  /** Intact records found after the damage (they cannot be kept: keys would no longer be consecutive). */
+  strandedRecords: number;
+}
+
+/**
+ * Streaming replay: feed the file in chunks, get each intact record (with its absolute body offset) in
+ * order. Records must carry keys 1, 2, 3, … A line that is torn, zero-filled, fails its checksum or breaks
+ * the key sequence ends the good prefix; whatever follows is reported for the caller to cut (and keep aside
+ * when it still holds intact records).
+ */
+export function createReplayScanner(onRecord: (record: ParsedRecord, lineOffset: number, lineLength: number) => void) {
+  let carry: Buffer = Buffer.alloc(0);
+  let carryOffset = 0;
+  let goodBytes = 0;
+  let totalBytes = 0;
+  let records = 0;
+  let damaged = false;
+  let stranded = 0;
+
+  const line = (buf: Buffer, start: number, end: number, fileOffset: number) => {
+    const parsed = parseRecordLine(buf, start, end);
+    if (!damaged && parsed !== null && parsed.key === records + 1) {
+      records += 1;
+      goodBytes = fileOffset + (end + 1 - start);
+      onRecord({ ...parsed, bodyOffset: fileOffset + (parsed.bodyOffset - start) }, fileOffset, end + 1 - start);
+      return;
+    }
+    if (damaged && parsed !== null) stranded += 1;
+    damaged = true;
+  };
+
+  return {
+    push(chunk: Buffer): void {
+      const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      const bufOffset = carry.length > 0 ? carryOffset : totalBytes;
+      totalBytes += chunk.length;
+      let start = 0;
+      for (;;) {
+        const nl = buf.indexOf(LF, start);
+        if (nl === -1) break;
+        line(buf, start, nl, bufOffset + start);
+        start = nl + 1;
+      }
+      carry = start < buf.length ? Buffer.from(buf.subarray(start)) : Buffer.alloc(0);
+      carryOffset = bufOffset + start;
+    },
+    end(): ReplayOutcome {
+      // A last line without its LF was never completely written, so never acknowledged.
+      return { goodBytes, totalBytes, records, strandedRecords: stranded };
+    },
+  };
+}
+
+/** A JSON text without insignificant whitespace, numbers and strings untouched (no parse/stringify round trip). */
+export function compactJson(body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(body.length);
+  let n = 0;
+  let inString = false;
+  let escaped = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === 0x5c) escaped = true;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x20 || c === 0x09 || c === LF || c === CR) {
+      continue;
+    }
+    out[n++] = c;
+  }
+  return out.subarray(0, n);
+}
+
+/** The body as one dump line: as received when it is already on one line, else compacted. */
+export function bodyLine(body: Buffer): Buffer {
+  return hasLineBreak(body) ? compactJson(body) : body;
+}
+
+/** The envelope line of the dump (`envelope=1`) and of the live event stream, without a trailing LF. */
+export function envelopeLine(record: StoredRecord): Buffer {
+  const prefix =
+    `{"key":${record.key},"receivedAt":"${record.receivedAt}","messageId":${JSON.stringify(record.messageId)}` +
+    `,"event":${JSON.stringify(record.event)},"status":${JSON.stringify(record.status)}` +
+    `,"liveMode":${record.liveMode === null ? 'null' : String(record.liveMode)},"body":`;
+  return Buffer.concat([Buffer.from(prefix), bodyLine(record.body), Buffer.from('}')]);
+}

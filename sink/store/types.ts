@@ -1,0 +1,70 @@
+/**
+ * The contract both stores keep (file: durable JSON lines; memory: throwaway). The HTTP layer, the live
+ * event stream and the tests only ever see this interface.
+ */
+
+/** What the sink reads from a webhook body once, at receive time, for filters and idempotency. */
+export interface RecordMeta {
+  messageId: string | null;
+  event: string | null;
+  status: string | null;
+  liveMode: boolean | null;
+}
+
+/** One stored webhook. `body` holds the bytes exactly as received. */
+export interface StoredRecord extends RecordMeta {
+  key: number;
+  /** ISO 8601, UTC. */
+  receivedAt: string;
+  body: Buffer;
+}
+
+export type AppendResult =
+  | { status: 'stored'; key: number }
+  | { status: 'duplicate'; key: number }
+  | { status: 'full' }
+  | { status: 'error'; message: string };
+
+export interface RecordFilter {
+  event?: string;
+  /** Compared after normalizeStatus on both sides, so `failed permanently` finds `FAILED_PERMANENTLY`. */
+  status?: string;
+  liveMode?: boolean;
+  /** Only keys after this one. */
+  since?: number;
+  /** Only keys before this one. */
+  before?: number;
+  /** Case-insensitive substring of the raw body. */
+  q?: string;
+  limit?: number;
+  order?: 'asc' | 'desc';
+}
+
+export interface StoreListener {
+  (record: StoredRecord): void;
+}
+
+export interface WebhookStore {
+  readonly kind: 'file' | 'memory';
+  /** The data file, or null for the memory store. */
+  readonly location: string | null;
+  readonly count: number;
+  /** Bytes the records take, as encoded on disk (the memory store counts the same way). */
+  readonly bytes: number;
+  readonly maxBytes: number;
+  /** 0 when empty. Keys are 1..lastKey, consecutive. */
+  readonly lastKey: number;
+  /**
+   * Stores a body under the next key. Resolves, never rejects: `error` (disk failure) and `full` consume no
+   * key and leave the store serving. `stored` means durable (for the file store: written and fdatasync'ed).
+   */
+  append(body: Buffer, meta: RecordMeta): Promise<AppendResult>;
+  /** Records matching the filter, bodies read from the file for the file store. Stops early after clear(). */
+  records(filter?: RecordFilter): AsyncIterable<StoredRecord>;
+  /** Drops every record; keys start again at 1. */
+  clear(): Promise<void>;
+  /** Flushes what is queued and releases the file. Appends after close() answer `error`. */
+  close(): Promise<void>;
+  /** `listener` runs after each durable append, `onClear` after each clear(). Returns the unsubscribe. */
+  subscribe(listener: StoreListener, onClear?: () => void): () => void;
+}
