@@ -1,0 +1,199 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A stand-in for UP42's token endpoint and webhooks API on loopback. It behaves as the real one does
+ * for what the CLI uses (password grant, bearer tokens, the {data, error} envelope, whole-webhook PUT)
+ * and records every request so tests can check what the CLI sent.
+ */
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface StoredWebhook {
+  id: string;
+  name: string;
+  url: string;
+  events: string[];
+  active: boolean;
+  secret: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FakeUp42 {
+  url: string;
+  requests: RecordedRequest[];
+  webhooks: Map<string, StoredWebhook>;
+  /** Tokens handed out, in order. */
+  issued: string[];
+  username: string;
+  password: string;
+  workspaceId: string;
+  /** Seconds the tokens live (expires_in). */
+  expiresIn: number;
+  /** How many test deliveries succeed on POST .../tests (of 2). */
+  testsSucceeded: number;
+  /** Answer these paths with this status (and UP42's error envelope) instead of serving them. */
+  forceStatus: Map<string, number>;
+  /** Paths never answered (for timeouts). */
+  hang: Set<string>;
+  /** Make API errors echo the Authorization header and the password, as a careless server might. */
+  echoCredentials: boolean;
+  close(): Promise<void>;
+}
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+export function fakeJwt(claims: Record<string, unknown>): string {
+  return `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url(claims)}.${Buffer.from('not-a-real-signature').toString('base64url')}`;
+}
+
+export async function startFakeUp42(options: { workspaceId?: string; username?: string; password?: string } = {}): Promise<FakeUp42> {
+  const state = {
+    requests: [] as RecordedRequest[],
+    webhooks: new Map<string, StoredWebhook>(),
+    issued: [] as string[],
+    username: options.username ?? 'ada@example.com',
+    password: options.password ?? 'correct horse battery staple',
+    workspaceId: options.workspaceId ?? 'ws-3c2d1e0f-9a8b-4c7d',
+    expiresIn: 300,
+    testsSucceeded: 2,
+    forceStatus: new Map<string, number>(),
+    hang: new Set<string>(),
+    echoCredentials: false,
+  };
+  let nextId = 1;
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const method = req.method ?? 'GET';
+      state.requests.push({ method, path, headers: req.headers, body });
+      const send = (status: number, payload?: unknown) => {
+        if (payload === undefined) {
+          res.writeHead(status).end();
+          return;
+        }
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+      };
+      const envelope = (status: number, data: unknown) => send(status, { data, error: null });
+      const error = (status: number, message: string) => send(status, { data: null, error: { code: status, message } });
+
+      if (state.hang.has(path)) return; // the request stays open until the server closes
+      const forced = state.forceStatus.get(path);
+      if (forced !== undefined) return error(forced, `forced ${forced} for ${path}`);
+
+      if (path === '/realms/public/protocol/openid-connect/token') {
+        const form = new URLSearchParams(body);
+        if (method !== 'POST' || !String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
+          return send(400, { error: 'invalid_request' });
+        }
+        if (form.get('grant_type') !== 'password' || form.get('client_id') !== 'up42-sdk') return send(400, { error: 'unauthorized_client' });
+        if (form.get('username') !== state.username || form.get('password') !== state.password) {
+          return send(401, { error: 'invalid_grant', error_description: 'Invalid user credentials' });
+        }
+        const token = fakeJwt({ sub: state.workspaceId, jti: `t${state.issued.length + 1}`, exp: Math.floor(Date.now() / 1000) + state.expiresIn });
+        state.issued.push(token);
+        return send(200, { access_token: token, expires_in: state.expiresIn, token_type: 'Bearer', scope: 'profile' });
+      }
+
+      const auth = req.headers.authorization ?? '';
+      if (!auth.startsWith('Bearer ') || !state.issued.includes(auth.slice('Bearer '.length))) {
+        return error(401, 'Unauthorized: missing or unknown token');
+      }
+      if (state.echoCredentials) return error(400, `rejected ${auth} (user ${state.username}, password ${state.password})`);
+      if (method === 'GET' && path === '/webhooks/events') return envelope(200, [{ name: 'job.status' }, { name: 'order.status' }]);
+
+      const match = /^\/workspaces\/([^/]+)\/webhooks(?:\/([^/]+))?(\/tests)?$/.exec(path);
+      if (!match) return error(404, 'No such route');
+      if (match[1] !== state.workspaceId) return error(403, 'Forbidden: not a member of this workspace');
+      const id = match[2];
+      const parse = (): Record<string, unknown> | null => {
+        try {
+          return JSON.parse(body) as Record<string, unknown>;
+        } catch {
+          return null;
+        }
+      };
+      const complete = (input: Record<string, unknown> | null): input is { name: string; url: string; events: string[]; active: boolean; secret?: string | null } =>
+        input !== null && typeof input.name === 'string' && typeof input.url === 'string' && Array.isArray(input.events) && typeof input.active === 'boolean';
+
+      if (id === undefined) {
+        if (method === 'GET') return envelope(200, [...state.webhooks.values()]);
+        if (method === 'POST') {
+          const input = parse();
+          if (!complete(input)) return error(400, 'name, url, events and active are required');
+          const now = new Date().toISOString();
+          const webhook: StoredWebhook = {
+            id: `wh-${nextId++}`,
+            name: input.name,
+            url: input.url,
+            events: input.events,
+            active: input.active,
+            secret: input.secret ?? null,
+            createdAt: now,
+            updatedAt: now,
+          };
+          state.webhooks.set(webhook.id, webhook);
+          return envelope(201, webhook);
+        }
+        return error(405, 'Method not allowed');
+      }
+      const existing = state.webhooks.get(id);
+      if (!existing) return error(404, `Webhook ${id} not found`);
+      if (match[3]) {
+        if (method !== 'POST') return error(405, 'Method not allowed');
+        return envelope(200, { testsRun: 2, testsSucceeded: state.testsSucceeded });
+      }
+      if (method === 'GET') return envelope(200, existing);
+      if (method === 'DELETE') {
+        state.webhooks.delete(id);
+        return send(204);
+      }
+      if (method === 'PUT') {
+        // UP42 replaces the whole webhook: a field left out is a 400 here, so a partial PUT cannot pass.
+        const input = parse();
+        if (!complete(input) || !('secret' in input)) return error(400, 'name, url, events, active and secret are required');
+        const updated: StoredWebhook = { ...existing, ...input, secret: input.secret ?? null, updatedAt: new Date().toISOString() };
+        state.webhooks.set(id, updated);
+        return envelope(200, updated);
+      }
+      return error(405, 'Method not allowed');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
+}
+
+/** A stored webhook to start a test from. */
+export function seedWebhook(fake: FakeUp42, overrides: Partial<StoredWebhook> = {}): StoredWebhook {
+  const webhook: StoredWebhook = {
+    id: `wh-seed-${fake.webhooks.size + 1}`,
+    name: 'relay',
+    url: 'https://eo1abc.m.pipedream.net',
+    events: ['job.status'],
+    active: true,
+    secret: 's3cr3t-seeded-value-0123',
+    createdAt: '2026-11-30T07:00:00.000Z',
+    updatedAt: '2026-11-30T07:00:00.000Z',
+    ...overrides,
+  };
+  fake.webhooks.set(webhook.id, webhook);
+  return webhook;
+}
