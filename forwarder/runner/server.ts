@@ -197,6 +197,7 @@ export async function startRunner(config: RunnerConfig, env: Env, options: Runne
       send(res, http, {
         outcome: result.outcome,
         ...(result.reason ? { reason: result.reason } : {}),
+        ...(result.step ? { step: result.step } : {}),
         ...(result.message ? { message: result.message } : {}),
         ...(typeof last.$summary === 'string' ? { summary: last.$summary } : {}),
         steps: result.steps,
