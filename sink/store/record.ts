@@ -146,7 +146,8 @@ export function createReplayScanner(onRecord: (record: ParsedRecord, lineOffset:
       onRecord({ ...parsed, bodyOffset: fileOffset + (parsed.bodyOffset - start) }, fileOffset, end + 1 - start);
       return;
     }
-    if (damaged && parsed !== null) stranded += 1;
+    // An intact record past the good prefix (or one out of sequence) is data the cut would lose.
+    if (parsed !== null) stranded += 1;
     damaged = true;
   };
 
