@@ -52,9 +52,13 @@ export function webhookDetails(webhook: Webhook, showSecret: boolean): string {
   return rows.map(([k, v]) => `${k!.padEnd(width)}  ${v}`).join('\n');
 }
 
-/** UP42 has returned both plain names and objects with a name; both are shown. */
+/** Events as a list of names, of objects with a name, or an object keyed by name: each shape is shown. */
 export function eventsTable(data: unknown): string {
-  const list = Array.isArray(data) ? data : [];
+  const list = Array.isArray(data)
+    ? data
+    : typeof data === 'object' && data !== null
+      ? Object.entries(data).map(([name, details]) => (typeof details === 'object' && details !== null ? { name, ...details } : { name, details }))
+      : [];
   if (list.length === 0) return 'no webhook events';
   const rows = list.map((e) => {
     if (typeof e === 'string') return [cell(e, 80), '-'];

@@ -3,7 +3,7 @@ import { parseUp42Args, parseEventList } from '../../scripts/up42/args.js';
 import { createClient, errorText } from '../../scripts/up42/client.js';
 import { mergeUpdate, runCommand } from '../../scripts/up42/commands.js';
 import { parseUp42Config, type Up42Config } from '../../scripts/up42/config.js';
-import { MASK, renderTable } from '../../scripts/up42/format.js';
+import { eventsTable, MASK, renderTable } from '../../scripts/up42/format.js';
 import { createTokenSource, jwtClaims } from '../../scripts/up42/token.js';
 import { redact } from '../../scripts/cli/text.js';
 import { fakeJwt, seedWebhook, startFakeUp42, type FakeUp42 } from './support/fake-up42.js';
@@ -307,6 +307,15 @@ describe('errors', () => {
     expect(message).toMatch(/^UP42 answered 400 to GET \/workspaces\/[^ ]+\/webhooks: rejected Bearer \[redacted\] \(user ada@example.com, password \[redacted\]\)$/);
     expect(message).not.toContain(fake.issued.at(-1)!);
     expect(message).not.toContain(fake.password);
+  });
+});
+
+describe('eventsTable', () => {
+  it('shows names given as strings, objects or keys', () => {
+    expect(eventsTable(['job.status'])).toBe('EVENT       DETAILS\njob.status  -');
+    expect(eventsTable([{ name: 'order.status', description: 'Order\nchanged' }])).toBe('EVENT         DETAILS\norder.status  {"description":"Order\\nchanged"}');
+    expect(eventsTable({ 'job.status': { description: 'x' } })).toBe('EVENT       DETAILS\njob.status  {"description":"x"}');
+    expect(eventsTable(null)).toBe('no webhook events');
   });
 });
 
