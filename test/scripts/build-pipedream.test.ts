@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../../forwarder/manifest.js';
+import { buildPipedream, MAX_FILE_BYTES, type BuiltFile } from '../../scripts/build-pipedream.js';
+import { signedDeliveryHeaders } from '../../shared/signature.js';
+import { event, nowSeconds } from '../forwarder/deliveries.js';
+import { startStubSink, type StubSink } from '../forwarder/stub-sink.js';
+
+// Builds the Pipedream files into a temporary folder, then runs each in a plain Node process, as Pipedream
+// would: a global defineComponent, `steps.trigger.event`, a `$`, and for actions their props.
+
+const SECRET = 'build-test-secret-TOPSECRET';
+const USER = 'relay';
+const PASS = 'build-test-pass-TOPSECRET';
+
+let dir: string;
+let files: BuiltFile[];
+let sink: StubSink;
+
+/** Runs the built validate then forward files on one event; prints what happened as JSON. */
+const DRIVER = `
+const [kind, validatePath, forwardPath, specJson] = process.argv.slice(2);
+const spec = JSON.parse(specJson);
+const defined = [];
+globalThis.defineComponent = (component) => { defined.push(component); return component; };
+const out = { defined: 0, steps: {}, exit: null, error: null, components: [] };
+const steps = { trigger: { event: spec.event } };
+for (const [name, path] of [['validate', validatePath], ['forward', forwardPath]]) {
+  const component = (await import(path)).default;
+  out.components.push({ key: component.key ?? null, name: component.name ?? null, version: component.version ?? null, type: component.type ?? null, props: component.props });
+  const exports = {};
+  let exit = null;
+  const $ = { export: (k, v) => { exports[k] = JSON.parse(JSON.stringify(v)); }, flow: { exit: (reason) => { exit = reason; } } };
+  try {
+    const props = kind === 'action' ? spec.props[name] : {};
+    const value = await component.run.call(props, kind === 'action' ? { $ } : { steps, $ });
+    out.steps[name] = { ...exports, $return_value: value ?? null };
+    steps[name] = out.steps[name];
+  } catch (error) {
+    out.steps[name] = exports;
+    out.error = { step: name, name: error.name, code: error.code, reason: error.reason, message: error.message };
+    break;
+  }
+  if (exit !== null) { out.exit = exit; break; }
+}
+out.defined = defined.length;
+console.log(JSON.stringify(out));
+`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'build-pipedream-'));
+  // The built files import @pipedream/platform, which Pipedream provides; here, the project's copy.
+  await symlink(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  await writeFile(join(dir, 'driver.mjs'), DRIVER);
+  files = await buildPipedream({ outDir: join(dir, 'pipedream') });
+  sink = await startStubSink({ user: USER, pass: PASS });
+});
+
+afterAll(async () => {
+  await sink?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const built = (kind: 'step' | 'action', step: string) => files.find((f) => f.kind === kind && f.step === step)!.path;
+
+async function runBuilt(kind: 'step' | 'action', spec: unknown, env: Record<string, string> = {}) {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(dir, 'driver.mjs'), kind, built(kind, 'validate'), built(kind, 'forward'), JSON.stringify(spec)],
+    { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 },
+  );
+  return JSON.parse(stdout) as {
+    defined: number;
+    steps: Record<string, Record<string, unknown>>;
+    exit: string | null;
+    error: Record<string, unknown> | null;
+    components: { key: string | null; name: string | null; version: string | null; type: string | null; props: Record<string, Record<string, unknown>> }[];
+  };
+}
+
+/** A trigger event as Pipedream builds it: no raw body. */
+function triggerEvent(payload: unknown, secret = SECRET, created = nowSeconds()) {
+  const body = JSON.stringify(payload);
+  return { method: 'POST', path: '/', query: {}, headers: signedDeliveryHeaders({ body, secret, created }), body: payload, url: 'https://x.m.pipedream.net/', client_ip: '127.0.0.1' };
+}
+
+const env = () => ({ UP42_WEBHOOK_SECRET: SECRET, SINK_URL: sink.url, SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS });
+
+describe('npm run build:pipedream', () => {
+  it('writes a step and an action per step of pipedream.yaml, small, importing only @pipedream/platform and node:', async () => {
+    expect(files.map((f) => `${f.kind}s/${f.step}.mjs`).sort()).toEqual(['actions/forward.mjs', 'actions/validate.mjs', 'steps/forward.mjs', 'steps/validate.mjs']);
+    for (const file of files) {
+      const text = await readFile(file.path, 'utf8');
+      expect(Buffer.byteLength(text)).toBe(file.bytes);
+      expect(file.bytes).toBeLessThan(MAX_FILE_BYTES);
+      const imports = [...text.matchAll(/^\s*import\s[^;]*?from\s*["']([^"']+)["']/gm)].map((m) => m[1]);
+      expect(imports.length).toBeGreaterThan(0);
+      for (const i of imports) expect(i === '@pipedream/platform' || i!.startsWith('node:')).toBe(true);
+      expect(text).not.toMatch(/import[^;]*defineComponent/);
+      expect(text).not.toMatch(/\brequire\(/);
+      expect(text).toMatch(/export\s*\{\s*\w+ as default\s*\}/);
+    }
+    expect(files.filter((f) => f.step === 'forward').every((f) => f.imports.includes('@pipedream/platform'))).toBe(true);
+  });
+
+  it('the pasted steps verify and forward a signed delivery', async () => {
+    const payload = event({ status: 'FAILED' });
+    const out = await runBuilt('step', { event: triggerEvent(payload) }, env());
+    expect(out.error).toBeNull();
+    expect(out.defined).toBe(2);
+    expect(out.steps.validate).toMatchObject({ $summary: 'job.status FAILED (live) verified', messageId: payload.messageId });
+    // Without a raw body (as on Pipedream) only the MAC over the signed headers is checked.
+    expect(out.steps.validate!.signature).toMatchObject({ digestChecked: false });
+    expect(out.steps.forward).toMatchObject({ $summary: `stored as key ${sink.stored.get(payload.messageId)}` });
+    expect(sink.stored.has(payload.messageId)).toBe(true);
+  });
+
+  it('the pasted validate step throws on a bad signature and nothing is forwarded', async () => {
+    const before = sink.requests.length;
+    const out = await runBuilt('step', { event: triggerEvent(event(), 'wrong-secret') }, env());
+    expect(out.error).toMatchObject({ step: 'validate', name: 'SignatureRejected', code: 'signature', reason: 'mac-mismatch' });
+    expect(out.steps.forward).toBeUndefined();
+    expect(sink.requests.length).toBe(before);
+  });
+
+  it('the pasted validate step ends the workflow on an ignored status', async () => {
+    const out = await runBuilt('step', { event: triggerEvent(event({ status: 'RUNNING' })) }, env());
+    expect(out.error).toBeNull();
+    expect(out.exit).toBe('ignored: status RUNNING is not in the notify list');
+    expect(out.steps.forward).toBeUndefined();
+  });
+
+  it('the actions take their inputs as props, secrets as secret props, and run without any environment', async () => {
+    const payload = event({ event: 'order.status', status: 'FULFILLED' });
+    const delivery = triggerEvent(payload);
+    const props = {
+      validate: { headers: delivery.headers, body: payload, UP42_WEBHOOK_SECRET: SECRET },
+      forward: { body: payload, SINK_URL: sink.url, SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS },
+    };
+    const out = await runBuilt('action', { event: delivery, props });
+    expect(out.error).toBeNull();
+    expect(out.components.map((c) => [c.key, c.type, c.version])).toEqual([
+      ['up42-webhook-relay-validate', 'action', '0.1.0'],
+      ['up42-webhook-relay-forward', 'action', '0.1.0'],
+    ]);
+    const [validate, forward] = out.components;
+    expect(validate!.props.UP42_WEBHOOK_SECRET).toMatchObject({ type: 'string', secret: true, optional: false });
+    expect(validate!.props.UP42_TEST_MODE).toMatchObject({ type: 'string', optional: true });
+    expect(validate!.props.UP42_TEST_MODE!.secret).toBeUndefined();
+    expect(forward!.props.SINK_BASIC_AUTH_PASS).toMatchObject({ secret: true });
+    expect(forward!.props.SINK_URL).toMatchObject({ optional: false });
+    expect(out.steps.validate).toMatchObject({ $summary: 'order.status FULFILLED (live) verified' });
+    expect(out.steps.forward!.$summary).toMatch(/^stored as key \d+$/);
+    expect(sink.stored.has(payload.messageId)).toBe(true);
+  });
+});
