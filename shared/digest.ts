@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { fail, ok, type Result } from './result.js';
 
@@ -7,11 +8,17 @@ export type DigestHeader = (typeof DIGEST_HEADERS)[number];
 
 const ALGORITHMS: Record<string, 'sha256' | 'sha512'> = { 'sha-256': 'sha256', 'sha-512': 'sha512' };
 
-const toBuffer = (body: string | Uint8Array) => (typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+// crypto.hash (Node 20.12+) digests in one call, several times faster than a Hash object for webhook-sized
+// bodies; it is looked up, not imported by name, so an older runtime falls back instead of failing to load.
+const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'base64') => string }).hash;
+
+/** Base64 digest of a body; text is hashed as its UTF-8 bytes. */
+const base64Digest = (algorithm: 'sha256' | 'sha512', body: string | Uint8Array): string =>
+  typeof oneShotHash === 'function' ? oneShotHash(algorithm, body, 'base64') : createHash(algorithm).update(body).digest('base64');
 
 /** RFC 9530 `Content-Digest: sha-256=:base64:` for a body. */
 export function contentDigest(body: string | Uint8Array): string {
-  return `sha-256=:${createHash('sha256').update(toBuffer(body)).digest('base64')}:`;
+  return `sha-256=:${base64Digest('sha256', body)}:`;
 }
 
 /**
@@ -43,10 +50,9 @@ function parseDigests(header: DigestHeader, value: string): Result<{ algorithm: 
 export function checkDigest(header: DigestHeader, value: string, body: string | Uint8Array): Result<void, 'digest-mismatch'> {
   const parsed = parseDigests(header, value);
   if (!parsed.ok) return parsed;
-  const bytes = toBuffer(body);
   let allMatch = true;
   for (const { algorithm, expected } of parsed.value) {
-    const actual = Buffer.from(createHash(algorithm).update(bytes).digest('base64'));
+    const actual = Buffer.from(base64Digest(algorithm, body));
     const given = Buffer.from(expected);
     allMatch = (given.length === actual.length && timingSafeEqual(given, actual)) && allMatch;
   }
