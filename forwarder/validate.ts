@@ -25,7 +25,7 @@ export function decideDelivery(delivery: Delivery, config: ValidateConfig, now: 
     headers: delivery.headers,
     secrets: config.secrets,
     now,
-    ...(typeof delivery.bodyRaw === 'string' ? { rawBody: delivery.bodyRaw } : {}),
+    rawBody: signedBodyOf(delivery),
     maxAgeSeconds: config.maxAgeSeconds,
     maxFutureSeconds: config.maxFutureSeconds,
     // Test mode skips the time window only: the MAC is always checked.
@@ -35,6 +35,18 @@ export function decideDelivery(delivery: Delivery, config: ValidateConfig, now: 
   const decision = classify(delivery.body, { statuses: config.statuses, testMode: config.testMode });
   if (decision.action === 'ignore') return decision;
   return { ...decision, signature: verified.value };
+}
+
+/**
+ * The bytes a signed content digest is checked against. Pipedream's trigger hands over the parsed body only,
+ * so there the body is serialised again as the forward step will send it (compact JSON, as UP42 sends it).
+ * Checking that text means the sink receives exactly what was signed; if a sender's JSON were formatted
+ * differently, the delivery is rejected as digest-mismatch (visible and replayable in Pipedream) rather than
+ * forwarded unchecked: a signed digest nobody checks protects nothing.
+ */
+function signedBodyOf(delivery: Delivery): string | undefined {
+  if (typeof delivery.bodyRaw === 'string') return delivery.bodyRaw;
+  return delivery.body === undefined ? undefined : JSON.stringify(delivery.body);
 }
 
 export interface ValidatedEvent {

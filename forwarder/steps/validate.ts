@@ -7,8 +7,8 @@ export default defineComponent({
   props: {},
   async run({ steps, $ }: { steps: StepsOf; $: StepContext }) {
     const event = steps.trigger.event;
-    // Pipedream's HTTP trigger gives no raw body by default, so only the MAC over the signed headers is
-    // checked there; the local runner passes `bodyRaw`, and then a signed content digest is checked too.
+    // Pipedream's HTTP trigger gives no raw body by default; the local runner passes `bodyRaw`. Without it,
+    // a signed content digest is checked against the body as it will be forwarded (see validate.ts).
     const delivery = { headers: event.headers, body: event.body, ...(typeof event.bodyRaw === 'string' ? { bodyRaw: event.bodyRaw } : {}) };
     return validateStep(delivery, $, process.env, Date.now());
   },

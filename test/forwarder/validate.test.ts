@@ -1,0 +1,46 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseValidateConfig } from '../../shared/config.js';
+import { signedDeliveryHeaders } from '../../shared/signature.js';
+import { decideDelivery } from '../../forwarder/validate.js';
+import { event, nowSeconds } from './deliveries.js';
+
+// On Pipedream the trigger hands over the parsed body only (no bodyRaw): a signed content digest must still be
+// checked, against the body as the forward step will send it.
+const secret = 'validate-secret';
+const config = (() => {
+  const parsed = parseValidateConfig({ UP42_WEBHOOK_SECRET: secret });
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.value;
+})();
+
+function pipedreamDelivery(payload: unknown, sentBody = JSON.stringify(payload)) {
+  const headers = signedDeliveryHeaders({ body: sentBody, secret, created: nowSeconds() });
+  return { headers, body: payload };
+}
+
+describe('decideDelivery without a raw body (as on Pipedream)', () => {
+  it('checks the signed digest against the body it will forward, and notifies when it matches', () => {
+    const payload = event({ status: 'FAILED' });
+    const decision = decideDelivery(pipedreamDelivery(payload), config, nowSeconds());
+    expect(decision.action).toBe('notify');
+    if (decision.action === 'notify') expect(decision.signature.digestChecked).toBe(true);
+  });
+
+  it('rejects a body altered after signing, though the signed headers are intact', () => {
+    const payload = event({ status: 'FAILED' });
+    const delivery = pipedreamDelivery(payload);
+    const altered = { ...payload, body: { ...payload.body, status: 'SUCCEEDED' } };
+    const decision = decideDelivery({ ...delivery, body: altered }, config, nowSeconds());
+    expect(decision).toMatchObject({ action: 'reject', reason: 'digest-mismatch' });
+  });
+
+  it('prefers the raw body when the platform gives one', () => {
+    const payload = event({ status: 'FAILED' });
+    const pretty = JSON.stringify(payload, null, 2);
+    const delivery = { ...pipedreamDelivery(payload, pretty), bodyRaw: pretty };
+    expect(decideDelivery(delivery, config, nowSeconds()).action).toBe('notify');
+    // The same pretty-printed delivery without its raw text cannot be checked byte for byte: fail closed.
+    const { bodyRaw: _dropped, ...withoutRaw } = delivery;
+    expect(decideDelivery(withoutRaw, config, nowSeconds())).toMatchObject({ action: 'reject', reason: 'digest-mismatch' });
+  });
+});
