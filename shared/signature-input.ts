@@ -41,84 +41,107 @@ interface Member {
   params: [string, string][];
 }
 
+// The scanner's helpers take a position and return one, so the position stays a local of scanMembers
+// (a closure over it would make every step of the hot loop a context access).
+const isSpace = (c: number) => c === 0x20 || c === 0x09;
+const isBareEnd = (c: number) => c === 0x3b || c === 0x2c || isSpace(c);
+
+function skipSpaces(text: string, i: number): number {
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** End of the key starting at `i`; `i` itself when there is none. */
+function keyEnd(text: string, i: number): number {
+  const first = text.charCodeAt(i);
+  if (!(isLcAlpha(first) || first === 0x2a)) return i;
+  i++;
+  while (i < text.length && isKeyChar(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Position just past the closing quote of the string opening at `i`, or -1. */
+function quotedEnd(text: string, i: number): number {
+  if (text.charCodeAt(i) !== 0x22) return -1;
+  for (i++; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) return i + 1;
+    if (c === 0x5c || c < 0x20 || c > 0x7e) return -1; // escapes and non-printables have no place here
+  }
+  return -1;
+}
+
+function bareEnd(text: string, i: number): number {
+  while (i < text.length && !isBareEnd(text.charCodeAt(i))) i++;
+  return i;
+}
+
+const syntax = (message: string, at: number) => fail('syntax' as const, `${message} at offset ${at}`);
+
 /**
  * A single-pass scanner over the structured-field dictionary that carries the signature inputs.
  * Every loop advances the position, so the time is linear in the (capped) input length.
  */
 function scanMembers(text: string): Result<Member[], SignatureInputError> {
-  let i = 0;
   const n = text.length;
-  const err = (message: string) => fail('syntax' as const, `${message} at offset ${i}`);
-  const skipSpaces = () => {
-    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
-  };
-  const readKey = (): string | null => {
-    const start = i;
-    const first = text.charCodeAt(i);
-    if (!(isLcAlpha(first) || first === 0x2a)) return null;
-    i++;
-    while (i < n && isKeyChar(text.charCodeAt(i))) i++;
-    return text.slice(start, i);
-  };
-  const readQuoted = (): string | null => {
-    if (text[i] !== '"') return null;
-    const start = ++i;
-    while (i < n && text[i] !== '"') {
-      const c = text.charCodeAt(i);
-      if (c === 0x5c || c < 0x20 || c > 0x7e) return null; // escapes and non-printables have no place here
-      i++;
-    }
-    if (i >= n) return null;
-    return text.slice(start, i++);
-  };
-  const readBareValue = (): string | null => {
-    const start = i;
-    while (i < n && !';, \t'.includes(text[i]!)) i++;
-    const value = text.slice(start, i);
-    return value.length > 0 && TCHAR.test(value.replace(/[:/]/g, '')) ? value : null;
-  };
-
   const members: Member[] = [];
-  skipSpaces();
+  let i = skipSpaces(text, 0);
   for (;;) {
-    const label = readKey();
-    if (label === null) return err('expected a label');
-    if (text[i] !== '=') return err(`expected '=' after label "${label}"`);
+    const labelEnd = keyEnd(text, i);
+    if (labelEnd === i) return syntax('expected a label', i);
+    const label = text.slice(i, labelEnd);
+    i = labelEnd;
+    if (text.charCodeAt(i) !== 0x3d) return syntax(`expected '=' after label "${label}"`, i);
     i++;
-    if (text[i] !== '(') return err('expected "(" opening the component list');
+    if (text.charCodeAt(i) !== 0x28) return syntax('expected "(" opening the component list', i);
     i++;
     const components: string[] = [];
     for (;;) {
-      skipSpaces();
-      if (i >= n) return err('unbalanced parentheses: the component list is not closed');
-      if (text[i] === ')') {
+      const before = i;
+      i = skipSpaces(text, i);
+      if (i >= n) return syntax('unbalanced parentheses: the component list is not closed', i);
+      if (text.charCodeAt(i) === 0x29) {
         i++;
         break;
       }
-      if (components.length > 0 && text[i - 1] !== ' ' && text[i - 1] !== '\t') return err('expected a space between components');
-      const name = readQuoted();
-      if (name === null) return err('expected a quoted header name or ")"');
+      if (components.length > 0 && i === before) return syntax('expected a space between components', i);
+      const end = quotedEnd(text, i);
+      if (end < 0) return syntax('expected a quoted header name or ")"', i);
+      const name = text.slice(i + 1, end - 1);
       if (!TCHAR.test(name)) return fail('syntax', `invalid header name "${name}" in the component list`);
       components.push(name.toLowerCase());
+      i = end;
     }
     const params: [string, string][] = [];
-    while (text[i] === ';') {
+    while (text.charCodeAt(i) === 0x3b) {
+      i = skipSpaces(text, i + 1);
+      const end = keyEnd(text, i);
+      if (end === i) return syntax('expected a parameter name after ";"', i);
+      const key = text.slice(i, end);
+      i = end;
+      if (text.charCodeAt(i) !== 0x3d) return syntax(`expected '=' after parameter "${key}"`, i);
       i++;
-      skipSpaces();
-      const key = readKey();
-      if (key === null) return err('expected a parameter name after ";"');
-      if (text[i] !== '=') return err(`expected '=' after parameter "${key}"`);
-      i++;
-      const value = text[i] === '"' ? readQuoted() : readBareValue();
-      if (value === null) return err(`invalid value for parameter "${key}"`);
+      let value: string | null = null;
+      if (text.charCodeAt(i) === 0x22) {
+        const close = quotedEnd(text, i);
+        if (close >= 0) {
+          value = text.slice(i + 1, close - 1);
+          i = close;
+        }
+      } else {
+        const stop = bareEnd(text, i);
+        const raw = text.slice(i, stop);
+        if (raw.length > 0 && TCHAR.test(raw.replace(/[:/]/g, ''))) value = raw;
+        i = stop;
+      }
+      if (value === null) return syntax(`invalid value for parameter "${key}"`, i);
       params.push([key, value]);
     }
     members.push({ label, components, params });
-    skipSpaces();
+    i = skipSpaces(text, i);
     if (i >= n) return ok(members);
-    if (text[i] !== ',') return err('expected "," or the end of the header');
-    i++;
-    skipSpaces();
+    if (text.charCodeAt(i) !== 0x2c) return syntax('expected "," or the end of the header', i);
+    i = skipSpaces(text, i + 1);
   }
 }
 
@@ -137,10 +160,12 @@ export function parseSignatureInput(
   const scanned = scanMembers(value.trim());
   if (!scanned.ok) return scanned;
 
-  const seen = new Set<string>();
-  for (const member of scanned.value) {
-    if (seen.has(member.label)) return fail('duplicate-label', `the label "${member.label}" appears more than once`);
-    seen.add(member.label);
+  if (scanned.value.length > 1) {
+    const seen = new Set<string>();
+    for (const member of scanned.value) {
+      if (seen.has(member.label)) return fail('duplicate-label', `the label "${member.label}" appears more than once`);
+      seen.add(member.label);
+    }
   }
   const member = scanned.value.find((m) => m.label === label);
   if (!member) return fail('label-not-found', `no "${label}" signature in signature-input`);
