@@ -1,0 +1,220 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { buildDelivery, type Delivery, type PayloadSource } from '../../scripts/send-test-event/delivery.js';
+import { postDelivery, sendTestEvents } from '../../scripts/send-test-event/send.js';
+import { dump, envelopes, http, listeningOn, spawnEntry, tempDir, type Proc } from './support.js';
+
+/**
+ * The whole local chain as a user runs it, each part its own process on loopback: the sink (`npm start`'s
+ * entry point, a temporary data directory, basic auth on), the forwarder runner (`npm run forwarder`'s entry
+ * point) pointed at it, and UP42-style deliveries from the test-event sender, through its functions and
+ * through its command line. Only public interfaces are used: the runner's HTTP answers, the sink's
+ * /dump-webhooks. Every process runs in an empty temporary folder with an environment holding only what is
+ * given here, so a developer's .env cannot change the outcome.
+ */
+
+const SECRET = 'e2e-webhook-secret-TOPSECRET';
+const AUTH = { user: 'relay', pass: 'e2e-sink-pass-TOPSECRET' };
+
+let work: { dir: string; remove: () => Promise<void> };
+let dataDir: string;
+let sink: Proc;
+let sinkUrl: string;
+let sinkPort: number;
+const runners: Record<'live' | 'testMode' | 'wrongAuth', { proc: Proc; url: string }> = {} as never;
+const all: Proc[] = [];
+
+const sinkEnv = (port: number) => ({
+  SINK_HOST: '127.0.0.1',
+  SINK_PORT: String(port),
+  SINK_DATA_DIR: dataDir,
+  SINK_STORE: 'file',
+  SINK_BASIC_AUTH_USER: AUTH.user,
+  SINK_BASIC_AUTH_PASS: AUTH.pass,
+});
+
+async function startSinkProcess(port: number): Promise<void> {
+  sink = spawnEntry('sink/main.ts', [], sinkEnv(port), work.dir);
+  all.push(sink);
+  ({ url: sinkUrl, port: sinkPort } = await listeningOn(sink));
+}
+
+async function startRunner(testMode: boolean, pass: string): Promise<{ proc: Proc; url: string }> {
+  const proc = spawnEntry(
+    'forwarder/runner/main.ts',
+    [],
+    {
+      FORWARDER_HOST: '127.0.0.1',
+      FORWARDER_PORT: '0',
+      UP42_WEBHOOK_SECRET: SECRET,
+      UP42_TEST_MODE: testMode ? 'yes' : 'no',
+      SINK_URL: sinkUrl,
+      SINK_BASIC_AUTH_USER: AUTH.user,
+      SINK_BASIC_AUTH_PASS: pass,
+      // A sink that is down is reported after two attempts rather than after the 25 s Pipedream budget.
+      FORWARD_MAX_ATTEMPTS: '2',
+      FORWARD_DEADLINE_MS: '5000',
+    },
+    work.dir,
+  );
+  all.push(proc);
+  return { proc, url: (await listeningOn(proc)).url };
+}
+
+beforeAll(async () => {
+  work = await tempDir('e2e-chain-');
+  dataDir = `${work.dir}/data`;
+  await startSinkProcess(0);
+  const [live, testMode, wrongAuth] = await Promise.all([
+    startRunner(false, AUTH.pass),
+    startRunner(true, AUTH.pass),
+    startRunner(false, 'not-the-sink-password'),
+  ]);
+  Object.assign(runners, { live, testMode, wrongAuth });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(all.map((p) => p.stop()));
+  // Nothing secret in what any process printed.
+  for (const p of all) {
+    expect(p.output()).not.toContain('TOPSECRET');
+    expect(p.output().toLowerCase()).not.toContain('authorization');
+  }
+  await work?.remove();
+}, 30_000);
+
+const now = () => Math.floor(Date.now() / 1000);
+const liveJob = (status: string): PayloadSource => ({ kind: 'event', event: 'job.status', status, liveMode: true });
+const signed = (source: PayloadSource, overrides: { secret?: string; created?: number } = {}): Delivery =>
+  buildDelivery({ source, secret: overrides.secret ?? SECRET, created: overrides.created ?? now() });
+
+/** POSTs a delivery as is (any headers, any body) to a runner; its status and JSON answer. */
+async function send(runner: { url: string }, delivery: Delivery) {
+  const reply = await http(`${runner.url}/`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+  return { status: reply.status, answer: (reply.json ?? {}) as { outcome?: string; reason?: string; summary?: string } };
+}
+
+async function clearStore(): Promise<void> {
+  const reply = await http(`${sinkUrl}/dump-webhooks`, { method: 'DELETE', auth: AUTH });
+  expect(reply.status).toBe(200);
+  expect((await dump(sinkUrl, AUTH)).count).toBe(0);
+}
+
+describe('the local chain: sender → runner → sink', () => {
+  it('stores a signed live job.status FAILED under key 1, its body byte for byte as sent', async () => {
+    await clearStore();
+    const delivery = signed(liveJob('FAILED'));
+    const { status, answer } = await send(runners.live, delivery);
+    expect(status).toBe(200);
+    expect(answer).toMatchObject({ outcome: 'forwarded', summary: 'stored as key 1' });
+
+    const { lines } = await dump(sinkUrl, AUTH);
+    expect(lines).toEqual([delivery.body]);
+    const [stored] = await envelopes(sinkUrl, AUTH);
+    expect(stored).toMatchObject({ key: 1, messageId: delivery.messageId, event: 'job.status', status: 'FAILED', liveMode: true });
+  });
+
+  it('ignores a test event unless test mode is on, and stores it when it is', async () => {
+    await clearStore();
+    const delivery = signed({ kind: 'event', event: 'job.status', status: 'SUCCEEDED', liveMode: false });
+    const off = await send(runners.live, delivery);
+    expect(off.status).toBe(202);
+    expect(off.answer.outcome).toBe('ignored');
+    expect(off.answer.reason).toContain('test event');
+    expect((await dump(sinkUrl, AUTH)).count).toBe(0);
+
+    const on = await send(runners.testMode, delivery);
+    expect(on.status).toBe(200);
+    expect(on.answer.summary).toBe('stored as key 1');
+    expect((await dump(sinkUrl, AUTH, '?liveMode=false')).lines).toEqual([delivery.body]);
+  });
+
+  it('stores a FAILED_PERMANENTLY order sent by the send-test-event command, not a RUNNING job', async () => {
+    await clearStore();
+    const cli = spawnEntry(
+      'scripts/send-test-event.ts',
+      ['--url', runners.live.url, '--live', '--event', 'order.status', '--status', 'FAILED_PERMANENTLY'],
+      { UP42_WEBHOOK_SECRET: SECRET },
+      work.dir,
+    );
+    expect(await cli.exited).toBe(0);
+    expect(cli.output()).toMatch(/^200 \{"outcome":"forwarded","summary":"stored as key 1"/);
+
+    const running = await send(runners.live, signed(liveJob('RUNNING')));
+    expect(running.status).toBe(202);
+    expect(running.answer.reason).toContain('RUNNING is not in the notify list');
+
+    const stored = await envelopes(sinkUrl, AUTH);
+    expect(stored.map((e) => [e.key, e.event, e.status, e.liveMode])).toEqual([[1, 'order.status', 'FAILED_PERMANENTLY', true]]);
+  }, 30_000);
+
+  it('rejects a tampered body, a tampered header, a wrong secret and a stale signature with 401, storing nothing', async () => {
+    await clearStore();
+    const original = signed(liveJob('FAILED'));
+    const tamperedBody = { ...original, body: original.body.replace('"FAILED"', '"CANCELLED"') };
+    expect(tamperedBody.body).not.toBe(original.body);
+    const tamperedHeader = { ...original, headers: { ...original.headers, date: new Date(Date.now() + 1000).toUTCString() } };
+    expect(tamperedHeader.headers.date).not.toBe(original.headers.date);
+    const cases: [string, Delivery, string][] = [
+      ['tampered body', tamperedBody, 'digest-mismatch'],
+      ['tampered header', tamperedHeader, 'mac-mismatch'],
+      ['wrong secret', signed(liveJob('FAILED'), { secret: 'not-the-webhook-secret' }), 'mac-mismatch'],
+      ['stale created', signed(liveJob('FAILED'), { created: now() - 301 - 10 }), 'stale'],
+    ];
+    for (const [what, delivery, reason] of cases) {
+      const { status, answer } = await send(runners.live, delivery);
+      expect({ what, status, outcome: answer.outcome, reason: answer.reason }).toEqual({ what, status: 401, outcome: 'rejected', reason });
+    }
+    expect((await dump(sinkUrl, AUTH)).count).toBe(0);
+  });
+
+  it('answers 502 while the sink is stopped, and loses nothing: the retried delivery is stored once it is back', async () => {
+    await clearStore();
+    const before = signed(liveJob('ERROR'));
+    expect((await send(runners.live, before)).status).toBe(200);
+
+    expect(await sink.stop('SIGTERM')).toBe(0);
+    const delivery = signed(liveJob('FAILED'));
+    const down = await send(runners.live, delivery);
+    expect(down.status).toBe(502);
+    expect(down.answer).toMatchObject({ outcome: 'sink-failed', reason: 'unreachable' });
+
+    // The same port and data directory, as a user restarting `npm start` would have.
+    const port = sinkPort;
+    await startSinkProcess(port);
+    expect(sinkPort).toBe(port);
+    const retried = await send(runners.live, delivery);
+    expect(retried.status).toBe(200);
+    expect(retried.answer.summary).toBe('stored as key 2');
+    expect((await dump(sinkUrl, AUTH)).lines).toEqual([before.body, delivery.body]);
+  }, 40_000);
+
+  it('stores the same delivery sent twice once', async () => {
+    await clearStore();
+    const delivery = signed(liveJob('CANCELLED'));
+    const first = await send(runners.live, delivery);
+    const second = await send(runners.live, delivery);
+    expect([first.status, first.answer.summary]).toEqual([200, 'stored as key 1']);
+    expect([second.status, second.answer.summary]).toEqual([200, 'already stored as key 1']);
+    expect((await dump(sinkUrl, AUTH)).lines).toEqual([delivery.body]);
+  });
+
+  it('gives 200 deliveries sent 20 at a time the keys 1..200 exactly, one per delivery', async () => {
+    await clearStore();
+    const results = await sendTestEvents({ url: `${runners.live.url}/`, source: liveJob('FAILED'), secret: SECRET, count: 200, concurrency: 20, timeoutMs: 20_000 });
+    expect(results.filter((r) => r.status !== 200)).toEqual([]);
+    const stored = await envelopes(sinkUrl, AUTH);
+    expect(stored.map((e) => e.key)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(new Set(stored.map((e) => e.messageId))).toEqual(new Set(results.map((r) => r.messageId)));
+  }, 40_000);
+
+  it('answers 502 and stores nothing when the forwarder has the wrong sink credentials', async () => {
+    await clearStore();
+    const delivery = signed(liveJob('FAILED'));
+    const { status, answer } = await send(runners.wrongAuth, delivery);
+    expect(status).toBe(502);
+    expect(answer).toMatchObject({ outcome: 'sink-failed', reason: 'refused' });
+    expect((await dump(sinkUrl, AUTH)).count).toBe(0);
+    // The same delivery through a correctly configured forwarder still goes through.
+    expect((await postDelivery(`${runners.live.url}/`, delivery, 0, 10_000)).status).toBe(200);
+  });
+});
