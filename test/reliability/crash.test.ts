@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
 import { spawnSink, tempDir } from '../sink/sink-support.js';
 import {
   checkDump,
@@ -10,6 +11,7 @@ import {
   seedFromEnv,
   sleep,
   type Sent,
+  webhookBody,
 } from './support.js';
 
 // Crash safety with real processes: the sink is killed with SIGKILL at random moments while 20 clients post
@@ -78,7 +80,7 @@ describe(`SIGKILL at random moments under load (${CYCLES} cycles)`, () => {
               cut += 1;
               if (entry === undefined) ledger.set(sent.id, { body: sent.body, key: null });
               if (entry?.key == null) unanswered.push(sent);
-            } else {
+            } else if (outcome.kind === 'status') {
               throw new Error(`cycle ${cycle} (seed ${seed}): ${sent.id} got ${outcome.status} ${outcome.text}`);
             }
           }
@@ -94,3 +96,70 @@ describe(`SIGKILL at random moments under load (${CYCLES} cycles)`, () => {
     CYCLES * 20_000 + 30_000,
   );
 });
+
+describe('SIGTERM during load', () => {
+  it('finishes the requests in flight, keeps every acknowledged webhook, and exits 0 promptly', async () => {
+    const dir = await tempDir();
+    try {
+      const rand = prng(seedFromEnv());
+      const sink = await spawnSink({ SINK_DATA_DIR: dir.dir });
+      const port = Number(new URL(sink.url).port);
+      const load = runLoad({ base: sink.url, clients: CLIENTS, rand, tag: 'term' });
+      // Requests caught mid-body by the signal: their headers and half their body are in before it.
+      const slow = Array.from({ length: 3 }, () => halfSentRequest(port, webhookBody('slow', rand)));
+      await Promise.all(slow.map((s) => s.started));
+      await sleep(200);
+      const signalled = Date.now();
+      sink.child.kill('SIGTERM');
+      while (!sink.stderr().includes('SIGTERM, finishing requests in flight')) await sleep(10);
+      for (const s of slow) s.finish();
+      const slowReplies = await Promise.all(slow.map((s) => s.reply));
+      const code = await sink.stop();
+      const took = Date.now() - signalled;
+      const log = await load.stop();
+
+      expect(code).toBe(0);
+      expect(took).toBeLessThan(9_000); // well before the sink's own 10 s grace would cut anything
+      for (const reply of slowReplies) expect(reply).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\{"msg": "value with key \d+ stored"\}\n$/);
+
+      const ledger: Ledger = new Map();
+      for (const { sent, outcome } of log.results) {
+        // After the signal a client may find the port closed or its idle connection shut, never an error status.
+        if (outcome.kind === 'status') throw new Error(`${sent.id} got ${outcome.status} ${outcome.text}`);
+        ledger.set(sent.id, { body: sent.body, key: outcome.kind === 'no-reply' ? null : outcome.key });
+      }
+      slow.forEach((s, i) => ledger.set(s.sent.id, { body: s.sent.body, key: Number(/key (\d+) stored/.exec(slowReplies[i]!)![1]) }));
+      expect([...ledger.values()].filter((e) => e.key !== null).length).toBeGreaterThan(3);
+
+      const again = await spawnSink({ SINK_DATA_DIR: dir.dir });
+      try {
+        expect(again.stdout()).not.toMatch(/repaired/); // a clean stop leaves nothing to repair
+        expect(checkDump(await fetchEnvelopeDump(again.url), ledger)).toEqual([]);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await dir.remove();
+    }
+  }, 60_000);
+});
+
+/** A POST whose headers and first half of the body are sent now, the rest on `finish()`. */
+function halfSentRequest(port: number, sent: Sent) {
+  const body = Buffer.from(sent.body);
+  const half = Math.floor(body.length / 2);
+  const socket = connect(port, '127.0.0.1');
+  let data = '';
+  socket.setEncoding('latin1').on('data', (d: string) => (data += d));
+  const started = new Promise<void>((ready) =>
+    socket.once('connect', () => {
+      socket.write(`POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(body.subarray(0, half), () => ready());
+    }),
+  );
+  const reply = new Promise<string>((done) => {
+    socket.on('close', () => done(data));
+    socket.on('error', () => done(data));
+  });
+  return { sent, started, reply, finish: () => socket.write(body.subarray(half)) };
+}
