@@ -113,8 +113,8 @@ describe('npm run build:pipedream', () => {
     expect(out.error).toBeNull();
     expect(out.defined).toBe(2);
     expect(out.steps.validate).toMatchObject({ $summary: 'job.status FAILED (live) verified', messageId: payload.messageId });
-    // Without a raw body (as on Pipedream) only the MAC over the signed headers is checked.
-    expect(out.steps.validate!.signature).toMatchObject({ digestChecked: false });
+    // Without a raw body (as on Pipedream) the signed digest is checked against the body as it is forwarded.
+    expect(out.steps.validate!.signature).toMatchObject({ digestChecked: true });
     expect(out.steps.forward).toMatchObject({ $summary: `stored as key ${sink.stored.get(payload.messageId)}` });
     expect(sink.stored.has(payload.messageId)).toBe(true);
   });
