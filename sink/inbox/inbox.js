@@ -354,9 +354,11 @@
       setConnection('connected', 'Live');
       void catchUp();
     });
+    let first = true;
     source.addEventListener('stats', (e) => {
       const stats = parseData(e);
-      if (stats) onStats(stats);
+      if (stats) onStats(stats, first);
+      first = false;
     });
     source.addEventListener('webhook', (e) => {
       const envelope = parseData(e);
@@ -394,9 +396,11 @@
     }
   }
 
-  function onStats(stats) {
-    // The store holds fewer keys than seen here: it was emptied or replaced while the page was away.
-    if (state.highestKey !== null && stats.lastKey !== undefined && (stats.lastKey === null || compareKeys(stats.lastKey, state.highestKey) < 0)) {
+  function onStats(stats, onConnect) {
+    // On (re)connection, fewer keys than seen here: the store was emptied or replaced while the page was away.
+    // (Later stats may trail a catch-up answer by a moment, so only the first one is compared.)
+    const lastKey = stats.lastKey;
+    if (onConnect && state.highestKey !== null && lastKey !== undefined && (lastKey === null || compareKeys(lastKey, state.highestKey) < 0)) {
       state.highestKey = null;
       void reload();
     }
@@ -410,7 +414,8 @@
       const pct = ratio * 100;
       ui.storeMeter.value = ratio;
       ui.storeMeter.textContent = `${pct.toFixed(1)}%`;
-      ui.storeFill.textContent = `${formatBytes(bytes)} of ${formatBytes(max)} (${pct < 10 ? pct.toFixed(1) : Math.round(pct)}% full)`;
+      const shown = pct > 0 && pct < 0.1 ? '< 0.1' : pct < 10 ? pct.toFixed(1) : String(Math.round(pct));
+      ui.storeFill.textContent = `${formatBytes(bytes)} of ${formatBytes(max)} (${shown}% full)`;
     }
   }
 

@@ -98,10 +98,10 @@ describeInBrowser('the inbox page', () => {
   }
 
   /** The same sink again on its old port; another process may briefly hold the port as a client's. */
-  async function restartOn(port: number): Promise<SinkProcess> {
+  async function restartOn(port: number, dir = dataDir): Promise<SinkProcess> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await startSink({ dataDir, credentials, port });
+        return await startSink({ dataDir: dir, credentials, port });
       } catch (err) {
         if (attempt >= 10 || !/EADDRINUSE/.test(String(err))) throw err;
         await new Promise((r) => setTimeout(r, 300));
@@ -156,7 +156,7 @@ describeInBrowser('the inbox page', () => {
     await eventually(async () => expect(await text(page, '#store-count')).toBe(String(stats.count)));
     const meter = await page.locator('#store-meter').evaluate((m: any) => Number(m.value));
     expect(meter).toBeCloseTo(stats.bytes / stats.maxBytes, 6);
-    expect(await text(page, '#store-fill')).toMatch(/ of 256 MiB \(\d/);
+    expect(await text(page, '#store-fill')).toMatch(/ of 256 MiB \((< 0\.1|\d+(\.\d)?)% full\)$/);
     expect(problems).toEqual([]);
   });
 
@@ -188,8 +188,8 @@ describeInBrowser('the inbox page', () => {
     for (const k of await keysShown(page)) expect(await rowFor(page, k).locator('.mode').textContent()).toBe('live');
 
     await page.locator('#f-q').fill(marker.toUpperCase());
+    await eventually(async () => expect(page.url()).toContain(`q=${marker.toUpperCase()}`));
     await eventually(async () => expect(await keysShown(page)).toEqual([liveFailed]));
-    expect(page.url()).toContain(`q=${marker.toUpperCase()}`);
 
     await page.locator('#f-mode').selectOption('false');
     await eventually(async () => expect(await page.locator('#empty').textContent()).toBe('No stored webhook matches these filters.'));
@@ -324,9 +324,35 @@ describeInBrowser('the inbox page', () => {
     expect(unexpected(problems)).toEqual([]);
   });
 
+  it('notices, on reconnecting, a store emptied while it was away', async () => {
+    const { page, problems } = await openInbox(sink);
+    await postWebhook(sink, credentials, webhook('job.status', 'FAILED', true));
+    const seen = await postWebhook(sink, credentials, webhook('job.status', 'FAILED', true));
+    await eventually(async () => expect((await keysShown(page))[0]).toBe(seen));
+    expect(seen).toBeGreaterThan(1);
+    const port = sink.port;
+    await sink.stop();
+    await eventually(async () => expect(await connectionState(page)).not.toBe('connected'));
+    // Same address, an empty data directory: its keys start again at 1, below what the page has seen.
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'inbox-test-'));
+    tempDirs.push(dataDir);
+    try {
+      sink = await restartOn(port);
+    } catch (err) {
+      sink = await startSink({ dataDir, credentials });
+      throw err;
+    }
+    const fresh = await postWebhook(sink, credentials, webhook('job.status', 'SUCCEEDED', true));
+    expect(fresh).toBe(1);
+    await eventually(async () => expect(await keysShown(page)).toEqual([1]), 10_000);
+    await eventually(async () => expect(await text(page, '#store-count')).toBe('1'));
+    expect(unexpected(problems)).toEqual([]);
+  });
+
   it('starts over when the store is cleared', async () => {
     const { page, problems } = await openInbox(sink);
-    await eventually(async () => expect(await rows(page).count()).toBeGreaterThan(0));
+    const before = await postWebhook(sink, credentials, webhook('order.status', 'FULFILLED', true));
+    await eventually(async () => expect((await keysShown(page))[0]).toBe(before));
     await getJson(sink, credentials, '/dump-webhooks', 'DELETE');
     await eventually(async () => expect(await rows(page).count()).toBe(0));
     await eventually(async () => expect(await text(page, '#store-count')).toBe('0'));
@@ -400,9 +426,10 @@ describeInBrowser('the inbox page', () => {
   it('renders the README screenshot: a few webhooks of each kind, one expanded', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'inbox-shot-'));
     tempDirs.push(dir);
-    const shot = await startSink({ dataDir: dir, credentials, store: 'memory' });
+    // A small store, so that the fill bar shows.
+    const shot = await startSink({ dataDir: dir, credentials, store: 'memory', maxBytes: 48 * 1024 });
     extraSinks.push(shot);
-    const { page, problems } = await openInbox(shot, '', { reducedMotion: 'reduce', colorScheme: 'light' });
+    const { page, problems } = await openInbox(shot, '', { reducedMotion: 'reduce', colorScheme: 'light', viewport: { width: 1200, height: 900 } });
     const sent = [
       webhook('job.status', 'SUCCEEDED', false, { jobName: 'Test job' }),
       webhook('order.status', 'FULFILLED', true),
@@ -414,7 +441,7 @@ describeInBrowser('the inbox page', () => {
     const keys: number[] = [];
     for (const body of sent) keys.push(await postWebhook(shot, credentials, body));
     await eventually(async () => expect(await rows(page).count()).toBe(sent.length));
-    await rowFor(page, keys[3]!).locator('button.summary').click();
+    await rowFor(page, keys[1]!).locator('button.summary').click();
     await page.locator('h1').click(); // no focus ring in the picture
     const file = path.join(dir, 'inbox.png');
     await page.screenshot({ path: file });
