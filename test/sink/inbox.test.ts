@@ -322,7 +322,7 @@ describeInBrowser('the inbox page', () => {
     await eventually(async () => expect((await keysShown(page))[0]).toBe(after));
     expect(new Set(await keysShown(page)).size).toBe(await rows(page).count());
     expect(unexpected(problems)).toEqual([]);
-  });
+  }, 45_000);
 
   it('notices, on reconnecting, a store emptied while it was away', async () => {
     const { page, problems } = await openInbox(sink);
@@ -347,7 +347,7 @@ describeInBrowser('the inbox page', () => {
     await eventually(async () => expect(await keysShown(page)).toEqual([1]), 10_000);
     await eventually(async () => expect(await text(page, '#store-count')).toBe('1'));
     expect(unexpected(problems)).toEqual([]);
-  });
+  }, 45_000);
 
   it('starts over when the store is cleared', async () => {
     const { page, problems } = await openInbox(sink);
