@@ -304,9 +304,41 @@ describe('verify: tampering', () => {
     // Outside it, the window rejects it.
     expect(check(moved(CREATED - 301))).toMatchObject({ ok: false, reason: 'stale' });
     expect(check(moved(CREATED + 31))).toMatchObject({ ok: false, reason: 'future' });
-    // A replay with a fresh created but the old signature passes: the date header is signed, but verify does not
-    // compare it with now. That is UP42's scheme; the window bounds how long a captured request stays usable.
-    expect(check(moved(CREATED + 3600), { now: CREATED + 3600 })).toMatchObject({ ok: true });
+    // A replay an hour later with a fresh created: the MAC still matches, but the signed date gives it away.
+    expect(check(moved(CREATED + 3600), { now: CREATED + 3600 })).toMatchObject({ ok: false, reason: 'stale' });
+  });
+
+  describe('a signed date header is held to the same window as created', () => {
+    const at = (offsetSeconds: number) => new Date((CREATED + offsetSeconds) * 1000).toUTCString();
+    const signedWithDate = (date: string, components: readonly string[] = ['content-type', 'date']) => {
+      const headers = { 'content-type': 'application/json', date };
+      const { signature, signatureInput } = sign({ headers, components, secret: SECRET, created: CREATED });
+      return { ...headers, signature, 'signature-input': signatureInput };
+    };
+
+    it('accepts a date at both edges of the window and rejects one past either edge', () => {
+      expect(check(signedWithDate(at(-300)))).toMatchObject({ ok: true });
+      expect(check(signedWithDate(at(30)))).toMatchObject({ ok: true });
+      const old = check(signedWithDate(at(-301)));
+      expect(old).toMatchObject({ ok: false, reason: 'stale' });
+      expect(old.ok ? '' : old.message).toContain('date');
+      expect(check(signedWithDate(at(31)))).toMatchObject({ ok: false, reason: 'future' });
+    });
+
+    it('rejects a signed date that is not an HTTP date, and skips the check in test mode only', () => {
+      expect(check(signedWithDate('not a date'))).toMatchObject({ ok: false, reason: 'stale' });
+      expect(check(signedWithDate(at(-3600)), { checkTime: false })).toMatchObject({ ok: true });
+      expect(check({ ...signedWithDate(at(0)), date: at(-3600) }, { checkTime: false })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+    });
+
+    it('a changed date is reported as tampering (MAC mismatch), not as a time problem', () => {
+      expect(check({ ...signedWithDate(at(0)), date: at(-3600) })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+    });
+
+    it('an unsigned date is not trusted, so it is not checked (created then bounds a replay alone)', () => {
+      const headers = { ...signedWithDate(at(0), ['content-type']), date: at(-3600) };
+      expect(check(headers)).toMatchObject({ ok: true });
+    });
   });
 
   it('moving a character between neighbouring signed values keeps the signed string (no separator in UP42’s scheme)', () => {
