@@ -1,0 +1,91 @@
+/**
+ * Reading README.md the way a user does: its fenced blocks, the commands in its shell blocks, the variables
+ * in its .env blocks, its tables. Pure functions over the text.
+ */
+
+export interface Block {
+  lang: string;
+  body: string;
+  /** 1-based line of the opening fence. */
+  line: number;
+}
+
+/** Every fenced block, indented ones (inside list items) included. */
+export function fencedBlocks(markdown: string): Block[] {
+  const lines = markdown.split('\n');
+  const blocks: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)```([\w-]*)\s*$/.exec(lines[i]!);
+    if (!open) continue;
+    const indent = open[1]!.length;
+    const body: string[] = [];
+    let j = i + 1;
+    const pad = ' '.repeat(indent);
+    for (; j < lines.length && !/^\s*```\s*$/.test(lines[j]!); j++) {
+      const line = lines[j]!;
+      body.push(line.startsWith(pad) ? line.slice(indent) : line.trimStart());
+    }
+    if (j === lines.length) throw new Error(`README.md: the block opened on line ${i + 1} is never closed`);
+    blocks.push({ lang: open[2]!, body: body.join('\n'), line: i + 1 });
+    i = j;
+  }
+  return blocks;
+}
+
+/** The command lines of the sh/bash blocks, in order, comments and blank lines left out. */
+export function shellCommands(markdown: string): string[] {
+  return fencedBlocks(markdown)
+    .filter((b) => b.lang === 'sh' || b.lang === 'bash')
+    .flatMap((b) => b.body.split('\n'))
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** KEY=VALUE pairs of a dotenv block. */
+export function dotenvPairs(body: string): [string, string][] {
+  return body
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const eq = l.indexOf('=');
+      if (eq <= 0) throw new Error(`not a KEY=VALUE line: ${l}`);
+      return [l.slice(0, eq), l.slice(eq + 1)];
+    });
+}
+
+/** The text of a section: from its heading to the next heading of the same or a higher level. */
+export function section(markdown: string, heading: string): string {
+  const lines = markdown.split('\n');
+  const start = lines.findIndex((l) => l.trim() === heading);
+  if (start < 0) throw new Error(`README.md has no heading "${heading}"`);
+  const level = /^#+/.exec(heading)![0].length;
+  let end = start + 1;
+  while (end < lines.length) {
+    const h = /^(#+)\s/.exec(lines[end]!);
+    if (h && h[1]!.length <= level) break;
+    end++;
+  }
+  return lines.slice(start + 1, end).join('\n');
+}
+
+/** The body rows of the first markdown table in `text`, as trimmed cells. */
+export function tableRows(text: string): string[][] {
+  const rows = text.split('\n').filter((l) => l.trim().startsWith('|'));
+  return rows.slice(2).map((r) =>
+    r
+      .trim()
+      .replace(/^\|/, '')
+      .replace(/\|$/, '')
+      .split(' | ')
+      .map((c) => c.trim()),
+  );
+}
+
+/**
+ * The README's commands use the default ports (9888 for the sink, 9777 for the runner). The test starts
+ * both on ephemeral ports, so before running a command it puts the ports actually bound in their place.
+ */
+export function onPorts(command: string, ports: { sink: number; runner: number }): string {
+  return command.replaceAll('127.0.0.1:9888', `127.0.0.1:${ports.sink}`).replaceAll('127.0.0.1:9777', `127.0.0.1:${ports.runner}`);
+}
