@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { config as loadDotenv } from 'dotenv';
 import { parseSinkConfig } from '../shared/config.js';
 import { startSink } from './start.js';
+import { openTunnel, type Tunnel } from './tunnel.js';
 
 /**
  * `npm start`: the sink in the foreground. Reads .env and the environment once, opens the store, listens.
@@ -27,14 +28,19 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  // tunnel: opened here once the sink listens
+  // The tunnel opens beside the running sink: requests are served meanwhile, and a tunnel that fails (or never
+  // answers) leaves the local sink running. Shutdown closes it only once it is open, never waits for it.
+  let tunnel: Tunnel | null = null;
+  void openTunnel(config, sink.url, (line) => process.stdout.write(`${line}\n`)).then((opened) => {
+    tunnel = opened;
+  });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`sink: ${signal}, finishing requests in flight\n`);
-    sink.close().then(
+    Promise.all([sink.close(), tunnel?.close()]).then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`sink: could not stop cleanly: ${err instanceof Error ? err.message : String(err)}\n`);
