@@ -155,6 +155,9 @@ describe('README.md, run as written', () => {
     expect(printed[1]).toBe(`data in ${join(sandbox.dir, 'data', 'webhooks.jsonl')}`);
     expect(shown[1]).toMatch(/^data in \/.*\/data\/webhooks\.jsonl$/);
     expect(printed[2]).toBe(shown[2]);
+    // No NGROK_AUTHTOKEN in .env: the tunnel stays off, and npm start says how to turn it on.
+    const tunnel = (await sink.waitFor(/^tunnel .*$/m))[0];
+    expect(tunnel).toBe(onPorts(shown.find((l) => l.startsWith('tunnel '))!, ports));
     // .env's credentials are in force.
     expect((await http(`http://127.0.0.1:${ports.sink}/stats`)).status).toBe(401);
     expect((await http(`http://127.0.0.1:${ports.sink}/stats`, { auth })).status).toBe(200);
