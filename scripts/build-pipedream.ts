@@ -2,8 +2,8 @@ import { build, type Metafile } from 'esbuild';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { loadManifest, MANIFEST_PATH, REPO_ROOT } from '../forwarder/manifest.js';
+import { isEntryPoint } from './cli/entry-point.js';
 
 /**
  * `npm run build:pipedream`: for each step of pipedream.yaml, one self-contained ESM file to paste into a
@@ -79,7 +79,7 @@ export async function buildPipedream(options: { root?: string; manifestPath?: st
   return built;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+if (isEntryPoint(import.meta.url)) {
   const files = await buildPipedream();
   for (const file of files) console.log(`${relative(process.cwd(), file.path)}  ${(file.bytes / 1024).toFixed(1)} KiB`);
 }

@@ -1,5 +1,3 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { config as loadDotenv } from 'dotenv';
 import { parseSinkConfig } from '../shared/config.js';
 import { startSink } from './start.js';
@@ -10,8 +8,6 @@ import { openTunnel, type Tunnel } from './tunnel.js';
  * SIGINT/SIGTERM: stop accepting, finish and flush what is in flight, exit 0.
  * Exit codes: 2 configuration error, 1 could not start (port taken, data directory unusable).
  */
-export { startSink, type RunningSink, type StartOptions } from './start.js';
-
 async function main(): Promise<void> {
   loadDotenv({ quiet: true });
   const parsed = parseSinkConfig(process.env);
@@ -52,5 +48,4 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(resolve(entry)).href) void main();
+void main();
