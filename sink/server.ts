@@ -30,6 +30,8 @@ export interface SinkServerOptions {
 interface ServerState {
   closing: boolean;
   live: LiveEvents;
+  /** Responses in progress: on shutdown, those not yet answered are told the connection will close. */
+  open: Set<ServerResponse>;
 }
 
 const states = new WeakMap<Server, ServerState>();
@@ -49,13 +51,15 @@ export function createSinkServer(
   const live = createLiveEvents(store, options.sseKeepAliveMs ?? 15_000);
   const ctx: RouteContext = { config, store, pages: options.pages ?? loadInboxPages(options.inboxDir), live, onError };
   const checkAuth = createBasicAuthCheck(config.auth);
-  const state: ServerState = { closing: false, live };
+  const state: ServerState = { closing: false, live, open: new Set() };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const ex: Exchange = { req, res, user: null, bodyBytes: 0 };
     res.setHeader('Server', SERVER_NAME);
     if (state.closing) res.setHeader('Connection', 'close');
+    state.open.add(res);
     res.on('close', () => {
+      state.open.delete(res);
       log(
         formatAccessLog({
           remoteAddr: req.socket.remoteAddress ?? '-',
@@ -70,6 +74,10 @@ export function createSinkServer(
         }),
       );
     });
+    // Node's own 400 for this would name no server and say nothing (see requireHostHeader below).
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+      return sendError(ex, 400, 'the Host header is missing', { Connection: 'close' });
+    }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -101,6 +109,8 @@ export function createSinkServer(
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
       // How often Node checks the two timeouts above; its default (30 s) would let them overshoot a lot.
       connectionsCheckingInterval: 1_000,
+      // Checked in handle(), so the answer carries the Server header and a message like every other.
+      requireHostHeader: false,
     },
     handle,
   );
@@ -108,14 +118,27 @@ export function createSinkServer(
 
   // Node's own answer to a malformed request would carry no Server header; this one does, and is logged.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    const busy = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
-    if (err.code === 'ECONNRESET' || !socket.writable || busy) {
+    const busy = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+    if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
     const status =
       err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     const body = errorBody(status, (STATUS_CODES[status] ?? 'bad request').toLowerCase());
+    if (busy !== null && !busy.writableEnded) {
+      // A response in progress: the fault is in its request's body (a bad chunk, a body too slow) or in a
+      // request pipelined behind it. Answer the broken body (its route sees the body aborted and stores
+      // nothing) unless that answer has begun; otherwise cut the connection.
+      if (busy.headersSent || busy.req.complete) {
+        socket.destroy();
+        return;
+      }
+      socket.pause(); // the parser has failed: nothing more is read from this connection
+      busy.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      busy.end(body);
+      return;
+    }
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nServer: ${SERVER_NAME}\r\nContent-Type: application/json\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -149,7 +172,10 @@ export function closeSinkServer(server: Server, graceMs = 10_000): Promise<void>
       resolve();
       return;
     }
-    if (state) state.closing = true;
+    if (state) {
+      state.closing = true;
+      for (const res of state.open) if (!res.headersSent) res.setHeader('Connection', 'close');
+    }
     const sweep = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
     server.close(() => {
