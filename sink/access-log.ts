@@ -20,11 +20,17 @@ export interface AccessLogEntry {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
 
+let cachedSecond = NaN;
+let cachedText = '';
+
 export function formatLogTime(time: Date): string {
-  return (
+  const second = Math.floor(time.getTime() / 1000);
+  if (second === cachedSecond) return cachedText;
+  cachedSecond = second;
+  cachedText =
     `${pad(time.getUTCDate())}/${MONTHS[time.getUTCMonth()]}/${time.getUTCFullYear()}` +
-    `:${pad(time.getUTCHours())}:${pad(time.getUTCMinutes())}:${pad(time.getUTCSeconds())} +0000`
-  );
+    `:${pad(time.getUTCHours())}:${pad(time.getUTCMinutes())}:${pad(time.getUTCSeconds())} +0000`;
+  return cachedText;
 }
 
 const hex = (b: number) => `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`;

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import type { ServerResponse } from 'node:http';
 import type { SinkConfig } from '../shared/config.js';
 import { parseDumpQuery } from './dump-query.js';
 import { PAGE_SECURITY_HEADERS, type InboxPages } from './inbox-pages.js';
@@ -30,8 +32,6 @@ export interface RouteContext {
 
 export type Route = (ctx: RouteContext, ex: Exchange, query: string) => void | Promise<void>;
 
-// fatal: invalid UTF-8 is not JSON; ignoreBOM: keep a BOM so JSON.parse rejects it (it would break a dump line).
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export const ping: Route = (_ctx, ex) => send(ex, 200, 'text/plain', 'PONG');
 
@@ -44,12 +44,10 @@ export const receiveWebhook: Route = async (ctx, ex) => {
     return; // aborted: the client is gone and nothing was stored
   }
   const { body } = outcome;
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    return sendError(ex, 400, 'body is not valid JSON: it is not UTF-8');
-  }
+  // Invalid UTF-8 is not JSON (toString would silently replace it). A BOM stays in the text, so JSON.parse
+  // rejects it: it would break a dump line.
+  if (!isUtf8(body)) return sendError(ex, 400, 'body is not valid JSON: it is not UTF-8');
+  const text = body.toString('utf8');
   if (text.trim() === '') return sendError(ex, 400, 'body is empty: a JSON document is expected');
   let value: unknown;
   try {
@@ -84,19 +82,24 @@ async function dump(ctx: RouteContext, ex: Exchange, query: string): Promise<voi
     res.end();
     return;
   }
-  let parts: Buffer[] = [];
+  // Lines are written as they come, corked so each ~64 KiB goes out in one writev, without concatenating.
   let pending = 0;
   let n = 0;
+  res.cork();
   try {
     for await (const record of ctx.store.records(filter)) {
+      if (res.destroyed) return;
       const line = envelope ? envelopeLine(record) : bodyLine(record.body);
-      parts.push(line, NL);
+      res.write(line);
+      res.write(NL);
       pending += line.length + 1;
       n += 1;
       if (pending >= CHUNK) {
-        if (!(await writeChunk(ex, Buffer.concat(parts, pending)))) return;
-        parts = [];
+        ex.bodyBytes += pending;
         pending = 0;
+        res.uncork();
+        if (res.writableNeedDrain && !(await drained(res))) return;
+        res.cork();
       }
     }
   } catch (err) {
@@ -105,10 +108,25 @@ async function dump(ctx: RouteContext, ex: Exchange, query: string): Promise<voi
     res.destroy();
     return;
   }
-  parts.push(Buffer.from(`{"number_webhooks_received": ${n}}\n`));
-  const last = Buffer.concat(parts);
-  ex.bodyBytes += last.length;
+  const last = Buffer.from(`{"number_webhooks_received": ${n}}\n`);
+  ex.bodyBytes += pending + last.length;
   res.end(last);
+  res.uncork();
+}
+
+/** Waits until the client has read what is buffered; false when it left. */
+function drained(res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
 }
 
 export const dumpWebhooks: Route = async (ctx, ex, query) => {

@@ -1,6 +1,6 @@
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createReplayScanner, decodeStoredBody, encodeRecord, type EncodedRecord } from './record.js';
+import { createReplayScanner, decodeStoredBody, encodeRecord, isoTime, type EncodedRecord } from './record.js';
 import { addEntry, bodyContains, createIndex, isText, metaAt, selectPositions, type RecordIndex } from './record-index.js';
 import type { AppendResult, RecordFilter, RecordMeta, StoreListener, StoredRecord, WebhookStore } from './types.js';
 
@@ -99,16 +99,16 @@ async function readFully(file: StoreFileHandle, buffer: Buffer, position: number
 
 async function replay(file: StoreFileHandle, index: RecordIndex) {
   const scanner = createReplayScanner((r) => {
-    addEntry(index, { ...r, offset: r.bodyOffset, length: r.bodyLength });
+    addEntry(index, r, r.receivedAtMs, r.bodyOffset, r.bodyLength, r.text);
   });
   const { size } = await file.stat();
+  const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, size));
   let position = 0;
   while (position < size) {
-    const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - position));
-    const n = await readFully(file, chunk, position);
-    if (n === 0) break;
-    scanner.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-    position += n;
+    const { bytesRead } = await file.read(chunk, 0, Math.min(chunk.length, size - position), position);
+    if (bytesRead === 0) break;
+    scanner.push(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead));
+    position += bytesRead;
   }
   return scanner.end();
 }
@@ -215,15 +215,9 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
     }
     const records: StoredRecord[] = [];
     for (const { item, enc, offset } of accepted) {
-      const k = addEntry(index, {
-        ...item.meta,
-        receivedAtMs: item.receivedAtMs,
-        offset: offset + enc.bodyOffset,
-        length: enc.bodyLength,
-        text: enc.text,
-      });
+      const k = addEntry(index, item.meta, item.receivedAtMs, offset + enc.bodyOffset, enc.bodyLength, enc.text);
       item.resolve({ status: 'stored', key: k });
-      if (listeners.size > 0) records.push({ ...item.meta, key: k, receivedAt: new Date(item.receivedAtMs).toISOString(), body: item.body });
+      if (listeners.size > 0) records.push({ ...item.meta, key: k, receivedAt: isoTime(item.receivedAtMs), body: item.body });
     }
     size = end;
     for (const record of records) notify(record);

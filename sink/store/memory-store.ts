@@ -1,4 +1,4 @@
-import { encodeRecord } from './record.js';
+import { encodedLength, isoTime } from './record.js';
 import { addEntry, bodyContains, createIndex, metaAt, selectPositions } from './record-index.js';
 import type { AppendResult, RecordFilter, RecordMeta, StoreListener, StoredRecord, WebhookStore } from './types.js';
 
@@ -28,13 +28,13 @@ export function createMemoryStore(options: MemoryStoreOptions): WebhookStore {
       if (key !== undefined) return Promise.resolve({ status: 'duplicate', key });
     }
     const receivedAtMs = now();
-    const encodedLength = encodeRecord(index.count + 1, receivedAtMs, meta, body).line.length;
-    if (size + encodedLength > options.maxBytes) return Promise.resolve({ status: 'full' });
-    const key = addEntry(index, { ...meta, receivedAtMs, offset: 0, length: body.length, text: false });
+    const length = encodedLength(index.count + 1, receivedAtMs, meta, body);
+    if (size + length > options.maxBytes) return Promise.resolve({ status: 'full' });
+    const key = addEntry(index, meta, receivedAtMs, 0, body.length, false);
     bodies.push(body);
-    size += encodedLength;
+    size += length;
     if (listeners.size > 0) {
-      const record: StoredRecord = { ...meta, key, receivedAt: new Date(receivedAtMs).toISOString(), body };
+      const record: StoredRecord = { ...meta, key, receivedAt: isoTime(receivedAtMs), body };
       for (const l of listeners) {
         try {
           l.append(record);

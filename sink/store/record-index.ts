@@ -61,15 +61,8 @@ function intern(index: RecordIndex, s: string | null): number {
   return id;
 }
 
-export interface IndexEntry extends RecordMeta {
-  receivedAtMs: number;
-  offset: number;
-  length: number;
-  text: boolean;
-}
-
-/** Adds the record with key index.count + 1. */
-export function addEntry(index: RecordIndex, entry: IndexEntry): number {
+/** Adds the record with key index.count + 1 (positional arguments: replay calls this 100,000 times). */
+export function addEntry(index: RecordIndex, meta: RecordMeta, receivedAtMs: number, offset: number, length: number, text: boolean): number {
   const i = index.count;
   if (i === index.receivedAt.length) {
     const size = i * 2;
@@ -80,14 +73,14 @@ export function addEntry(index: RecordIndex, entry: IndexEntry): number {
     index.event = grow(index.event, size);
     index.status = grow(index.status, size);
   }
-  index.receivedAt[i] = entry.receivedAtMs;
-  index.offset[i] = entry.offset;
-  index.length[i] = entry.length;
-  index.flags[i] = (entry.text ? 1 : 0) | (entry.liveMode === null ? 0 : entry.liveMode ? 4 : 2);
-  index.event[i] = intern(index, entry.event);
-  index.status[i] = intern(index, entry.status);
-  index.messageId.push(entry.messageId);
-  if (entry.messageId !== null && !index.byMessageId.has(entry.messageId)) index.byMessageId.set(entry.messageId, i + 1);
+  index.receivedAt[i] = receivedAtMs;
+  index.offset[i] = offset;
+  index.length[i] = length;
+  index.flags[i] = (text ? 1 : 0) | (meta.liveMode === null ? 0 : meta.liveMode ? 4 : 2);
+  index.event[i] = intern(index, meta.event);
+  index.status[i] = intern(index, meta.status);
+  index.messageId.push(meta.messageId);
+  if (meta.messageId !== null && !index.byMessageId.has(meta.messageId)) index.byMessageId.set(meta.messageId, i + 1);
   index.count = i + 1;
   return i + 1;
 }

@@ -31,9 +31,20 @@ export function hasLineBreak(body: Buffer): boolean {
   return body.indexOf(LF) !== -1 || body.indexOf(CR) !== -1;
 }
 
+// Under load many records share a millisecond: format each one once.
+let isoMs = NaN;
+let isoText = '';
+export function isoTime(ms: number): string {
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
 function head(key: number, receivedAtMs: number, meta: RecordMeta, crc: number): string {
   return (
-    `{"key":${key},"receivedAt":"${new Date(receivedAtMs).toISOString()}"` +
+    `{"key":${key},"receivedAt":"${isoTime(receivedAtMs)}"` +
     `,"messageId":${JSON.stringify(meta.messageId)},"event":${JSON.stringify(meta.event)}` +
     `,"status":${JSON.stringify(meta.status)},"liveMode":${meta.liveMode === null ? 'null' : String(meta.liveMode)}` +
     `,"crc":${crc}`
@@ -56,6 +67,13 @@ export function encodeRecord(key: number, receivedAtMs: number, meta: RecordMeta
   const stored = JSON.stringify(body.toString('utf8'));
   const line = Buffer.from(`${start}${stored}}\n`);
   return { line, bodyOffset: Buffer.byteLength(start), bodyLength: Buffer.byteLength(stored), text: true };
+}
+
+/** The length encodeRecord's line would have, without building it (the memory store's accounting). */
+export function encodedLength(key: number, receivedAtMs: number, meta: RecordMeta, body: Buffer): number {
+  const prefix = Buffer.byteLength(head(key, receivedAtMs, meta, crc32(body)));
+  if (!hasLineBreak(body)) return prefix + BODY_SEP.length + body.length + RECORD_TAIL.length;
+  return prefix + ',"bodyText":'.length + Buffer.byteLength(JSON.stringify(body.toString('utf8'))) + RECORD_TAIL.length;
 }
 
 /** The received bytes of a body as the record stores them (`text`: a JSON string). */
@@ -130,8 +148,9 @@ export interface ReplayOutcome {
  * when it still holds intact records).
  */
 export function createReplayScanner(onRecord: (record: ParsedRecord, lineOffset: number, lineLength: number) => void) {
-  let carry: Buffer = Buffer.alloc(0);
-  let carryOffset = 0;
+  // One growing work buffer: the caller may reuse its chunk buffer, and replay allocates no buffer per chunk.
+  let work = Buffer.allocUnsafe(0);
+  let held = 0; // bytes of an incomplete line at the start of `work`
   let goodBytes = 0;
   let totalBytes = 0;
   let records = 0;
@@ -143,7 +162,8 @@ export function createReplayScanner(onRecord: (record: ParsedRecord, lineOffset:
     if (!damaged && parsed !== null && parsed.key === records + 1) {
       records += 1;
       goodBytes = fileOffset + (end + 1 - start);
-      onRecord({ ...parsed, bodyOffset: fileOffset + (parsed.bodyOffset - start) }, fileOffset, end + 1 - start);
+      parsed.bodyOffset = fileOffset + (parsed.bodyOffset - start);
+      onRecord(parsed, fileOffset, end + 1 - start);
       return;
     }
     // An intact record past the good prefix (or one out of sequence) is data the cut would lose.
@@ -153,18 +173,24 @@ export function createReplayScanner(onRecord: (record: ParsedRecord, lineOffset:
 
   return {
     push(chunk: Buffer): void {
-      const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
-      const bufOffset = carry.length > 0 ? carryOffset : totalBytes;
+      if (held + chunk.length > work.length) {
+        const next = Buffer.allocUnsafe(Math.max(held + chunk.length, work.length * 2));
+        work.copy(next, 0, 0, held);
+        work = next;
+      }
+      chunk.copy(work, held);
+      const end = held + chunk.length;
+      const base = totalBytes - held;
       totalBytes += chunk.length;
       let start = 0;
       for (;;) {
-        const nl = buf.indexOf(LF, start);
-        if (nl === -1) break;
-        line(buf, start, nl, bufOffset + start);
+        const nl = work.indexOf(LF, start);
+        if (nl === -1 || nl >= end) break;
+        line(work, start, nl, base + start);
         start = nl + 1;
       }
-      carry = start < buf.length ? Buffer.from(buf.subarray(start)) : Buffer.alloc(0);
-      carryOffset = bufOffset + start;
+      work.copy(work, 0, start, end);
+      held = end - start;
     },
     end(): ReplayOutcome {
       // A last line without its LF was never completely written, so never acknowledged.
