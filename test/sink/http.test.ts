@@ -505,6 +505,26 @@ describe('GET /events (server-sent events)', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it('keeps an idle stream alive with comments', async () => {
+    const sink = track(await startTestSink({ store: 'memory' }, { server: { sseKeepAliveMs: 50 } }));
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = get(`${sink.url}/events`, (res) => {
+        let out = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          out += d;
+          if (out.includes(': keep-alive\n\n')) {
+            req.destroy();
+            resolve(out);
+          }
+        });
+      });
+      req.on('error', reject);
+    });
+    expect(text.startsWith('retry: 2000\n\nevent: stats\ndata: {"count":0,')).toBe(true);
+    await sink.close();
+  });
+
   it('replays the records after Last-Event-ID (or ?since=) before the live ones', async () => {
     const sink = await startTestSink({ store: 'memory' });
     try {

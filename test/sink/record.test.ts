@@ -5,6 +5,7 @@ import {
   bodyLine,
   compactJson,
   createReplayScanner,
+  encodedLength,
   encodeRecord,
   envelopeLine,
   parseRecordLine,
@@ -57,6 +58,24 @@ describe('encodeRecord', () => {
     expect(parsed.liveMode).toBeNull();
     expect(parsed.messageId).toBeNull();
     expect(enc.text).toBe(true);
+  });
+});
+
+describe('encodedLength', () => {
+  it('is the length of the line encodeRecord builds (the memory store counts capacity with it)', () => {
+    fc.assert(
+      fc.property(
+        fc.json(),
+        fc.boolean(),
+        fc.option(fc.string(), { nil: null }),
+        fc.integer({ min: 1, max: 1e9 }),
+        (json, pretty, id, key) => {
+          const body = Buffer.from(pretty ? JSON.stringify(JSON.parse(json), null, 2) : json);
+          const m = { ...meta, messageId: id };
+          expect(encodedLength(key, t0, m, body)).toBe(encodeRecord(key, t0, m, body).line.length);
+        },
+      ),
+    );
   });
 });
 
