@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { buildPipedream } from '../scripts/build-pipedream.js';
+import { signedDeliveryHeaders } from '../shared/signature.js';
+import { messageId, payload } from './payload.js';
+import { baseEnv, httpGet, startProcess } from './processes.js';
+import { percentile } from './stats.js';
+import { startSinkProcess } from './throughput.js';
+
+/**
+ * Section 6 and 7: what the local runner adds to a delivery, and the size of the built Pipedream steps.
+ *
+ * Runner overhead: the same signed 1 KB webhook POSTed to the runner (which verifies it, pings the sink and
+ * forwards it) and, interleaved one by one, straight to the sink; both over a keep-alive connection from
+ * this process, one request at a time. The overhead is the difference of the two latency distributions at
+ * p50 and p99. Runner and sink (memory store, with basic auth as in use) each run in their own process.
+ */
+
+const SECRET = 'bench-whsec-5b1e0c7d9a2f4e68';
+const USER = 'bench';
+const PASS = 'bench-pass-2f9c4d7e1a';
+
+export interface RunnerOverhead {
+  requests: number;
+  runnerP50: number;
+  runnerP99: number;
+  directP50: number;
+  directP99: number;
+  overheadP50: number;
+  overheadP99: number;
+  forwarded: number;
+  stored: number;
+}
+
+function post(agent: Agent, url: string, body: string, headers: Record<string, string>): Promise<{ status: number; text: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export async function benchRunner(o: { requests: number; warmup: number; workDir: string; sinkArgs: string[]; log: (line: string) => void }): Promise<RunnerOverhead> {
+  const dataDir = mkdtempSync(join(o.workDir, 'data-runner-'));
+  const sink = await startSinkProcess({ store: 'memory', dataDir, workDir: o.workDir, args: o.sinkArgs, env: { SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS } });
+  const runner = await startProcess({
+    name: 'runner',
+    args: ['--import', 'tsx', 'forwarder/runner/main.ts'],
+    env: { ...baseEnv(), FORWARDER_HOST: '127.0.0.1', FORWARDER_PORT: '0', UP42_WEBHOOK_SECRET: SECRET, SINK_URL: sink.url, SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS },
+    logDir: o.workDir,
+    ready: 'listening',
+  }).catch(async (error: unknown) => {
+    await sink.stop();
+    throw error;
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const auth = `Basic ${Buffer.from(`${USER}:${PASS}`).toString('base64')}`;
+  const viaRunner: number[] = [];
+  const direct: number[] = [];
+  let forwarded = 0;
+  let n = 0;
+  try {
+    for (let i = 0; i < o.warmup + o.requests; i++) {
+      const measured = i >= o.warmup;
+      const body1 = payload(messageId(0x7e57, ++n));
+      const signed = signedDeliveryHeaders({ body: body1, secret: SECRET, created: Math.floor(Date.now() / 1000) });
+      const a = await post(agent, `${runner.url}/`, body1, { ...signed, 'content-type': 'application/json' });
+      if (a.status !== 200 || !a.text.includes('"forwarded"')) throw new Error(`the runner answered ${a.status}: ${a.text.slice(0, 300)}`);
+      forwarded += 1;
+      const body2 = payload(messageId(0x7e57, ++n));
+      const b = await post(agent, `${sink.url}/receive-webhooks`, body2, { 'content-type': 'application/json', authorization: auth });
+      if (b.status !== 200) throw new Error(`the sink answered ${b.status}: ${b.text.slice(0, 300)}`);
+      if (measured) {
+        viaRunner.push(a.ms);
+        direct.push(b.ms);
+      }
+    }
+    const stats = JSON.parse((await httpGet(`${sink.url}/stats`, { authorization: auth })).body) as { count: number };
+    const result: RunnerOverhead = {
+      requests: o.requests,
+      runnerP50: percentile(viaRunner, 50),
+      runnerP99: percentile(viaRunner, 99),
+      directP50: percentile(direct, 50),
+      directP99: percentile(direct, 99),
+      overheadP50: percentile(viaRunner, 50) - percentile(direct, 50),
+      overheadP99: percentile(viaRunner, 99) - percentile(direct, 99),
+      forwarded,
+      stored: stats.count,
+    };
+    o.log(
+      `  runner: p50 ${result.runnerP50.toFixed(2)} ms p99 ${result.runnerP99.toFixed(2)} ms; sink direct: p50 ${result.directP50.toFixed(2)} ms p99 ${result.directP99.toFixed(2)} ms; ` +
+        `${forwarded} forwarded + ${forwarded} direct, ${stats.count} stored`,
+    );
+    return result;
+  } finally {
+    agent.destroy();
+    await runner.stop();
+    await sink.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export interface StepFile {
+  step: string;
+  kind: 'step' | 'action';
+  bytes: number;
+}
+
+export async function benchStepFiles(workDir: string): Promise<StepFile[]> {
+  const outDir = mkdtempSync(join(workDir, 'pipedream-'));
+  try {
+    return (await buildPipedream({ outDir })).map((f) => ({ step: f.step, kind: f.kind, bytes: f.bytes }));
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}

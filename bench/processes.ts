@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Servers under test run in their own process, never in the benchmark's: the load generator must not share
+ * an event loop (or a heap) with what it measures. Their stdout and stderr go to files, not to pipes the
+ * benchmark would have to drain, and the benchmark finds the port in the `listening on <url>` line.
+ */
+
+export const REPO_ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+
+export interface ServerProcess {
+  name: string;
+  url: string;
+  pid: number;
+  /** Spawn to the first answered GET /ping (or to the `listening on` line), in ms. */
+  readyMs: number;
+  logPath: string;
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  name: string;
+  /** Arguments to node: ['--import', 'tsx', 'sink/main.ts'] or ['dist/bench/sink.mjs']. */
+  args: string[];
+  env: Record<string, string>;
+  /** Folder for the process's stdout/stderr files. */
+  logDir: string;
+  timeoutMs?: number;
+  /** Ready when GET /ping answers 200 (the default), or as soon as it prints where it listens. */
+  ready?: 'ping' | 'listening';
+}
+
+/** Variables a developer's .env could set that would change what is measured; set empty, dotenv leaves them alone. */
+const NEUTRAL_ENV: Record<string, string> = {
+  SINK_BASIC_AUTH_USER: '',
+  SINK_BASIC_AUTH_PASS: '',
+  ngrok_basic_auth_user: '',
+  ngrok_basic_auth_pass: '',
+  NGROK_AUTHTOKEN: '',
+  NGROK_DOMAIN: '',
+  SINK_MAX_BYTES: '4G',
+};
+
+export function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = { ...NEUTRAL_ENV };
+  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  return env;
+}
+
+let spawned = 0;
+
+export async function startProcess(options: SpawnOptions): Promise<ServerProcess> {
+  spawned += 1;
+  const logPath = join(options.logDir, `${options.name}-${spawned}.out`);
+  const errPath = join(options.logDir, `${options.name}-${spawned}.err`);
+  const out = openSync(logPath, 'w');
+  const err = openSync(errPath, 'w');
+  const started = performance.now();
+  const child = spawn(process.execPath, options.args, { cwd: REPO_ROOT, env: options.env, stdio: ['ignore', out, err] });
+  closeSync(out);
+  closeSync(err);
+  let exited: number | string | null = null;
+  const exit = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
+    exited = code ?? signal ?? 'exit';
+    resolve();
+  }));
+  const stop = async () => {
+    if (exited === null) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exit;
+      clearTimeout(killer);
+    }
+  };
+  try {
+    const url = await waitForUrl(logPath, () => exited, errPath, options.timeoutMs ?? 30_000);
+    if (options.ready !== 'listening') await waitForPing(url, options.timeoutMs ?? 30_000);
+    return { name: options.name, url, pid: child.pid!, readyMs: performance.now() - started, logPath, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function waitForUrl(path: string, exited: () => unknown, errPath: string, timeoutMs: number): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const match = /listening on (http:\/\/\S+)/.exec(readFileSync(path, 'utf8'));
+    if (match) return match[1]!;
+    if (exited() !== null) throw new Error(`the process exited (${String(exited())}) before listening: ${readFileSync(errPath, 'utf8').slice(0, 2000)}`);
+    if (performance.now() > deadline) throw new Error(`no "listening on" line within ${timeoutMs} ms`);
+    await sleep(2);
+  }
+}
+
+export function httpGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function waitForPing(url: string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await httpGet(`${url}/ping`)).status === 200) return;
+    } catch {
+      // not accepting yet
+    }
+    if (performance.now() > deadline) throw new Error(`${url}/ping did not answer within ${timeoutMs} ms`);
+    await sleep(2);
+  }
+}
+
+export interface MemoryStatus {
+  /** Resident set size now, bytes. */
+  rss: number;
+  /** Peak resident set size since start or since resetPeak(), bytes. */
+  peak: number;
+}
+
+/** From /proc/<pid>/status (Linux). */
+export function memoryOf(pid: number): MemoryStatus {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/** Resets VmHWM to the current RSS (Linux: writing 5 to clear_refs), so a later peak belongs to what ran since. */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,164 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, tmpdir, totalmem, loadavg } from 'node:os';
+import { join, relative } from 'node:path';
+import { bundleSink } from './bundle.js';
+import { benchRunner, benchStepFiles } from './forwarder.js';
+import { PAYLOAD_BYTES } from './payload.js';
+import { REPO_ROOT } from './processes.js';
+import { fmt, formatTable, meets, row, type Row } from './report.js';
+import { benchMemoryStoreHolding, benchStore } from './store-figures.js';
+import { benchThroughput } from './throughput.js';
+import { benchVerify } from './verify.js';
+
+/**
+ * `npm run bench [-- --quick] [-- --out file.json]`: the sink and forwarder benchmark of docs/performance.md.
+ * One table on stdout, each figure with its target; the raw numbers to bench/results.json (with --quick, to
+ * dist/bench/results.quick.json unless --out says otherwise). Exit 0 when targets are missed (it is a
+ * measurement), 1 when a data check failed: a run that lost acknowledged webhooks.
+ */
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const outArg = args.indexOf('--out');
+const out = outArg >= 0 && args[outArg + 1] ? args[outArg + 1]! : join(REPO_ROOT, quick ? 'dist/bench/results.quick.json' : 'bench/results.json');
+
+const P = quick
+  ? { rounds: 1, seconds: 2, pingSeconds: 2, warmupSeconds: 0.5, records: 10_000, smallRecords: 1_000, startRuns: 1, runnerRequests: 200, runnerWarmup: 50, verifyRounds: 2, verifySeconds: 0.5 }
+  : { rounds: 3, seconds: 10, pingSeconds: 5, warmupSeconds: 1, records: 100_000, smallRecords: 10_000, startRuns: 3, runnerRequests: 500, runnerWarmup: 100, verifyRounds: 5, verifySeconds: 1 };
+const CONNECTIONS = 32;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// Process output goes to tmpfs when there is one, as to a terminal: an access log on the same ext4 file
+// system as the data file would be flushed by every fdatasync of the store (data=ordered) and slow it down.
+const workDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'sink-bench-'));
+// The stores on a real disk: the durable store's figures include real fdatasyncs.
+const dataRoot = mkdtempSync(join(tmpdir(), 'sink-bench-data-'));
+
+const TSX = ['--import', 'tsx', 'sink/main.ts'];
+
+function gitCommit(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'sink', 'shared', 'forwarder', 'bench', 'scripts'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `${commit} (with uncommitted changes)` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  log(`sink and forwarder benchmark${quick ? ' (--quick: short runs, small stores; not for comparison)' : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const bundled = await bundleSink();
+  const BUNDLE = [relative(REPO_ROOT, bundled)];
+
+  log(`1-2. throughput: ${P.rounds} round(s) of baseline, file and memory store (POST ${P.seconds} s) and /ping (${P.pingSeconds} s), ${CONNECTIONS} connections`);
+  const tp = await benchThroughput({ rounds: P.rounds, seconds: P.seconds, pingSeconds: P.pingSeconds, warmupSeconds: P.warmupSeconds, connections: CONNECTIONS, workDir, sinkArgs: TSX, log });
+
+  log(`3-5. dump, start-up and memory with ${P.records} stored webhooks`);
+  const store = await benchStore({ records: P.records, smallRecords: P.smallRecords, startRuns: P.startRuns, workDir, dataRoot, sinkArgs: TSX, otherSinks: [{ label: 'bundled', args: BUNDLE }], log });
+  const memHolding = await benchMemoryStoreHolding({ records: P.records, workDir, sinkArgs: TSX, log });
+
+  log('6. forwarder: verify and the local runner');
+  const verify = benchVerify({ rounds: P.verifyRounds, roundSeconds: P.verifySeconds, warmupSeconds: P.verifySeconds });
+  log(`  verify: ${Math.round(verify.perSecond)}/s per CPU-second, ${Math.round(verify.perWallSecond)}/s wall clock`);
+  const runner = await benchRunner({ requests: P.runnerRequests, warmup: P.runnerWarmup, workDir, sinkArgs: TSX, log });
+
+  log('7. Pipedream step files');
+  const files = await benchStepFiles(workDir);
+
+  const { baseline, file, memory } = tp.post;
+  const fileRatio = file.rps / baseline.rps;
+  const memoryRatio = memory.rps / baseline.rps;
+  const pingRatio = tp.ping.sink.rps / tp.ping.baseline.rps;
+  const dataChecks = [...file.runs, ...memory.runs].map((r) => r.check!).concat(memHolding.check);
+  const dataOk = dataChecks.every((c) => c.ok);
+  const checkText = (runs: typeof file.runs) => {
+    const failed = runs.filter((r) => !r.check!.ok).length;
+    const inFlight = runs.map((r) => r.check!.inFlightAtStop);
+    return failed ? `${failed} of ${runs.length} runs lost or mixed up data` : `${runs.length} runs: every 200 stored, keys 1..N (+${inFlight.join('/')} in flight at stop)`;
+  };
+  const N = P.records.toLocaleString('en-US');
+  const growthSlack = 0.1 * (store.dumpLarge.bytes - store.dumpSmall.bytes);
+  const extraGrowth = store.dumpLarge.growth - store.dumpSmall.growth;
+  const startAdded = store.startSeededMs - store.startEmptyMs;
+  const MB = 1e6;
+
+  const rows: Row[] = [
+    row(`POST baseline (bare node:http)`, `${fmt.rps(baseline.rps)}, p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`),
+    row(`POST file store (fdatasync per reply)`, `${fmt.rps(file.rps)} = ${fmt.ratio(fileRatio)} x baseline`, '>= 0.75 x baseline', meets(fileRatio >= 0.75)),
+    row(`POST file store latency`, `p50 ${file.p50} ms, p99 ${file.p99} ms`, 'p99 < 10 ms', meets(file.p99 < 10)),
+    row(`POST file store data check`, checkText(file.runs), 'no loss', file.runs.every((r) => r.check!.ok) ? 'pass' : 'FAILED'),
+    row(`POST memory store`, `${fmt.rps(memory.rps)} = ${fmt.ratio(memoryRatio)} x baseline, p50 ${memory.p50} ms, p99 ${memory.p99} ms`, '>= 0.9 x baseline', meets(memoryRatio >= 0.9)),
+    row(`POST memory store data check`, checkText(memory.runs), 'no loss', memory.runs.every((r) => r.check!.ok) ? 'pass' : 'FAILED'),
+    row(`GET /ping baseline`, `${fmt.rps(tp.ping.baseline.rps)}, p50 ${tp.ping.baseline.p50} ms, p99 ${tp.ping.baseline.p99} ms`),
+    row(`GET /ping sink`, `${fmt.rps(tp.ping.sink.rps)} = ${fmt.ratio(pingRatio)} x baseline`, '>= 0.9 x baseline', meets(pingRatio >= 0.9)),
+    row(`dump of ${N} webhooks`, `${fmt.ms(store.dumpLarge.ms)} (${fmt.mb(store.dumpLarge.bytes)})`, '< 1 s', meets(store.dumpLarge.ms < 1000)),
+    row(
+      `dump peak memory, ${store.dumpSmall.records.toLocaleString('en-US')} vs ${N}`,
+      `+${fmt.mb(store.dumpSmall.growth)} vs +${fmt.mb(store.dumpLarge.growth)} RSS`,
+      `growth < 10% of extra bytes (${fmt.mb(growthSlack)})`,
+      meets(extraGrowth < growthSlack),
+    ),
+    row(`replay of ${N} (openFileStore)`, fmt.ms(store.replayInProcessMs), '< 1 s', meets(store.replayInProcessMs < 1000)),
+    row(`start-up added by ${N} stored`, `${fmt.ms(startAdded)} (${fmt.ms(store.startSeededMs)} vs ${fmt.ms(store.startEmptyMs)} empty, spawn to /ping)`, '< 1 s', meets(startAdded < 1000)),
+    row(`RSS idle (npm start: tsx)`, fmt.mb(store.rssIdle), '< 60 MB', meets(store.rssIdle < 60 * MB)),
+    row(`RSS holding ${N}, file store (tsx)`, fmt.mb(store.rssHolding), '< 120 MB', meets(store.rssHolding < 120 * MB)),
+    ...Object.entries(store.rssOther).flatMap(([label, r]) => [
+      row(`RSS idle (${label}: node dist/bench/sink.mjs)`, fmt.mb(r.idle), '< 60 MB', meets(r.idle < 60 * MB)),
+      row(`RSS holding ${N}, file store (${label})`, fmt.mb(r.holding), '< 120 MB', meets(r.holding < 120 * MB)),
+    ]),
+    row(`RSS holding ${memHolding.records.toLocaleString('en-US')}, memory store (tsx)`, fmt.mb(memHolding.rss), '< 120 MB', meets(memHolding.rss < 120 * MB)),
+    row(`memory store fill data check`, memHolding.check.ok ? `${memHolding.check.acked} replies = ${memHolding.check.stored} stored, keys 1..N` : memHolding.check.problems[0] ?? 'failed', 'no loss', memHolding.check.ok ? 'pass' : 'FAILED'),
+    row(`verify (shared/signature.ts)`, `${fmt.rps(verify.perSecond)} per CPU-second (${fmt.rps(verify.perWallSecond)} wall)`, '>= 100,000/s', meets(verify.perSecond >= 100_000)),
+    row(`runner overhead p50`, `${fmt.ms(runner.overheadP50)} (${fmt.ms(runner.runnerP50)} via runner - ${fmt.ms(runner.directP50)} direct)`, '< 2 ms', meets(runner.overheadP50 < 2)),
+    row(`runner overhead p99`, `${fmt.ms(runner.overheadP99)} (${fmt.ms(runner.runnerP99)} - ${fmt.ms(runner.directP99)})`),
+    ...files.map((f) => row(`Pipedream ${f.kind} ${f.step}.mjs`, fmt.kb(f.bytes), '< 50 KB', meets(f.bytes < 50_000))),
+  ];
+
+  const table = formatTable(rows);
+  process.stdout.write(`\n${table}\n\n`);
+  const misses = rows.filter((r) => r.verdict === 'MISS');
+  const failures = rows.filter((r) => r.verdict === 'FAILED');
+  if (misses.length) process.stdout.write(`Targets missed (${misses.length}): ${misses.map((r) => r.figure).join('; ')}. See docs/performance.md.\n`);
+  if (failures.length) process.stdout.write(`DATA CHECK FAILED: ${failures.map((r) => r.figure).join('; ')}\n`);
+
+  const results = {
+    date: new Date(started).toISOString(),
+    durationS: Math.round((Date.now() - started) / 1000),
+    quick,
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cpus: cpus().length,
+    memoryBytes: totalmem(),
+    loadAverageAtStart: loadavg(),
+    commit: gitCommit(),
+    parameters: { ...P, connections: CONNECTIONS, payloadBytes: PAYLOAD_BYTES },
+    throughput: tp,
+    store,
+    memoryStoreHolding: memHolding,
+    verify,
+    runner,
+    stepFiles: files,
+    table: rows,
+  };
+  mkdirSync(join(out, '..'), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, (_k, v: unknown) => (v instanceof Set ? undefined : v), 2)}\n`);
+  log(`results written to ${relative(process.cwd(), out)} (${results.durationS} s)`);
+  return dataOk ? 0 : 1;
+}
+
+main()
+  .then((code) => {
+    process.exitCode = code;
+  })
+  .catch((error: unknown) => {
+    log(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 2;
+  })
+  .finally(() => {
+    rmSync(workDir, { recursive: true, force: true });
+    rmSync(dataRoot, { recursive: true, force: true });
+  });

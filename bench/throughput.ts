@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkStored, type DataCheck } from './data-check.js';
+import { getLoad, postLoad, type LoadResult } from './load.js';
+import { baseEnv, startProcess, type ServerProcess } from './processes.js';
+import { median } from './stats.js';
+
+/**
+ * Sections 1 and 2: POST /receive-webhooks and GET /ping against the sink (file and memory store) and the
+ * bare node:http baseline, each a fresh process, in alternating order round after round so that a noisy
+ * neighbour on the machine hits all of them alike. Figures are medians over the rounds.
+ */
+
+export type Target = 'baseline' | 'file' | 'memory';
+
+export interface ThroughputOptions {
+  rounds: number;
+  seconds: number;
+  pingSeconds: number;
+  warmupSeconds: number;
+  connections: number;
+  workDir: string;
+  sinkArgs: string[];
+  log: (line: string) => void;
+}
+
+export interface RunRecord extends Omit<LoadResult, 'durationS'> {
+  round: number;
+  durationS: number;
+  check: DataCheck | null;
+}
+
+export interface Series {
+  runs: RunRecord[];
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+const summarise = (runs: RunRecord[]): Series => ({
+  runs,
+  rps: median(runs.map((r) => r.rps)),
+  p50: median(runs.map((r) => r.p50)),
+  p99: median(runs.map((r) => r.p99)),
+});
+
+export function startSinkProcess(options: { store: 'file' | 'memory'; dataDir: string; workDir: string; args: string[]; env?: Record<string, string> }): Promise<ServerProcess> {
+  return startProcess({
+    name: `sink-${options.store}`,
+    args: options.args,
+    env: { ...baseEnv(), SINK_HOST: '127.0.0.1', SINK_PORT: '0', SINK_DATA_DIR: options.dataDir, SINK_STORE: options.store, ...options.env },
+    logDir: options.workDir,
+  });
+}
+
+export function startBaseline(workDir: string): Promise<ServerProcess> {
+  return startProcess({ name: 'baseline', args: ['--import', 'tsx', 'bench/baseline-server.ts'], env: baseEnv(), logDir: workDir });
+}
+
+async function postRun(target: Target, round: number, o: ThroughputOptions): Promise<RunRecord> {
+  const dataDir = mkdtempSync(join(o.workDir, `data-${target}-`));
+  const server = target === 'baseline' ? await startBaseline(o.workDir) : await startSinkProcess({ store: target, dataDir, workDir: o.workDir, args: o.sinkArgs });
+  try {
+    const load = { connections: o.connections };
+    const warm = await postLoad(server.url, { ...load, seconds: o.warmupSeconds });
+    const run = await postLoad(server.url, { ...load, seconds: o.seconds });
+    const check = target === 'baseline' ? null : await checkStored(server.url, [warm, run], o.connections);
+    const { ackedKeys: _a, prepared: _p, ...figures } = run;
+    const record: RunRecord = { round, ...figures, check };
+    o.log(
+      `  round ${round} POST ${target.padEnd(8)} ${Math.round(run.rps)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms` +
+        (run.non2xx || run.errors ? `  non-2xx ${run.non2xx} errors ${run.errors}` : '') +
+        (check ? `  data check: ${check.ok ? 'ok' : 'FAILED'} (${check.acked} acknowledged incl. warm-up, ${check.stored} stored, ${check.inFlightAtStop} in flight at stop)` : ''),
+    );
+    if (check && !check.ok) for (const p of check.problems) o.log(`    ${p}`);
+    return record;
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function pingRun(target: 'baseline' | 'sink', round: number, o: ThroughputOptions): Promise<RunRecord> {
+  const dataDir = mkdtempSync(join(o.workDir, 'data-ping-'));
+  const server = target === 'baseline' ? await startBaseline(o.workDir) : await startSinkProcess({ store: 'file', dataDir, workDir: o.workDir, args: o.sinkArgs });
+  try {
+    await getLoad(server.url, '/ping', { connections: o.connections, seconds: o.warmupSeconds });
+    const run = await getLoad(server.url, '/ping', { connections: o.connections, seconds: o.pingSeconds });
+    o.log(`  round ${round} GET /ping ${target.padEnd(8)} ${Math.round(run.rps)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms`);
+    return { round, ...run, check: null };
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export interface ThroughputResult {
+  post: Record<Target, Series>;
+  ping: { baseline: Series; sink: Series };
+}
+
+const rotate = <T>(items: T[], by: number): T[] => items.map((_, i) => items[(i + by) % items.length]!);
+
+export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
+  const post: Record<Target, RunRecord[]> = { baseline: [], file: [], memory: [] };
+  const ping: Record<'baseline' | 'sink', RunRecord[]> = { baseline: [], sink: [] };
+  // The load generator's own code is compiled on its first runs: warm it up on a baseline nobody measures,
+  // or the first server of round 1 would pay for it.
+  const warm = await startBaseline(o.workDir);
+  try {
+    await postLoad(warm.url, { connections: o.connections, seconds: 2 * o.warmupSeconds });
+    await getLoad(warm.url, '/ping', { connections: o.connections, seconds: o.warmupSeconds });
+  } finally {
+    await warm.stop();
+  }
+  for (let round = 1; round <= o.rounds; round++) {
+    for (const target of rotate<Target>(['baseline', 'file', 'memory'], round - 1)) post[target].push(await postRun(target, round, o));
+    for (const target of rotate<'baseline' | 'sink'>(['baseline', 'sink'], round - 1)) ping[target].push(await pingRun(target, round, o));
+  }
+  return {
+    post: { baseline: summarise(post.baseline), file: summarise(post.file), memory: summarise(post.memory) },
+    ping: { baseline: summarise(ping.baseline), sink: summarise(ping.sink) },
+  };
+}
