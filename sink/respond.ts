@@ -50,8 +50,12 @@ export async function writeChunk(ex: Exchange, chunk: Buffer): Promise<boolean> 
   const { res } = ex;
   if (res.destroyed) return false;
   ex.bodyBytes += chunk.length;
-  if (res.write(chunk)) return true;
-  return new Promise<boolean>((resolve) => {
+  return res.write(chunk) || drained(res);
+}
+
+/** Waits until the client has read what is buffered; false when it left. */
+export function drained(res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
     const done = (ok: boolean) => {
       res.off('drain', onDrain);
       res.off('close', onClose);

@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import type { ServerResponse } from 'node:http';
 import type { SinkConfig } from '../shared/config.js';
 import { parseDumpQuery } from './dump-query.js';
 import { PAGE_SECURITY_HEADERS, type InboxPages } from './inbox-pages.js';
@@ -7,6 +6,7 @@ import type { LiveEvents } from './live-events.js';
 import { statsJson } from './live-events.js';
 import { readBody } from './read-body.js';
 import {
+  drained,
   duplicateBody,
   JSON_TYPE,
   methodNotAllowed,
@@ -114,20 +114,6 @@ async function dump(ctx: RouteContext, ex: Exchange, query: string): Promise<voi
   res.uncork();
 }
 
-/** Waits until the client has read what is buffered; false when it left. */
-function drained(res: ServerResponse): Promise<boolean> {
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => {
-      res.off('drain', onDrain);
-      res.off('close', onClose);
-      resolve(ok);
-    };
-    const onDrain = () => done(true);
-    const onClose = () => done(false);
-    res.on('drain', onDrain);
-    res.on('close', onClose);
-  });
-}
 
 export const dumpWebhooks: Route = async (ctx, ex, query) => {
   const method = ex.req.method;
