@@ -61,7 +61,10 @@ export async function startProcess(options: SpawnOptions): Promise<ServerProcess
   const out = openSync(logPath, 'w');
   const err = openSync(errPath, 'w');
   const started = performance.now();
-  const child = spawn(process.execPath, options.args, { cwd: REPO_ROOT, env: options.env, stdio: ['ignore', out, err] });
+  // BENCH_CPU_PROF=<dir>: every server under test writes a V8 CPU profile there when it stops.
+  const profDir = process.env.BENCH_CPU_PROF;
+  const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${options.name}-${spawned}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...prof, ...options.args], { cwd: REPO_ROOT, env: options.env, stdio: ['ignore', out, err] });
   closeSync(out);
   closeSync(err);
   let exited: number | string | null = null;

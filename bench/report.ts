@@ -30,5 +30,5 @@ export const fmt = {
   /** Decimal units, as the targets are stated (60 MB = 60,000,000 bytes). */
   mb: (n: number) => `${(n / 1e6).toFixed(1)} MB`,
   kb: (n: number) => `${(n / 1e3).toFixed(1)} KB`,
-  ratio: (n: number) => n.toFixed(2),
+  ratio: (n: number) => n.toFixed(3),
 };

@@ -97,7 +97,14 @@ async function pingRun(target: 'baseline' | 'sink', round: number, o: Throughput
 export interface ThroughputResult {
   post: Record<Target, Series>;
   ping: { baseline: Series; sink: Series };
+  /**
+   * Median over the rounds of each round's ratio to that round's baseline: the three runs of a round are
+   * close in time, so a neighbour's load weighs on them alike.
+   */
+  ratios: { file: number; memory: number; ping: number };
 }
+
+const roundRatios = (runs: RunRecord[], base: RunRecord[]) => median(runs.map((r) => r.rps / base.find((b) => b.round === r.round)!.rps));
 
 const rotate = <T>(items: T[], by: number): T[] => items.map((_, i) => items[(i + by) % items.length]!);
 
@@ -120,5 +127,10 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
   return {
     post: { baseline: summarise(post.baseline), file: summarise(post.file), memory: summarise(post.memory) },
     ping: { baseline: summarise(ping.baseline), sink: summarise(ping.sink) },
+    ratios: {
+      file: roundRatios(post.file, post.baseline),
+      memory: roundRatios(post.memory, post.baseline),
+      ping: roundRatios(ping.sink, ping.baseline),
+    },
   };
 }
