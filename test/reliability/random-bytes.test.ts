@@ -62,10 +62,16 @@ describe.each(['sink', 'runner'] as const)('random bytes to the %s', (target) =>
         const reply = await rawExchange(port(), [{ hex: data.toString('hex') }], { endWrite: true, waitMs: 2_500 });
         // Half-closed by us, the server must finish: answer and close, or just close. Never leave us waiting.
         expect(reply.ended).toBe('closed');
-        await new Promise((r) => setTimeout(r, 5));
+        // An append under way when the connection ended completes within one sync; let it land in this run.
+        await new Promise((r) => setTimeout(r, reply.data === '' ? 100 : 5));
         // Random bytes can make a valid JSON body (`7`, `"a"`): stored then, and said so. Nothing else is kept.
+        // One exception, as in the crash test: a complete request whose client half-closes before the answer is
+        // ready gets no answer (Node ends such a connection) and may be stored, once.
         const acknowledged = (reply.data.match(/\{"msg": "value with key \d+ stored"\}/g) ?? []).length;
-        expect(count() - before).toBe(target === 'sink' ? acknowledged : 0);
+        const added = count() - before;
+        if (target === 'runner') expect(added).toBe(0);
+        else if (reply.data === '') expect(added).toBeLessThanOrEqual(1);
+        else expect(added).toBe(acknowledged);
         const good = await call(target === 'sink' ? sink.url : runner.url, '/ping');
         expect(good.status).toBe(target === 'sink' ? 200 : 401);
       }),
