@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * The benchmark's yardstick: a bare node:http server that reads the whole request body and answers a fixed
- * JSON reply of the sink's shape. Run the same way as the sink (node --import tsx), so that the two differ
- * only in what the sink does per request. Prints `listening on <url>` like the sink.
+ * JSON reply of the sink's shape. Bundled and run the same way as the sink (see bundle.ts), so that the two
+ * differ only in what the sink does per request. Prints `listening on <url>` like the sink.
  */
 const REPLY = Buffer.from('{"msg": "value with key 1 stored"}\n');
 

@@ -1,24 +1,25 @@
 import { build } from 'esbuild';
 import { join } from 'node:path';
+import { buildSink } from '../scripts/build-sink.js';
 import { REPO_ROOT } from './processes.js';
 
 /**
- * The sink as one JavaScript file (dist/bench/sink.mjs), run with plain `node`: what it costs without tsx's
- * loader (a second V8 isolate compiling TypeScript on the fly). Packages stay imports, resolved from the
- * repository's node_modules. The inbox page's files are not next to the bundle, so it serves its fallback
- * page; nothing measured here touches it.
+ * The servers under test as `npm start` runs the sink: one bundled JavaScript file under plain node (the
+ * prestart build, scripts/build-sink.ts). The baseline is bundled and run the same way, so the two differ
+ * only in what the sink does per request. Both go to dist/bench/, apart from a developer's dist/sink/.
  */
-export async function bundleSink(): Promise<string> {
-  const outfile = join(REPO_ROOT, 'dist', 'bench', 'sink.mjs');
+export const BUILT_SINK = ['dist/bench/sink/main.mjs'];
+export const BUILT_BASELINE = ['dist/bench/baseline.mjs'];
+
+export async function buildServers(): Promise<void> {
+  await buildSink(join(REPO_ROOT, 'dist', 'bench', 'sink'));
   await build({
-    entryPoints: [join(REPO_ROOT, 'sink', 'main.ts')],
-    outfile,
+    entryPoints: [join(REPO_ROOT, 'bench', 'baseline-server.ts')],
+    outfile: join(REPO_ROOT, BUILT_BASELINE[0]!),
     bundle: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
-    logLevel: 'silent',
+    logLevel: 'warning',
   });
-  return outfile;
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, tmpdir, totalmem, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
-import { bundleSink } from './bundle.js';
+import { BUILT_SINK, buildServers } from './bundle.js';
 import { benchRunner, benchStepFiles } from './forwarder.js';
 import { PAYLOAD_BYTES } from './payload.js';
 import { REPO_ROOT } from './processes.js';
@@ -36,7 +36,6 @@ const workDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(),
 // The stores on a real disk: the durable store's figures include real fdatasyncs.
 const dataRoot = mkdtempSync(join(tmpdir(), 'sink-bench-data-'));
 
-const TSX = ['--import', 'tsx', 'sink/main.ts'];
 
 function gitCommit(): string {
   try {
@@ -51,20 +50,19 @@ function gitCommit(): string {
 async function main(): Promise<number> {
   const started = Date.now();
   log(`sink and forwarder benchmark${quick ? ' (--quick: short runs, small stores; not for comparison)' : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const bundled = await bundleSink();
-  const BUNDLE = [relative(REPO_ROOT, bundled)];
+  await buildServers();
 
   log(`1-2. throughput: ${P.rounds} round(s) of baseline, file and memory store (POST ${P.seconds} s) and /ping (${P.pingSeconds} s), ${CONNECTIONS} connections`);
-  const tp = await benchThroughput({ rounds: P.rounds, seconds: P.seconds, pingSeconds: P.pingSeconds, warmupSeconds: P.warmupSeconds, connections: CONNECTIONS, workDir, sinkArgs: TSX, log });
+  const tp = await benchThroughput({ rounds: P.rounds, seconds: P.seconds, pingSeconds: P.pingSeconds, warmupSeconds: P.warmupSeconds, connections: CONNECTIONS, workDir, sinkArgs: BUILT_SINK, log });
 
   log(`3-5. dump, start-up and memory with ${P.records} stored webhooks`);
-  const store = await benchStore({ records: P.records, smallRecords: P.smallRecords, startRuns: P.startRuns, workDir, dataRoot, sinkArgs: TSX, otherSinks: [{ label: 'bundled', args: BUNDLE }], log });
-  const memHolding = await benchMemoryStoreHolding({ records: P.records, workDir, sinkArgs: TSX, log });
+  const store = await benchStore({ records: P.records, smallRecords: P.smallRecords, startRuns: P.startRuns, workDir, dataRoot, sinkArgs: BUILT_SINK, log });
+  const memHolding = await benchMemoryStoreHolding({ records: P.records, workDir, sinkArgs: BUILT_SINK, log });
 
   log('6. forwarder: verify and the local runner');
   const verify = benchVerify({ rounds: P.verifyRounds, roundSeconds: P.verifySeconds, warmupSeconds: P.verifySeconds });
   log(`  verify: ${Math.round(verify.perSecond)}/s per CPU-second, ${Math.round(verify.perWallSecond)}/s wall clock`);
-  const runner = await benchRunner({ requests: P.runnerRequests, warmup: P.runnerWarmup, workDir, sinkArgs: TSX, log });
+  const runner = await benchRunner({ requests: P.runnerRequests, warmup: P.runnerWarmup, workDir, sinkArgs: BUILT_SINK, log });
 
   log('7. Pipedream step files');
   const files = await benchStepFiles(workDir);
@@ -102,13 +100,9 @@ async function main(): Promise<number> {
     ),
     row(`replay of ${N} (openFileStore)`, fmt.ms(store.replayInProcessMs), '< 1 s', meets(store.replayInProcessMs < 1000)),
     row(`start-up added by ${N} stored`, `${fmt.ms(startAdded)} (${fmt.ms(store.startSeededMs)} vs ${fmt.ms(store.startEmptyMs)} empty, spawn to /ping)`, '< 1 s', meets(startAdded < 1000)),
-    row(`RSS idle (npm start: tsx)`, fmt.mb(store.rssIdle), '< 60 MB', meets(store.rssIdle < 60 * MB)),
-    row(`RSS holding ${N}, file store (tsx)`, fmt.mb(store.rssHolding), '< 120 MB', meets(store.rssHolding < 120 * MB)),
-    ...Object.entries(store.rssOther).flatMap(([label, r]) => [
-      row(`RSS idle (${label}: node dist/bench/sink.mjs)`, fmt.mb(r.idle), '< 60 MB', meets(r.idle < 60 * MB)),
-      row(`RSS holding ${N}, file store (${label})`, fmt.mb(r.holding), '< 120 MB', meets(r.holding < 120 * MB)),
-    ]),
-    row(`RSS holding ${memHolding.records.toLocaleString('en-US')}, memory store (tsx)`, fmt.mb(memHolding.rss), '< 120 MB', meets(memHolding.rss < 120 * MB)),
+    row(`RSS idle (npm start)`, fmt.mb(store.rssIdle), '< 60 MB', meets(store.rssIdle < 60 * MB)),
+    row(`RSS holding ${N}, file store (npm start)`, fmt.mb(store.rssHolding), '< 120 MB', meets(store.rssHolding < 120 * MB)),
+    row(`RSS holding ${memHolding.records.toLocaleString('en-US')}, memory store`, fmt.mb(memHolding.rss), '< 120 MB', meets(memHolding.rss < 120 * MB)),
     row(`memory store fill data check`, memHolding.check.ok ? `${memHolding.check.acked} replies = ${memHolding.check.stored} stored, keys 1..N` : memHolding.check.problems[0] ?? 'failed', 'no loss', memHolding.check.ok ? 'pass' : 'FAILED'),
     row(`verify (shared/signature.ts)`, `${fmt.rps(verify.perSecond)} per CPU-second (${fmt.rps(verify.perWallSecond)} wall)`, '>= 100,000/s', meets(verify.perSecond >= 100_000)),
     row(`runner overhead p50`, `${fmt.ms(runner.overheadP50)} (${fmt.ms(runner.runnerP50)} via runner - ${fmt.ms(runner.directP50)} direct)`, '< 2 ms', meets(runner.overheadP50 < 2)),

@@ -40,8 +40,6 @@ export interface StoreFigures {
   /** RSS of a fresh sink with an empty store after a few requests, and of one holding `records`. */
   rssIdle: number;
   rssHolding: number;
-  /** The same two RSS figures for other ways of starting the sink (a bundled build), by label. */
-  rssOther: Record<string, { idle: number; holding: number }>;
 }
 
 /** Streams the whole dump, counting bytes; keeps nothing. */
@@ -92,16 +90,7 @@ export interface StoreOptions {
   /** Where the stores live: a real disk, as in use. */
   dataRoot: string;
   sinkArgs: string[];
-  otherSinks: { label: string; args: string[] }[];
   log: (line: string) => void;
-}
-
-async function rssPair(o: StoreOptions, args: string[], empty: string, seeded: string): Promise<{ idle: number; holding: number }> {
-  const e = await startSinkProcess({ store: 'file', dataDir: empty, workDir: o.workDir, args });
-  const idle = await settledRss(e.pid).finally(() => e.stop());
-  const s = await startSinkProcess({ store: 'file', dataDir: seeded, workDir: o.workDir, args });
-  const holding = await settledRss(s.pid).finally(() => s.stop());
-  return { idle, holding };
 }
 
 export async function benchStore(o: StoreOptions): Promise<StoreFigures> {
@@ -154,11 +143,6 @@ export async function benchStore(o: StoreOptions): Promise<StoreFigures> {
       await s.stop();
     }
     const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-    const rssOther: Record<string, { idle: number; holding: number }> = {};
-    for (const other of o.otherSinks) {
-      rssOther[other.label] = await rssPair(o, other.args, empty, seeded);
-      o.log(`  RSS (${other.label}) idle ${mb(rssOther[other.label]!.idle)} MiB, holding ${o.records}: ${mb(rssOther[other.label]!.holding)} MiB`);
-    }
     for (const d of [dumpSmall, dumpLarge!]) o.log(`  dump of ${d.records}: ${d.ms.toFixed(0)} ms, ${mb(d.bytes)} MiB, RSS ${mb(d.rssBefore)} -> peak ${mb(d.peak)} MiB (+${mb(d.growth)})`);
     o.log(`  RSS idle ${mb(rssIdle)} MiB, holding ${o.records}: ${mb(rssHolding)} MiB`);
     return {
@@ -171,7 +155,6 @@ export async function benchStore(o: StoreOptions): Promise<StoreFigures> {
       dumpLarge: dumpLarge!,
       rssIdle,
       rssHolding,
-      rssOther,
     };
   } finally {
     for (const dir of [seeded, small, empty]) rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { BUILT_BASELINE } from './bundle.js';
 import { join } from 'node:path';
 import { checkStored, type DataCheck } from './data-check.js';
 import { getLoad, postLoad, type LoadResult } from './load.js';
@@ -54,7 +55,7 @@ export function startSinkProcess(options: { store: 'file' | 'memory'; dataDir: s
 }
 
 export function startBaseline(workDir: string): Promise<ServerProcess> {
-  return startProcess({ name: 'baseline', args: ['--import', 'tsx', 'bench/baseline-server.ts'], env: baseEnv(), logDir: workDir });
+  return startProcess({ name: 'baseline', args: BUILT_BASELINE, env: baseEnv(), logDir: workDir });
 }
 
 async function postRun(target: Target, round: number, o: ThroughputOptions): Promise<RunRecord> {
