@@ -1,7 +1,7 @@
 import { build } from 'esbuild';
 import { cp, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { REPO_ROOT } from '../forwarder/manifest.js';
+import { fileURLToPath } from 'node:url';
 import { isEntryPoint } from './cli/entry-point.js';
 
 /**
@@ -10,6 +10,7 @@ import { isEntryPoint } from './cli/entry-point.js';
  * keeps the sink small. Packages stay imports, resolved from node_modules; the inbox page's files are copied
  * beside the bundle, where the sink looks for them (next to its own module).
  */
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SINK_DIST = join(REPO_ROOT, 'dist', 'sink');
 
 export async function buildSink(outDir: string = SINK_DIST): Promise<string> {
