@@ -32,7 +32,6 @@ export interface RouteContext {
 
 export type Route = (ctx: RouteContext, ex: Exchange, query: string) => void | Promise<void>;
 
-
 export const ping: Route = (_ctx, ex) => send(ex, 200, 'text/plain', 'PONG');
 
 export const receiveWebhook: Route = async (ctx, ex) => {
@@ -113,7 +112,6 @@ async function dump(ctx: RouteContext, ex: Exchange, query: string): Promise<voi
   res.end(last);
   res.uncork();
 }
-
 
 export const dumpWebhooks: Route = async (ctx, ex, query) => {
   const method = ex.req.method;
