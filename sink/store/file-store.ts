@@ -1,8 +1,9 @@
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createReplayScanner, decodeStoredBody, encodeRecord, isoTime, type EncodedRecord } from './record.js';
-import { addEntry, bodyContains, createIndex, isText, metaAt, selectPositions, type RecordIndex } from './record-index.js';
-import type { AppendResult, RecordFilter, RecordMeta, StoreListener, StoredRecord, WebhookStore } from './types.js';
+import { createListeners } from './listeners.js';
+import { addEntry, createIndex, isText, matchingRecords, type RecordIndex } from './record-index.js';
+import type { AppendResult, RecordFilter, RecordMeta, StoredRecord, WebhookStore } from './types.js';
 
 /**
  * The durable store: an append-only JSON-lines file (see record.ts) plus an in-memory index; bodies are read
@@ -152,7 +153,7 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
   let dirtyTail = false;
   const queue: Pending[] = [];
   const inFlight = new Map<string, Promise<AppendResult>>();
-  const listeners = new Set<{ append: StoreListener; clear: (() => void) | undefined }>();
+  const listeners = createListeners();
 
   // One operation on the file at a time: batches and clear() run in turn.
   let tail: Promise<unknown> = Promise.resolve();
@@ -217,20 +218,10 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
     for (const { item, enc, offset } of accepted) {
       const k = addEntry(index, item.meta, item.receivedAtMs, offset + enc.bodyOffset, enc.bodyLength, enc.text);
       item.resolve({ status: 'stored', key: k });
-      if (listeners.size > 0) records.push({ ...item.meta, key: k, receivedAt: isoTime(item.receivedAtMs), body: item.body });
+      if (listeners.active) records.push({ ...item.meta, key: k, receivedAt: isoTime(item.receivedAtMs), body: item.body });
     }
     size = end;
-    for (const record of records) notify(record);
-  }
-
-  function notify(record: StoredRecord) {
-    for (const l of listeners) {
-      try {
-        l.append(record);
-      } catch {
-        // A listener's failure is its own; the record is stored.
-      }
-    }
+    for (const record of records) listeners.appended(record);
   }
 
   function append(body: Buffer, meta: RecordMeta): Promise<AppendResult> {
@@ -258,17 +249,13 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
     return promise;
   }
 
-  async function* records(filter: RecordFilter = {}): AsyncGenerator<StoredRecord> {
+  function records(filter: RecordFilter = {}): AsyncGenerator<StoredRecord> {
     const gen = generation;
     const idx = index;
-    const limit = filter.limit ?? Infinity;
-    if (limit <= 0) return;
-    const needle = filter.q === undefined || filter.q === '' ? null : filter.q.toLowerCase();
+    // Bodies are read back in windows of the file, so a dump costs a few reads, not one per record.
     let window = Buffer.alloc(0);
     let winStart = 0;
-    let emitted = 0;
-    for (const i of selectPositions(idx, filter, idx.count)) {
-      if (gen !== generation) return;
+    const bodyAt = async (i: number): Promise<Buffer | null> => {
       const offset = idx.offset[i]!;
       const length = idx.length[i]!;
       if (offset < winStart || offset + length > winStart + window.length) {
@@ -276,16 +263,13 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
         winStart = filter.order === 'desc' ? Math.max(0, offset + length - span) : offset;
         const buf = Buffer.allocUnsafe(Math.min(span, Math.max(length, size - winStart)));
         const n = await readFully(file, buf, winStart);
-        if (gen !== generation) return;
+        if (gen !== generation) return null;
         window = buf.subarray(0, n);
-        if (offset + length > winStart + n) return; // cut under us (clear); nothing valid to read
+        if (offset + length > winStart + n) return null; // cut under us (clear); nothing valid to read
       }
-      const stored = window.subarray(offset - winStart, offset - winStart + length);
-      const body = decodeStoredBody(stored, isText(idx, i));
-      if (needle !== null && !bodyContains(body, needle)) continue;
-      yield { ...metaAt(idx, i), body };
-      if (++emitted >= limit) return;
-    }
+      return decodeStoredBody(window.subarray(offset - winStart, offset - winStart + length), isText(idx, i));
+    };
+    return matchingRecords(idx, filter, () => gen === generation, bodyAt);
   }
 
   const store: FileStore = {
@@ -312,13 +296,7 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
         size = 0;
         dirtyTail = false;
         generation += 1;
-        for (const l of listeners) {
-          try {
-            l.clear?.();
-          } catch {
-            // see notify()
-          }
-        }
+        listeners.cleared();
       }),
     close: async () => {
       if (closed) return;
@@ -329,13 +307,7 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
       });
       await exclusive(() => file.close());
     },
-    subscribe(listener, onClear) {
-      const entry = { append: listener, clear: onClear };
-      listeners.add(entry);
-      return () => {
-        listeners.delete(entry);
-      };
-    },
+    subscribe: listeners.subscribe,
   };
   return store;
 }

@@ -1,6 +1,7 @@
 import { encodedLength, isoTime } from './record.js';
-import { addEntry, bodyContains, createIndex, metaAt, selectPositions } from './record-index.js';
-import type { AppendResult, RecordFilter, RecordMeta, StoreListener, StoredRecord, WebhookStore } from './types.js';
+import { createListeners } from './listeners.js';
+import { addEntry, createIndex, matchingRecords } from './record-index.js';
+import type { AppendResult, RecordFilter, RecordMeta, StoredRecord, WebhookStore } from './types.js';
 
 /**
  * The throwaway store: the file store's behaviour (consecutive keys, idempotency, capacity counted in the
@@ -19,7 +20,7 @@ export function createMemoryStore(options: MemoryStoreOptions): WebhookStore {
   let size = 0;
   let closed = false;
   let generation = 0;
-  const listeners = new Set<{ append: StoreListener; clear: (() => void) | undefined }>();
+  const listeners = createListeners();
 
   function append(body: Buffer, meta: RecordMeta): Promise<AppendResult> {
     if (closed) return Promise.resolve({ status: 'error', message: 'the store is closed' });
@@ -33,34 +34,14 @@ export function createMemoryStore(options: MemoryStoreOptions): WebhookStore {
     const key = addEntry(index, meta, receivedAtMs, 0, body.length, false);
     bodies.push(body);
     size += length;
-    if (listeners.size > 0) {
-      const record: StoredRecord = { ...meta, key, receivedAt: isoTime(receivedAtMs), body };
-      for (const l of listeners) {
-        try {
-          l.append(record);
-        } catch {
-          // A listener's failure is its own; the record is stored.
-        }
-      }
-    }
+    if (listeners.active) listeners.appended({ ...meta, key, receivedAt: isoTime(receivedAtMs), body });
     return Promise.resolve({ status: 'stored', key });
   }
 
-  async function* records(filter: RecordFilter = {}): AsyncGenerator<StoredRecord> {
+  function records(filter: RecordFilter = {}): AsyncGenerator<StoredRecord> {
     const gen = generation;
-    const idx = index;
     const held = bodies;
-    const limit = filter.limit ?? Infinity;
-    if (limit <= 0) return;
-    const needle = filter.q === undefined || filter.q === '' ? null : filter.q.toLowerCase();
-    let emitted = 0;
-    for (const i of selectPositions(idx, filter, idx.count)) {
-      if (gen !== generation) return;
-      const body = held[i]!;
-      if (needle !== null && !bodyContains(body, needle)) continue;
-      yield { ...metaAt(idx, i), body };
-      if (++emitted >= limit) return;
-    }
+    return matchingRecords(index, filter, () => gen === generation, (i) => held[i]!);
   }
 
   return {
@@ -83,23 +64,11 @@ export function createMemoryStore(options: MemoryStoreOptions): WebhookStore {
       bodies = [];
       size = 0;
       generation += 1;
-      for (const l of listeners) {
-        try {
-          l.clear?.();
-        } catch {
-          // see append()
-        }
-      }
+      listeners.cleared();
     },
     close: async () => {
       closed = true;
     },
-    subscribe(listener, onClear) {
-      const entry = { append: listener, clear: onClear };
-      listeners.add(entry);
-      return () => {
-        listeners.delete(entry);
-      };
-    },
+    subscribe: listeners.subscribe,
   };
 }

@@ -1,5 +1,5 @@
 import { normalizeStatus } from '../../shared/status.js';
-import type { RecordFilter, RecordMeta } from './types.js';
+import type { RecordFilter, RecordMeta, StoredRecord } from './types.js';
 
 /**
  * The in-memory index of a store: per record its receive time, where its body is, and the fields the
@@ -128,4 +128,30 @@ export function* selectPositions(index: RecordIndex, filter: RecordFilter, count
 /** Case-insensitive substring test on the raw body. */
 export function bodyContains(body: Buffer, needleLower: string): boolean {
   return body.toString('utf8').toLowerCase().includes(needleLower);
+}
+
+/**
+ * The records of `index` that match `filter`, in its order, each body fetched by `bodyAt` (synchronously for
+ * the memory store, from the file for the file store). Stops as soon as `current()` turns false (the store was
+ * cleared under the reader) or `bodyAt` answers null (the bytes are gone).
+ */
+export async function* matchingRecords(
+  index: RecordIndex,
+  filter: RecordFilter,
+  current: () => boolean,
+  bodyAt: (position: number) => Buffer | null | Promise<Buffer | null>,
+): AsyncGenerator<StoredRecord> {
+  const limit = filter.limit ?? Infinity;
+  if (limit <= 0) return;
+  const needle = filter.q === undefined || filter.q === '' ? null : filter.q.toLowerCase();
+  let emitted = 0;
+  for (const i of selectPositions(index, filter, index.count)) {
+    if (!current()) return;
+    const fetched = bodyAt(i);
+    const body = fetched instanceof Promise ? await fetched : fetched;
+    if (body === null || !current()) return;
+    if (needle !== null && !bodyContains(body, needle)) continue;
+    yield { ...metaAt(index, i), body };
+    if (++emitted >= limit) return;
+  }
 }
