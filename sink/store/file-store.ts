@@ -1,6 +1,7 @@
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createReplayScanner, decodeStoredBody, encodeRecord, isoTime, type EncodedRecord } from './record.js';
+import { lockDataDir } from './data-lock.js';
 import { createListeners } from './listeners.js';
 import { addEntry, createIndex, isText, matchingRecords, type RecordIndex } from './record-index.js';
 import type { AppendResult, RecordFilter, RecordMeta, StoredRecord, WebhookStore } from './types.js';
@@ -120,7 +121,14 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
   const dir = resolve(options.dataDir);
   const path = join(dir, DATA_FILE);
   await fsp.mkdir(dir, { recursive: true });
-  const file = await ops.open(path);
+  const lock = await lockDataDir(dir);
+  let file: StoreFileHandle;
+  try {
+    file = await ops.open(path);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
 
   let index = createIndex();
   let repair: RepairReport | null = null;
@@ -144,6 +152,7 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
     }
   } catch (err) {
     await file.close().catch(() => undefined);
+    await lock.release();
     throw err;
   }
 
@@ -306,6 +315,7 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
         if (batch.length > 0) await commitBatch(batch);
       });
       await exclusive(() => file.close());
+      await lock.release();
     },
     subscribe: listeners.subscribe,
   };

@@ -117,6 +117,21 @@ describe('npm start (sink/main.ts)', () => {
     await expect(stat(path.join(tmp.dir, DATA_FILE))).rejects.toThrow();
   });
 
+  it('refuses to start on a data directory another running sink holds, and touches nothing', async () => {
+    const first = await start({ SINK_DATA_DIR: tmp.dir });
+    expect((await post(first.url, '{"messageId":"kept"}')).status).toBe(200);
+    const before = await readFile(path.join(tmp.dir, DATA_FILE));
+    const second = runSink({ SINK_DATA_DIR: tmp.dir });
+    const stillRunning = new Promise<string>((resolve) => setTimeout(resolve, 10_000, 'still running').unref());
+    const exit = await Promise.race([second.exited, stillRunning]);
+    if (exit === 'still running') second.child.kill('SIGKILL');
+    expect(exit).toBe(1);
+    expect(second.err()).toMatch(/in use by another sink/);
+    expect((await readFile(path.join(tmp.dir, DATA_FILE))).equals(before)).toBe(true);
+    expect(dumpLines((await call(first.url, '/dump-webhooks')).text)).toEqual({ lines: ['{"messageId":"kept"}'], count: 1 });
+    expect(await first.stop('SIGTERM')).toBe(0);
+  });
+
   it('exits 2 naming the variable on a configuration error', async () => {
     const run = runSink({ SINK_DATA_DIR: tmp.dir, SINK_PORT: 'eighty', SINK_BASIC_AUTH_USER: 'only-user' });
     expect(await run.exited).toBe(2);

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { LOCK_FILE } from '../../sink/store/data-lock.js';
 import { DATA_FILE, nodeFileOps, openFileStore, type StoreFileHandle, type StoreFileOps } from '../../sink/store/file-store.js';
 import { createMemoryStore } from '../../sink/store/memory-store.js';
 import { encodeRecord } from '../../sink/store/record.js';
@@ -184,6 +186,30 @@ describe.each(kinds)('%s store', (_kind, open) => {
 
 describe('file store on disk', () => {
   const dataFile = () => path.join(tmp.dir, DATA_FILE);
+  const lockFile = () => path.join(tmp.dir, LOCK_FILE);
+
+  it('holds its data directory against another live sink, and lets go on close', async () => {
+    // The parent of this test process is alive and is not this process: a sink already running.
+    await writeFile(lockFile(), `${process.ppid}\n`);
+    await expect(openFileStore({ dataDir: tmp.dir, maxBytes: 1 << 30 })).rejects.toThrow(`in use by another sink (process ${process.ppid})`);
+    expect(await readFile(lockFile(), 'utf8')).toBe(`${process.ppid}\n`);
+    await expect(stat(dataFile())).rejects.toThrow(); // refused before touching the data
+
+    await writeFile(lockFile(), `${process.pid}\n`);
+    const store = await openFileStore({ dataDir: tmp.dir, maxBytes: 1 << 30 });
+    expect(await readFile(lockFile(), 'utf8')).toBe(`${process.pid}\n`);
+    await store.close();
+    await expect(stat(lockFile())).rejects.toThrow();
+  });
+
+  it('takes over the lock of a sink that is gone (killed without closing)', async () => {
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    await writeFile(lockFile(), `${gone.stdout}\n`);
+    const store = await openFileStore({ dataDir: tmp.dir, maxBytes: 1 << 30 });
+    expect(await readFile(lockFile(), 'utf8')).toBe(`${process.pid}\n`);
+    expect(await store.append(body(1), meta(1))).toEqual({ status: 'stored', key: 1 });
+    await store.close();
+  });
 
   it('replays its file on open: same records, keys continue after the last one', async () => {
     const a = await openFileStore({ dataDir: tmp.dir, maxBytes: 1 << 30 });
@@ -224,7 +250,7 @@ describe('file store on disk', () => {
     expect(store.repair).toMatchObject({ strandedRecords: 2 });
     const saved = await readFile(store.repair!.savedTo!);
     expect(saved.equals(Buffer.concat([damaged, lines[2]!, lines[3]!]))).toBe(true);
-    expect((await readdir(tmp.dir)).sort()).toEqual([DATA_FILE, path.basename(store.repair!.savedTo!)].sort());
+    expect((await readdir(tmp.dir)).sort()).toEqual([DATA_FILE, LOCK_FILE, path.basename(store.repair!.savedTo!)].sort());
     await store.close();
   });
 
