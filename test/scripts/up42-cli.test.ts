@@ -14,11 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 beforeEach(() => {
-  fake.requests.length = 0;
-  fake.webhooks.clear();
-  fake.hang.clear();
-  fake.forceStatus.clear();
-  fake.testsSucceeded = 2;
+  fake.reset();
   env = { UP42_USERNAME: fake.username, UP42_PASSWORD: fake.password, UP42_AUTH_URL: fake.url, UP42_API_URL: fake.url };
 });
 

@@ -17,13 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 beforeEach(() => {
-  fake.requests.length = 0;
-  fake.webhooks.clear();
-  fake.forceStatus.clear();
-  fake.hang.clear();
-  fake.echoCredentials = false;
-  fake.testsSucceeded = 2;
-  fake.expiresIn = 300;
+  fake.reset();
   config = { username: fake.username, password: fake.password, workspaceId: null, authUrl: fake.url, apiUrl: fake.url };
 });
 

@@ -44,6 +44,8 @@ export interface FakeUp42 {
   hang: Set<string>;
   /** Make API errors echo the Authorization header and the password, as a careless server might. */
   echoCredentials: boolean;
+  /** Forgets the requests, the webhooks and every forced behaviour: each test starts from the defaults. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -173,6 +175,15 @@ export async function startFakeUp42(options: { workspaceId?: string; username?: 
   const { port } = server.address() as AddressInfo;
   return Object.assign(state, {
     url: `http://127.0.0.1:${port}`,
+    reset: () => {
+      state.requests.length = 0;
+      state.webhooks.clear();
+      state.forceStatus.clear();
+      state.hang.clear();
+      state.echoCredentials = false;
+      state.testsSucceeded = 2;
+      state.expiresIn = 300;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
