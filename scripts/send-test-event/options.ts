@@ -1,7 +1,7 @@
 import { EVENT_TYPES, type Up42EventType } from '../../shared/events.js';
 import { describeName, readEnv, type Env } from '../../shared/env.js';
 import { fail, ok, type Result } from '../../shared/result.js';
-import { parseHttpUrl, parseStrict, parseTimeoutSeconds, parseWholeNumber } from '../cli/args.js';
+import { parseHttpUrl, type OptionValues, parseStrict, parseTimeoutSeconds, parseWholeNumber } from '../cli/args.js';
 import { DEFAULT_STATUS } from './delivery.js';
 
 export const USAGE = `usage: npm run send-test-event -- --url URL [options]
@@ -57,7 +57,7 @@ export const MAX_CONCURRENCY = 1_000;
 export function parseSendArgs(argv: readonly string[], env: Env): Result<SendCliOptions, 'usage' | 'help'> {
   const parsed = parseStrict(argv, OPTIONS, false);
   if (!parsed.ok) return parsed;
-  const v = parsed.value.values as { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+  const v = parsed.value.values as OptionValues<typeof OPTIONS>;
   if (v.help) return fail('help', USAGE);
 
   const problems: string[] = [];

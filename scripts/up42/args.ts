@@ -1,5 +1,5 @@
 import { fail, ok, type Result } from '../../shared/result.js';
-import { parseHttpUrl, parseStrict, parseTimeoutSeconds } from '../cli/args.js';
+import { parseHttpUrl, type OptionValues, parseStrict, parseTimeoutSeconds } from '../cli/args.js';
 
 export const USAGE = `usage: npm run up42 -- webhooks <command> [options]
 
@@ -58,7 +58,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+type Values = OptionValues<typeof OPTIONS>;
 
 const COMMON = ['json', 'show-secret', 'timeout', 'help'];
 /** The options each command accepts beyond the common ones; anything else is a usage error, not ignored. */
