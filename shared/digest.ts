@@ -39,7 +39,8 @@ function parseDigests(header: DigestHeader, value: string): Result<{ algorithm: 
     } else if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) {
       return fail('digest-mismatch', `the ${header} header is malformed`);
     }
-    const algorithm = ALGORITHMS[name];
+    // Own properties only: the name comes from the wire, and "constructor" must not find Object's.
+    const algorithm = Object.hasOwn(ALGORITHMS, name) ? ALGORITHMS[name] : undefined;
     if (algorithm) found.push({ algorithm, expected: encoded });
   }
   if (found.length === 0) return fail('digest-mismatch', `the ${header} header names no supported algorithm (sha-256, sha-512)`);

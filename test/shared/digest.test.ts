@@ -43,6 +43,14 @@ describe('checkDigest', () => {
     expect(checkDigest('content-digest', `md5=:AAAA:, sha-256=:${BODY_SHA256}:`, BODY).ok).toBe(true);
   });
 
+  it('takes algorithm names that are Object.prototype members for unknown ones, without throwing', () => {
+    for (const name of ['constructor', '__proto__', 'hasownproperty']) {
+      expect(checkDigest('content-digest', `${name}=:AAAA:`, BODY)).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+      expect(checkDigest('digest', `${name}=AAAA`, BODY)).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+      expect(checkDigest('content-digest', `${name}=:AAAA:, sha-256=:${BODY_SHA256}:`, BODY).ok).toBe(true);
+    }
+  });
+
   const mismatches: [string, 'content-digest' | 'digest', string][] = [
     ['another body’s digest', 'content-digest', `sha-256=:${EMPTY_SHA256}:`],
     ['one of two listed digests wrong', 'content-digest', `sha-256=:${BODY_SHA256}:, sha-512=:${BODY_SHA256}:`],

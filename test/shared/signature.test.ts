@@ -232,6 +232,12 @@ describe('verify: every failure has its own reason', () => {
     expect(check(delivery(), { rawBody: BODY + '\n' })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
   });
 
+  it('digest-mismatch, not a crash, for a signed digest whose algorithm is named like an Object.prototype member', () => {
+    const headers = { 'content-type': 'application/json', date: DATE, 'content-digest': 'constructor=:AAAA:' };
+    const { signature, signatureInput } = sign({ headers, components: DEFAULT_COMPONENTS, secret: SECRET, created: CREATED });
+    expect(check({ ...headers, signature, 'signature-input': signatureInput })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+  });
+
   it('the digest is checked only when the body is given, and only when the digest header is signed', () => {
     expect(check(delivery(), { rawBody: undefined })).toMatchObject({ ok: true, value: { digestChecked: false } });
     // content-type and date signed; the unsigned content-digest could be replaced by anyone, so it proves nothing.
