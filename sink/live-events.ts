@@ -98,7 +98,7 @@ export function createLiveEvents(store: WebhookStore, keepAliveMs: number): Live
       if (since === null) return;
       let last = since;
       try {
-        for await (const record of store.records({ since })) {
+        for await (const record of store.records({ since }, { transient: true })) {
           if (!(await writeChunk(ex, Buffer.from(webhookEvent(record))))) return;
           last = record.key;
         }

@@ -67,3 +67,63 @@ export function drained(res: ServerResponse): Promise<boolean> {
     res.on('close', onClose);
   });
 }
+
+/** A streamed body of lines (the dump): `line` answers true, or a promise of false when the client left. */
+export interface LineStream {
+  line(bytes: Buffer): true | Promise<boolean>;
+  /** Sends what is gathered, then ends the response. */
+  end(): void;
+}
+
+const LF = 0x0a;
+
+/**
+ * Lines are copied into chunks of `size` bytes and each full chunk goes out in one socket write, rather than
+ * two writes per line. A chunk the socket has finished with is reused, so a dump of any length allocates a
+ * few chunks, and the lines it is given may be reused by their owner as soon as `line` returns.
+ */
+export function createLineStream(ex: Exchange, size = 64 * 1024): LineStream {
+  const { res } = ex;
+  const spare: Buffer[] = [];
+  let chunk: Buffer = Buffer.allocUnsafe(size);
+  let used = 0;
+  const send = (data: Buffer, owner: Buffer): boolean => {
+    ex.bodyBytes += data.length;
+    return res.write(data, (err) => {
+      if (!err && owner.length === size) spare.push(owner);
+    });
+  };
+  const flush = (): boolean => {
+    if (used === 0) return true;
+    const ok = send(chunk.subarray(0, used), chunk);
+    chunk = spare.pop() ?? Buffer.allocUnsafe(size);
+    used = 0;
+    return ok;
+  };
+  return {
+    line(bytes) {
+      if (res.destroyed) return Promise.resolve(false);
+      let ok = true;
+      if (used + bytes.length + 1 > size) ok = flush();
+      if (bytes.length + 1 > size) {
+        // A line larger than a chunk goes out on its own, copied: the caller may reuse `bytes`.
+        const own = Buffer.allocUnsafe(bytes.length + 1);
+        bytes.copy(own);
+        own[bytes.length] = LF;
+        ok = send(own, own) && ok;
+      } else {
+        bytes.copy(chunk, used);
+        used += bytes.length;
+        chunk[used++] = LF;
+      }
+      return ok || drained(res);
+    },
+    end() {
+      if (used > 0) {
+        ex.bodyBytes += used;
+        res.end(chunk.subarray(0, used));
+      } else res.end();
+    },
+  };
+}
+

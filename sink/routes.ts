@@ -6,14 +6,13 @@ import type { LiveEvents } from './live-events.js';
 import { statsJson } from './live-events.js';
 import { readBody } from './read-body.js';
 import {
-  drained,
+  createLineStream,
   duplicateBody,
   JSON_TYPE,
   methodNotAllowed,
   send,
   sendError,
   storedBody,
-  writeChunk,
   type Exchange,
 } from './respond.js';
 import { bodyLine, envelopeLine } from './store/record.js';
@@ -68,9 +67,6 @@ export const receiveWebhook: Route = async (ctx, ex) => {
   }
 };
 
-const NL = Buffer.from('\n');
-const CHUNK = 64 * 1024;
-
 async function dump(ctx: RouteContext, ex: Exchange, query: string): Promise<void> {
   const parsed = parseDumpQuery(new URLSearchParams(query));
   if (!parsed.ok) return sendError(ex, 400, parsed.message);
@@ -81,25 +77,13 @@ async function dump(ctx: RouteContext, ex: Exchange, query: string): Promise<voi
     res.end();
     return;
   }
-  // Lines are written as they come, corked so each ~64 KiB goes out in one writev, without concatenating.
-  let pending = 0;
+  const out = createLineStream(ex);
   let n = 0;
-  res.cork();
   try {
-    for await (const record of ctx.store.records(filter)) {
-      if (res.destroyed) return;
-      const line = envelope ? envelopeLine(record) : bodyLine(record.body);
-      res.write(line);
-      res.write(NL);
-      pending += line.length + 1;
+    for await (const record of ctx.store.records(filter, { transient: true })) {
+      const sent = out.line(envelope ? envelopeLine(record) : bodyLine(record.body));
+      if (sent !== true && !(await sent)) return;
       n += 1;
-      if (pending >= CHUNK) {
-        ex.bodyBytes += pending;
-        pending = 0;
-        res.uncork();
-        if (res.writableNeedDrain && !(await drained(res))) return;
-        res.cork();
-      }
     }
   } catch (err) {
     // Headers are out: cut the response so it cannot pass for a complete dump.
@@ -107,10 +91,8 @@ async function dump(ctx: RouteContext, ex: Exchange, query: string): Promise<voi
     res.destroy();
     return;
   }
-  const last = Buffer.from(`{"number_webhooks_received": ${n}}\n`);
-  ex.bodyBytes += pending + last.length;
-  res.end(last);
-  res.uncork();
+  out.line(Buffer.from(`{"number_webhooks_received": ${n}}`));
+  out.end();
 }
 
 export const dumpWebhooks: Route = async (ctx, ex, query) => {

@@ -4,7 +4,7 @@ import { createReplayScanner, decodeStoredBody, encodeRecord, isoTime, type Enco
 import { lockDataDir } from './data-lock.js';
 import { createListeners } from './listeners.js';
 import { addEntry, createIndex, isText, matchingRecords, type RecordIndex } from './record-index.js';
-import type { AppendResult, RecordFilter, RecordMeta, StoredRecord, WebhookStore } from './types.js';
+import type { AppendResult, ReadOptions, RecordFilter, RecordMeta, StoredRecord, WebhookStore } from './types.js';
 
 /**
  * The durable store: an append-only JSON-lines file (see record.ts) plus an in-memory index; bodies are read
@@ -258,25 +258,32 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
     return promise;
   }
 
-  function records(filter: RecordFilter = {}): AsyncGenerator<StoredRecord> {
+  function records(filter: RecordFilter = {}, options: ReadOptions = {}): AsyncGenerator<StoredRecord> {
     const gen = generation;
     const idx = index;
-    // Bodies are read back in windows of the file, so a dump costs a few reads, not one per record.
-    let window = Buffer.alloc(0);
+    // Bodies are read back in windows of the file, so a dump costs a few reads, not one per record. A
+    // transient reader's window buffer is reused from read to read.
+    let buffer: Buffer | null = null;
+    let window: Buffer = Buffer.alloc(0);
     let winStart = 0;
-    const bodyAt = async (i: number): Promise<Buffer | null> => {
+    const refill = async (offset: number, length: number): Promise<boolean> => {
+      const span = Math.max(WINDOW, length);
+      winStart = filter.order === 'desc' ? Math.max(0, offset + length - span) : offset;
+      const want = Math.min(span, Math.max(length, size - winStart));
+      const buf = options.transient && buffer !== null && buffer.length >= want ? buffer : Buffer.allocUnsafe(want);
+      if (options.transient) buffer = buf;
+      const n = await readFully(file, buf.subarray(0, want), winStart);
+      if (gen !== generation) return false;
+      window = buf.subarray(0, n);
+      return offset + length <= winStart + n; // false: cut under us (clear); nothing valid to read
+    };
+    const stored = (i: number, offset: number, length: number) =>
+      decodeStoredBody(window.subarray(offset - winStart, offset - winStart + length), isText(idx, i));
+    const bodyAt = (i: number): Buffer | null | Promise<Buffer | null> => {
       const offset = idx.offset[i]!;
       const length = idx.length[i]!;
-      if (offset < winStart || offset + length > winStart + window.length) {
-        const span = Math.max(WINDOW, length);
-        winStart = filter.order === 'desc' ? Math.max(0, offset + length - span) : offset;
-        const buf = Buffer.allocUnsafe(Math.min(span, Math.max(length, size - winStart)));
-        const n = await readFully(file, buf, winStart);
-        if (gen !== generation) return null;
-        window = buf.subarray(0, n);
-        if (offset + length > winStart + n) return null; // cut under us (clear); nothing valid to read
-      }
-      return decodeStoredBody(window.subarray(offset - winStart, offset - winStart + length), isText(idx, i));
+      if (offset >= winStart && offset + length <= winStart + window.length) return stored(i, offset, length);
+      return refill(offset, length).then((ok) => (ok ? stored(i, offset, length) : null));
     };
     return matchingRecords(idx, filter, () => gen === generation, bodyAt);
   }

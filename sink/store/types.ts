@@ -40,6 +40,15 @@ export interface RecordFilter {
   order?: 'asc' | 'desc';
 }
 
+export interface ReadOptions {
+  /**
+   * The reader is done with each record's body before it asks for the next one (it copies or sends it), so
+   * the store may reuse the body's memory for the next record: a long dump then reads the file into one
+   * buffer instead of allocating a new one per window.
+   */
+  transient?: boolean;
+}
+
 export interface StoreListener {
   (record: StoredRecord): void;
 }
@@ -60,7 +69,7 @@ export interface WebhookStore {
    */
   append(body: Buffer, meta: RecordMeta): Promise<AppendResult>;
   /** Records matching the filter, bodies read from the file for the file store. Stops early after clear(). */
-  records(filter?: RecordFilter): AsyncIterable<StoredRecord>;
+  records(filter?: RecordFilter, options?: ReadOptions): AsyncIterable<StoredRecord>;
   /** Drops every record; keys start again at 1. */
   clear(): Promise<void>;
   /** Flushes what is queued and releases the file. Appends after close() answer `error`. */

@@ -424,6 +424,39 @@ describe('capacity, disk errors, timeouts, inbox files', () => {
     expect((await call(bare.url, '/inbox.js')).status).toBe(404);
     await bare.close();
   });
+
+  it('streams a dump larger than its chunks, byte for byte, to a client that reads slowly', async () => {
+    const sink = track(await startTestSink({ dataDir: tmp.dir, maxBodyBytes: 1024 * 1024 }));
+    // Past the 64 KiB write chunks and the store's 256 KiB read windows, with lines larger than either.
+    const sizes = [...Array.from({ length: 400 }, (_, i) => 20 + ((i * 613) % 2500)), 100 * 1024, 300 * 1024, 64 * 1024 - 30];
+    const bodies = sizes.map((n, i) => JSON.stringify({ i, pad: 'x'.repeat(n) }));
+    bodies.splice(200, 0, '{\n  "pretty": true\n}');
+    for (const b of bodies) expect((await post(sink.url, b)).status).toBe(200);
+    const expected = [...bodies.map((b) => (b.includes('\n') ? '{"pretty":true}' : b)), `{"number_webhooks_received": ${bodies.length}}`, ''].join('\n');
+    const text = await new Promise<string>((resolve, reject) => {
+      get(`${sink.url}/dump-webhooks`, (res) => {
+        const chunks: Buffer[] = [];
+        res.once('data', (c: Buffer) => {
+          chunks.push(c);
+          // Stop reading long enough for the socket's buffers to fill: the sink must wait, not buffer the rest.
+          res.pause();
+          setTimeout(() => {
+            res.on('data', (more: Buffer) => chunks.push(more));
+            res.resume();
+          }, 300);
+        });
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    expect(text.length).toBe(expected.length);
+    expect(text === expected).toBe(true);
+    const desc = dumpLines((await call(sink.url, '/dump-webhooks?envelope=1&order=desc')).text);
+    expect(desc.count).toBe(bodies.length);
+    expect(desc.lines.map((l) => JSON.stringify((JSON.parse(l) as { body: unknown }).body))).toEqual(
+      bodies.map((b) => JSON.stringify(JSON.parse(b))).reverse(),
+    );
+  });
 });
 
 describe('GET /events (server-sent events)', () => {

@@ -170,6 +170,27 @@ describe.each(kinds)('%s store', (_kind, open) => {
     await store.close();
   });
 
+  it('gets every body across read windows: kept by a reader, or copied by a transient one before the next', async () => {
+    const store = await open();
+    // Bodies from a few bytes to past the file store's 256 KiB read window, so windows are refilled, reused
+    // and outgrown, in both orders.
+    const sizes = [40, 300 * 1024, 90, 70 * 1024, ...Array.from({ length: 300 }, (_, i) => 200 + ((i * 977) % 3000)), 260 * 1024, 12];
+    const bodies = sizes.map((n, i) => Buffer.from(JSON.stringify({ i, pad: String.fromCharCode(97 + (i % 26)).repeat(n) })));
+    for (const [i, b] of bodies.entries()) expect(await store.append(b, meta(i + 1))).toEqual({ status: 'stored', key: i + 1 });
+    for (const order of ['asc', 'desc'] as const) {
+      const copied: { key: number; body: Buffer }[] = [];
+      for await (const r of store.records({ order }, { transient: true })) copied.push({ key: r.key, body: Buffer.from(r.body) });
+      const expected = bodies.map((b, i) => ({ key: i + 1, body: b }));
+      if (order === 'desc') expected.reverse();
+      expect(copied.map((r) => r.key)).toEqual(expected.map((r) => r.key));
+      copied.forEach((r, i) => expect(r.body.equals(expected[i]!.body)).toBe(true));
+      // A reader that is not transient may keep the bodies it was given: they stay as they were.
+      const kept = await all(store, { order });
+      kept.forEach((r, i) => expect(r.body.equals(expected[i]!.body)).toBe(true));
+    }
+    await store.close();
+  });
+
   it('tells subscribers about each stored record, with its envelope fields', async () => {
     const store = await open();
     const seen: StoredRecord[] = [];
