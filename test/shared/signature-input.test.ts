@@ -73,6 +73,11 @@ describe('parseSignatureInput: well-formed headers', () => {
     expect(parseSignatureInput(header).ok).toBe(true);
   });
 
+  it('accepts a long component list whose names are all different', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `x-header-${i}`);
+    expect(parseSignatureInput(formatSignatureInput('up42-sig', names, 1))).toMatchObject({ ok: true, value: { components: names } });
+  });
+
   it('reads back what formatSignatureInput writes', () => {
     const header = formatSignatureInput('up42-sig', ['content-type', 'date', 'content-digest'], 1764489600);
     expect(header).toBe('up42-sig=("content-type" "date" "content-digest");created=1764489600');
@@ -126,6 +131,14 @@ describe('parseSignatureInput: malformed headers, each with its reason', () => {
     ['empty component list', 'up42-sig=();created=1', 'no-components'],
     ['a component listed twice', 'up42-sig=("date" "content-type" "date");created=1', 'duplicate-component'],
     ['a component listed twice in different case', 'up42-sig=("Date" "date");created=1', 'duplicate-component'],
+    ...[2, 16, 17, 40].map((length): [string, string, SignatureInputError] => [
+      `the last of ${length} components repeating the first`,
+      `up42-sig=(${Array.from({ length }, (_, i) => `"h${i === length - 1 ? 0 : i}"`).join(' ')});created=1`,
+      'duplicate-component',
+    ]),
+    ['a bare parameter value of only ":" and "/"', 'up42-sig=("date");created=1;nonce=:/', 'syntax'],
+    ['a bare parameter value with a character outside tchar', 'up42-sig=("date");created=1;nonce=a(b', 'syntax'],
+    ['a bare parameter value with a non-ASCII character', 'up42-sig=("date");created=1;nonce=caf\u00e9', 'syntax'],
     ['created twice', 'up42-sig=("date");created=1;created=2', 'duplicate-parameter'],
     ['another parameter twice', 'up42-sig=("date");created=1;keyid=a;keyid=b', 'duplicate-parameter'],
   ];
