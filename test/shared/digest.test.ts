@@ -59,6 +59,9 @@ describe('checkDigest', () => {
     ['only unknown algorithms', 'content-digest', 'md5=:AAAA:, unixsum=:AAAA:'],
     ['content-digest without colons', 'content-digest', `sha-256=${BODY_SHA256}`],
     ['content-digest with non-base64 text', 'content-digest', 'sha-256=:not base64!:'],
+    ['content-digest with three padding characters', 'content-digest', `sha-256=:${BODY_SHA256}==:`],
+    ['content-digest with padding inside the base64', 'content-digest', 'sha-256=:AB=C:'],
+    ['content-digest with a single colon', 'content-digest', 'sha-256=:'],
     ['no "=" at all', 'content-digest', 'sha-256'],
     ['empty header', 'content-digest', ''],
     ['a trailing comma', 'content-digest', `sha-256=:${BODY_SHA256}:,`],
@@ -70,6 +73,21 @@ describe('checkDigest', () => {
     const result = checkDigest(header, value, BODY);
     expect(result).toMatchObject({ ok: false, reason: 'digest-mismatch' });
     if (!result.ok) expect(result.message).toContain(header);
+  });
+
+  it('calls a value malformed exactly when it is not base64 (in colons for content-digest), whitespace aside', () => {
+    // The patterns RFC 9530 and RFC 3230 give, as regular expressions: the oracle for the parser.
+    const wellFormed = { 'content-digest': /^:[A-Za-z0-9+/]*={0,2}:$/, digest: /^[A-Za-z0-9+/]*={0,2}$/ } as const;
+    const piece = fc.constantFrom('A', 'z', '9', '+', '/', '=', '==', '===', ':', ' ', '\t', '-', '_', '.', '\u00e9', BODY_SHA256);
+    const text = fc.string({ unit: piece, maxLength: 8 });
+    fc.assert(
+      fc.property(fc.constantFrom(...DIGEST_HEADERS), fc.oneof(text, text.map((t) => `:${t}:`)), (header, encoded) => {
+        const result = checkDigest(header, `sha-256=${encoded}`, BODY);
+        const malformed = !result.ok && result.message.includes('malformed');
+        expect(malformed).toBe(!wellFormed[header].test(encoded.trim()));
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('never throws on any header value, and a random one never matches', () => {
