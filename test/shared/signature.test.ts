@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import {
   DEFAULT_COMPONENTS,
@@ -43,6 +44,17 @@ const MAC_LEGACY_DIGEST = 'jzi+E3qTDk2VYHaImRRmY6g+meSQAaEvscWxm0Jkb/0=';
 // printf '%s' "application/jsonSun, 30 Nov 2025 08:00:00 GMTsha-256=:$SHA256:" | openssl dgst -sha256 -hmac 'previous-secret' -binary | base64
 const MAC_PREVIOUS_SECRET = 'Zsd5QsxXZ+5zrJzWpGfuNbSUMmGl6jlW697OpkAICgQ=';
 
+// Keys around the SHA-256 block size (64 bytes): a longer one is hashed first (RFC 2104), one of 64 is used as is.
+//   printf '%s' "application/jsonSun, 30 Nov 2025 08:00:00 GMTsha-256=:$SHA256:" | openssl dgst -sha256 -hmac "$(printf 'k%.0s' $(seq 65))" -binary | base64
+const KEY_65 = 'k'.repeat(65);
+const MAC_KEY_65 = 'VwKHMcTDI11QAy3zYlK3l2MQ2BQgWPUqQ3luKBjThgs=';
+//   (same with $(seq 64))
+const KEY_64 = 'k'.repeat(64);
+const MAC_KEY_64 = 'g4xjQTcS34+K158dzo+XWQQJhQc58ixitSLBVu4Qdzw=';
+// A signed string of 2029 bytes: printf '%s' "$(printf 'ab%.0s' $(seq 1000))Sun, 30 Nov 2025 08:00:00 GMT" | openssl dgst -sha256 -hmac 'up42-test-secret' -binary | base64
+const LONG_VALUE = 'ab'.repeat(1000);
+const MAC_LONG_MESSAGE = 'Hf5nVmsweq4cj2lcapRy0Y5z8v/iBAGK5QB8LdtxnFI=';
+
 const INPUT_DEFAULT = `up42-sig=("content-type" "date" "content-digest");created=${CREATED}`;
 
 /** A delivery as UP42 sends it, written out by hand. */
@@ -77,6 +89,17 @@ describe('sign: known-answer vectors computed with openssl', () => {
   it('keys the HMAC with the UTF-8 bytes of a non-ASCII secret', () => {
     const headers = { 'content-type': 'application/json', date: DATE, 'content-digest': `sha-256=:${SHA256}:` };
     expect(sign({ headers, components: DEFAULT_COMPONENTS, secret: UTF8_SECRET, created: CREATED }).signature).toBe(`up42-sig=${MAC_UTF8_SECRET}`);
+  });
+
+  it('keys the HMAC with the hash of a secret longer than a SHA-256 block, and with a 64-byte secret as it is', () => {
+    const headers = { 'content-type': 'application/json', date: DATE, 'content-digest': `sha-256=:${SHA256}:` };
+    expect(sign({ headers, components: DEFAULT_COMPONENTS, secret: KEY_65, created: CREATED }).signature).toBe(`up42-sig=${MAC_KEY_65}`);
+    expect(sign({ headers, components: DEFAULT_COMPONENTS, secret: KEY_64, created: CREATED }).signature).toBe(`up42-sig=${MAC_KEY_64}`);
+  });
+
+  it('signs a signed string of more than a kilobyte', () => {
+    const headers = { 'x-long': LONG_VALUE, date: DATE };
+    expect(sign({ headers, components: ['x-long', 'date'], secret: SECRET, created: CREATED }).signature).toBe(`up42-sig=${MAC_LONG_MESSAGE}`);
   });
 
   it('finds the headers to sign whatever their case, and lists them in lower case', () => {
@@ -393,6 +416,21 @@ describe('verify: secret rotation', () => {
 
   it('the index counts the secrets as given, empty ones included', () => {
     expect(check(signedWithPrevious(), { secrets: ['', 'previous-secret'] })).toMatchObject({ ok: true, value: { secretIndex: 1 } });
+  });
+
+  it('tries every one of many secrets (more than are kept as prepared keys), in any order, again and again', () => {
+    const secrets = Array.from({ length: 40 }, (_, i) => `rotation-secret-${i}`);
+    const message = `application/json${DATE}sha-256=:${SHA256}:`;
+    // The MAC comes from node's own HMAC, not from sign().
+    const signedWith = (secret: string) => ({ ...delivery(), signature: `up42-sig=${createHmac('sha256', secret).update(message).digest('base64')}` });
+    for (const round of [0, 1]) {
+      for (const index of [39, 0, 17, 38, 1]) {
+        const order = round === 0 ? secrets : [...secrets].reverse();
+        const expected = round === 0 ? index : 39 - index;
+        expect(check(signedWith(secrets[index]!), { secrets: order })).toMatchObject({ ok: true, value: { secretIndex: expected } });
+      }
+    }
+    expect(check(signedWith('rotation-secret-40'), { secrets })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
   });
 
   it('rejects a delivery signed with a secret no longer listed', () => {
