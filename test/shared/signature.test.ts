@@ -1,10 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import {
   DEFAULT_COMPONENTS,
   DEFAULT_MAX_AGE_SECONDS,
   DEFAULT_MAX_FUTURE_SECONDS,
   headerValue,
+  parseHttpDate,
   sameMac,
   sign,
   signedDeliveryHeaders,
@@ -464,5 +466,53 @@ describe('sameMac: constant-time comparison, whatever the lengths', () => {
     expect(sameMac('A', '\u0141')).toBe(false);
     expect(sameMac('A', '\u0041\u0000')).toBe(false);
     expect(sameMac('AB', '\u4241')).toBe(false);
+  });
+});
+
+describe('parseHttpDate: always what Date.parse answers', () => {
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+  it('reads IMF-fixdate, the form UP42 sends', () => {
+    expect(parseHttpDate(DATE)).toBe(CREATED * 1000);
+    expect(parseHttpDate('Thu, 01 Jan 1970 00:00:00 GMT')).toBe(0);
+  });
+
+  it('agrees with Date.parse on every day of every month, leap years and days past a month’s end included', () => {
+    const disagreements: string[] = [];
+    let checked = 0;
+    for (const year of [1000, 1900, 1970, 1999, 2000, 2024, 2025, 2100, 9999]) {
+      for (const month of MONTHS) {
+        for (let day = 0; day <= 40; day++) {
+          for (const time of ['00:00:00', '23:59:59', '24:00:00', '12:60:00', '12:00:60', '99:99:99']) {
+            const text = `Sun, ${pad(day)} ${month} ${year} ${time} GMT`;
+            if (!Object.is(parseHttpDate(text), Date.parse(text))) disagreements.push(text);
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBe(9 * 12 * 41 * 6);
+    expect(disagreements).toEqual([]);
+  });
+
+  it('agrees with Date.parse on dates near IMF-fixdate and on any text at all', () => {
+    const nearFixdate = fc
+      .tuple(
+        fc.constantFrom('Sun', 'Mon', 'Sat', 'sun', 'Xyz', 'Sunday'),
+        fc.integer({ min: 0, max: 99 }),
+        fc.constantFrom(...MONTHS, 'jan', 'JAN', 'Foo'),
+        fc.integer({ min: 0, max: 9999 }),
+        fc.tuple(fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 })),
+        fc.constantFrom(' GMT', ' UTC', '', ' GMT ', ' +0100', ' gmt'),
+      )
+      .map(([weekday, day, month, year, [h, m, s], zone]) => `${weekday}, ${pad(day)} ${month} ${pad(year, 4)} ${pad(h)}:${pad(m)}:${pad(s)}${zone}`);
+    const otherForms = fc.constantFrom('Sunday, 30-Nov-25 08:00:00 GMT', 'Sun Nov 30 08:00:00 2025', '2025-11-30T08:00:00Z', '', 'now', '1764489600');
+    fc.assert(
+      fc.property(fc.oneof(nearFixdate, otherForms, fc.string({ maxLength: 40 })), (text) => {
+        expect(Object.is(parseHttpDate(text), Date.parse(text))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
