@@ -8,7 +8,8 @@ export interface AccessLogEntry {
   remoteAddr: string;
   /** The authenticated user name, or null. Never a password or an Authorization value. */
   user: string | null;
-  time: Date;
+  /** Milliseconds since the epoch (Date.now()): no Date object per request. */
+  time: number;
   /** The request line (method, target, protocol), or null when the request could not be parsed. */
   request: string | null;
   status: number;
@@ -23,9 +24,10 @@ const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
 let cachedSecond = NaN;
 let cachedText = '';
 
-export function formatLogTime(time: Date): string {
-  const second = Math.floor(time.getTime() / 1000);
+export function formatLogTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
   if (second === cachedSecond) return cachedText;
+  const time = new Date(second * 1000);
   cachedSecond = second;
   cachedText =
     `${pad(time.getUTCDate())}/${MONTHS[time.getUTCMonth()]}/${time.getUTCFullYear()}` +

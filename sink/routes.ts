@@ -31,7 +31,9 @@ export interface RouteContext {
 
 export type Route = (ctx: RouteContext, ex: Exchange, query: string) => void | Promise<void>;
 
-export const ping: Route = (_ctx, ex) => send(ex, 200, 'text/plain', 'PONG');
+const PONG = Buffer.from('PONG');
+
+export const ping: Route = (_ctx, ex) => send(ex, 200, 'text/plain', PONG);
 
 export const receiveWebhook: Route = async (ctx, ex) => {
   if (ex.req.method !== 'POST') return methodNotAllowed(ex, 'POST');

@@ -64,7 +64,7 @@ export function createSinkServer(
         formatAccessLog({
           remoteAddr: req.socket.remoteAddress ?? '-',
           user: ex.user,
-          time: new Date(),
+          time: Date.now(),
           request: `${req.method} ${req.url} HTTP/${req.httpVersion}`,
           // nginx's 499: the client left before an answer was sent.
           status: res.headersSent ? res.statusCode : 499,
@@ -147,7 +147,7 @@ export function createSinkServer(
       formatAccessLog({
         remoteAddr: socket.remoteAddress ?? '-',
         user: null,
-        time: new Date(),
+        time: Date.now(),
         request: null,
         status,
         bodyBytes: Buffer.byteLength(body),

@@ -2,16 +2,35 @@ import { describe, expect, it } from '@jest/globals';
 import { escapeLogValue, formatAccessLog, formatLogTime } from '../../sink/access-log.js';
 import { createBasicAuthCheck } from '../../sink/auth.js';
 import { parseDumpQuery } from '../../sink/dump-query.js';
+import { createLineWriter } from '../../sink/line-writer.js';
 import { exposureWarning, formatUrl } from '../../sink/start.js';
 import { webhookMeta } from '../../sink/webhook-meta.js';
 import { sampleFulfilledOrderEvent } from '../../shared/events.js';
+
+describe('line writer', () => {
+  it('writes the lines of one turn of the event loop in one write, in order, each ending in a newline', async () => {
+    const writes: string[] = [];
+    const log = createLineWriter({ write: (chunk: string) => writes.push(chunk) });
+    log('first');
+    log('');
+    log('third');
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual(['first\n\nthird\n']);
+    log('fourth');
+    log.flush();
+    expect(writes).toEqual(['first\n\nthird\n', 'fourth\n']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toHaveLength(2);
+  });
+});
 
 describe('access log line', () => {
   it("is nginx's combined format", () => {
     const line = formatAccessLog({
       remoteAddr: '::ffff:127.0.0.1',
       user: 'user',
-      time: new Date(Date.UTC(2026, 10, 30, 7, 1, 43)),
+      time: Date.UTC(2026, 10, 30, 7, 1, 43, 512),
       request: 'GET /ping HTTP/1.1',
       status: 200,
       bodyBytes: 4,
@@ -22,8 +41,8 @@ describe('access log line', () => {
   });
 
   it('pads days and times and names every month', () => {
-    expect(formatLogTime(new Date(Date.UTC(2027, 0, 5, 3, 4, 5)))).toBe('05/Jan/2027:03:04:05 +0000');
-    expect(formatLogTime(new Date(Date.UTC(2027, 11, 31, 23, 59, 59)))).toBe('31/Dec/2027:23:59:59 +0000');
+    expect(formatLogTime(Date.UTC(2027, 0, 5, 3, 4, 5))).toBe('05/Jan/2027:03:04:05 +0000');
+    expect(formatLogTime(Date.UTC(2027, 11, 31, 23, 59, 59, 999))).toBe('31/Dec/2027:23:59:59 +0000');
   });
 
   it('escapes quotes, backslashes, control and non-ASCII bytes so a client cannot forge a line', () => {
@@ -33,7 +52,7 @@ describe('access log line', () => {
     const line = formatAccessLog({
       remoteAddr: '127.0.0.1',
       user: null,
-      time: new Date(0),
+      time: 0,
       request: null,
       status: 400,
       bodyBytes: 0,
