@@ -11,18 +11,21 @@ import type { AppendResult, ReadOptions, RecordFilter, RecordMeta, StoredRecord,
  * back from the file when dumped.
  *
  * Keys and group commit. Every append goes through one queue. When the writer is free it takes everything
- * waiting at that moment as one batch, gives the batch the next consecutive keys, writes it with one
- * positional write at the end of the last good record and makes it durable with one fdatasync. Only then are
- * the keys committed (index, lastKey, size) and the requests answered, so a 200 always means "on disk".
- * If the write or the sync fails, the whole batch is rolled back: the file is truncated to the offset before
- * the batch, the keys are not consumed (the next batch gets the same ones) and every request of the batch is
- * answered with an error. Concurrency therefore never creates gaps or duplicates, and the cost of a sync is
- * shared by all the requests that arrived while the previous one ran.
+ * waiting at that moment as one batch, gives the batch the next consecutive keys, and writes it with one
+ * positional write at the end of the last good record. The file is opened O_DSYNC, so that write returns only
+ * once the bytes are on disk: the write and its fdatasync in one system call, and one trip to libuv's thread
+ * pool per batch rather than two (on a busy machine each trip waits for a thread to be scheduled). Only then
+ * are the keys committed (index, lastKey, size) and the requests answered, so a 200 always means "on disk".
+ * If the write fails (on the way to the file or on the way to the disk), the whole batch is rolled back: the
+ * file is truncated to the offset before the batch, the keys are not consumed (the next batch gets the same
+ * ones) and every request of the batch is answered with an error. Concurrency therefore never creates gaps or
+ * duplicates, and the cost of reaching the disk is shared by all the requests that arrived meanwhile.
  */
 
 /** The file operations the store needs: an fs.promises FileHandle fits; tests inject failing ones. */
 export interface StoreFileHandle {
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  /** Resolves once the bytes are durable (see StoreFileOps.open). */
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
   datasync(): Promise<void>;
   truncate(length: number): Promise<void>;
@@ -31,12 +34,12 @@ export interface StoreFileHandle {
 }
 
 export interface StoreFileOps {
-  /** Opens `path` for reading and writing, creating it when missing. */
+  /** Opens `path` for reading and writing, creating it when missing; its writes must be durable (O_DSYNC). */
   open(path: string): Promise<StoreFileHandle>;
 }
 
 export const nodeFileOps: StoreFileOps = {
-  open: (path) => fsp.open(path, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o600),
+  open: (path) => fsp.open(path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_DSYNC, 0o600),
 };
 
 export const DATA_FILE = 'webhooks.jsonl';
@@ -208,8 +211,7 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
         await file.truncate(start);
         dirtyTail = false;
       }
-      await writeFully(file, data, start);
-      await file.datasync();
+      await writeFully(file, data, start); // durable: O_DSYNC
     } catch (err) {
       // Roll back: nothing of this batch may survive, so no torn or unacknowledged record stays behind.
       dirtyTail = true;

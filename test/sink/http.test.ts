@@ -365,14 +365,16 @@ describe('capacity, disk errors, timeouts, inbox files', () => {
         const h = await nodeFileOps.open(p);
         return {
           read: (b, o, l, pos) => h.read(b, o, l, pos),
-          write: (b, o, l, pos) => h.write(b, o, l, pos),
-          async datasync() {
+          async write(b, o, l, pos) {
             if (failNext) {
+              // The bytes land in the file, then the disk fails: the store's O_DSYNC write reports it.
               failNext = false;
-              throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+              await h.write(b, o, l, pos);
+              throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
             }
-            return h.datasync();
+            return h.write(b, o, l, pos);
           },
+          datasync: () => h.datasync(),
           truncate: (len) => h.truncate(len),
           stat: () => h.stat(),
           close: () => h.close(),
