@@ -1,6 +1,20 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { axios } from '@pipedream/platform';
 import type { SinkAnswer, SinkRequest, SinkTransport } from './forward.js';
 import type { StepContext } from './pipedream.js';
+
+/**
+ * The connections to the sink: kept alive and shared by every run of the step in this process, so the ping and
+ * the POST of a delivery go over one connection (on Pipedream, one TLS handshake with the tunnel) and later
+ * deliveries reuse it while it stays open. An agent of our own rather than Node's global one, whose defaults
+ * differ between versions and which other code in the process may replace. Its options are the global agent's
+ * since Node 19 (idle connections closed after 5 s, the most recently used first) but for the TCP keep-alive
+ * delay: axios sets 60 s on every request's socket, and an agent with another delay sets it back whenever the
+ * socket is released, eight setsockopt calls per request for nothing.
+ */
+const AGENT_OPTIONS = { keepAlive: true, keepAliveMsecs: 60_000, scheduling: 'lifo', timeout: 5_000 } as const;
+export const sinkAgents = { http: new HttpAgent(AGENT_OPTIONS), https: new HttpsAgent(AGENT_OPTIONS) };
 
 /**
  * The forward step's HTTP through `axios` from `@pipedream/platform`, as Pipedream's own steps do. It works the
@@ -12,6 +26,10 @@ import type { StepContext } from './pipedream.js';
  */
 export function axiosTransport($: StepContext): SinkTransport {
   return async (request: SinkRequest): Promise<SinkAnswer> => {
+    // The attempt's deadline, cleared once it is answered (AbortSignal.timeout's timer would stay behind until
+    // it fires or the signal is collected).
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), request.timeoutMs);
     try {
       const response = await axios($ as unknown as Parameters<typeof axios>[0], {
         method: request.method,
@@ -25,7 +43,9 @@ export function axiosTransport($: StepContext): SinkTransport {
         maxRedirects: 0,
         // Every status comes back as data; the step decides what is retried.
         validateStatus: () => true,
-        signal: AbortSignal.timeout(request.timeoutMs),
+        signal: deadline.signal,
+        httpAgent: sinkAgents.http,
+        httpsAgent: sinkAgents.https,
         returnFullResponse: true,
       });
       const retryAfter = response.headers?.['retry-after'];
@@ -37,6 +57,8 @@ export function axiosTransport($: StepContext): SinkTransport {
       };
     } catch (error) {
       return networkAnswer(error, request.timeoutMs);
+    } finally {
+      clearTimeout(timer);
     }
   };
 }
