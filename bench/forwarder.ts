@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { buildForwarder } from '../scripts/build-forwarder.js';
 import { buildPipedream } from '../scripts/build-pipedream.js';
 import { signedDeliveryHeaders } from '../shared/signature.js';
 import { messageId, payload } from './payload.js';
-import { baseEnv, httpGet, startProcess } from './processes.js';
+import { baseEnv, httpGet, REPO_ROOT, startProcess } from './processes.js';
 import { percentile } from './stats.js';
 import { startSinkProcess } from './throughput.js';
 
@@ -15,7 +16,9 @@ import { startSinkProcess } from './throughput.js';
  * Runner overhead: the same signed 1 KB webhook POSTed to the runner (which verifies it, pings the sink and
  * forwards it) and, interleaved one by one, straight to the sink; both over a keep-alive connection from
  * this process, one request at a time. The overhead is the difference of the two latency distributions at
- * p50 and p99. Runner and sink (memory store, with basic auth as in use) each run in their own process.
+ * p50 and p99. Runner and sink (memory store, with basic auth as in use) each run in their own process, the
+ * runner as `npm run forwarder` runs it: bundled (scripts/build-forwarder.ts, here into dist/bench/forwarder/)
+ * under plain node.
  */
 
 const SECRET = 'bench-whsec-5b1e0c7d9a2f4e68';
@@ -49,11 +52,12 @@ function post(agent: Agent, url: string, body: string, headers: Record<string, s
 }
 
 export async function benchRunner(o: { requests: number; warmup: number; workDir: string; sinkArgs: string[]; log: (line: string) => void }): Promise<RunnerOverhead> {
+  const runnerBundle = await buildForwarder(join(REPO_ROOT, 'dist', 'bench', 'forwarder'));
   const dataDir = mkdtempSync(join(o.workDir, 'data-runner-'));
   const sink = await startSinkProcess({ store: 'memory', dataDir, workDir: o.workDir, args: o.sinkArgs, env: { SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS } });
   const runner = await startProcess({
     name: 'runner',
-    args: ['--import', 'tsx', 'forwarder/runner/main.ts'],
+    args: [runnerBundle],
     env: { ...baseEnv(), FORWARDER_HOST: '127.0.0.1', FORWARDER_PORT: '0', UP42_WEBHOOK_SECRET: SECRET, SINK_URL: sink.url, SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS },
     logDir: o.workDir,
     ready: 'listening',

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { RunnerConfig } from '../../shared/config.js';
 import type { Env } from '../../shared/env.js';
-import { loadManifest, MANIFEST_PATH, REPO_ROOT, type Manifest } from '../manifest.js';
+import { loadManifest, MANIFEST_PATH, REPO_ROOT, type Manifest, type ManifestStep } from '../manifest.js';
 import type { HttpTriggerEvent } from '../pipedream.js';
 import { installDefineComponent, isComponent } from './runtime.js';
 import { HTTP_STATUS, runWorkflow, type LoadedStep, type RunResult } from './workflow.js';
@@ -25,6 +25,17 @@ export interface RunnerOptions {
   maxBodyBytes?: number;
   /** Called after every run, with everything the steps exported. */
   onRun?: (result: RunResult, event: HttpTriggerEvent) => void;
+  /** The workflow as a bundle carries it; then neither the manifest nor the step sources are read. */
+  built?: BuiltWorkflow;
+}
+
+/**
+ * The manifest a bundle was built from and its steps' modules, keyed by `source`: a bundled runner runs under
+ * plain node, which cannot import the TypeScript sources the manifest names.
+ */
+export interface BuiltWorkflow {
+  manifest: Manifest;
+  modules: Readonly<Record<string, unknown>>;
 }
 
 export interface RunningRunner {
@@ -39,12 +50,19 @@ export interface RunningRunner {
 export async function loadSteps(manifest: Manifest, root: string = REPO_ROOT): Promise<LoadedStep[]> {
   installDefineComponent();
   const steps: LoadedStep[] = [];
-  for (const step of manifest.steps) {
-    const module = (await import(resolve(root, step.source))) as { default?: unknown };
-    if (!isComponent(module.default)) throw new Error(`${step.source} does not export a component with run() by default`);
-    steps.push({ name: step.name, component: module.default });
-  }
+  for (const step of manifest.steps) steps.push(stepOf(step, await import(resolve(root, step.source))));
   return steps;
+}
+
+/** The steps of a bundle, in the order of the manifest it was built from. */
+export function builtSteps(built: BuiltWorkflow): LoadedStep[] {
+  return built.manifest.steps.map((step) => stepOf(step, built.modules[step.source]));
+}
+
+function stepOf(step: ManifestStep, module: unknown): LoadedStep {
+  const component = (module as { default?: unknown } | undefined)?.default;
+  if (!isComponent(component)) throw new Error(`${step.source} does not export a component with run() by default`);
+  return { name: step.name, component };
 }
 
 type Body = { ok: true; raw: string } | { ok: false; status: 413 | 400; message: string };
@@ -167,8 +185,8 @@ function send(res: ServerResponse, status: number, payload: unknown, headers: Re
 export async function startRunner(config: RunnerConfig, env: Env, options: RunnerOptions = {}): Promise<RunningRunner> {
   const log = options.log ?? ((line: string) => console.log(line));
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const manifest = await loadManifest(options.manifestPath ?? MANIFEST_PATH);
-  const steps = await loadSteps(manifest, options.root ?? REPO_ROOT);
+  const manifest = options.built?.manifest ?? (await loadManifest(options.manifestPath ?? MANIFEST_PATH));
+  const steps = options.built ? builtSteps(options.built) : await loadSteps(manifest, options.root ?? REPO_ROOT);
   let fallbackHost = `${config.host}:${config.port}`;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
