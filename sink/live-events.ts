@@ -1,6 +1,6 @@
 import { envelopeLine } from './store/record.js';
 import type { StoredRecord, WebhookStore } from './store/types.js';
-import { writeChunk, type Exchange } from './respond.js';
+import { writeChunk, writeHead, type Exchange } from './respond.js';
 
 /**
  * GET /events: Server-Sent Events for the inbox page. On connect a `stats` event; with Last-Event-ID (or
@@ -83,11 +83,7 @@ export function createLiveEvents(store: WebhookStore, keepAliveMs: number): Live
     },
     async attach(ex, since) {
       const { res } = ex;
-      res.writeHead(200, {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-cache',
-        Connection: 'keep-alive',
-      });
+      writeHead(ex, 200, ['Content-Type', 'text/event-stream; charset=utf-8', 'Cache-Control', 'no-cache', 'Connection', 'keep-alive']);
       const client: Client = { ex, pending: since === null ? null : [] };
       if (clients.size === 0) start();
       clients.add(client);

@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 /** One request and what the access log needs to know about it. */
 export interface Exchange {
@@ -21,14 +21,24 @@ export const errorBody = (code: number, msg: string) => `{"code": ${code}, "msg"
 export const storedBody = (key: number) => `{"msg": "value with key ${key} stored"}\n`;
 export const duplicateBody = (key: number) => `{"msg": "value with key ${key} already stored"}\n`;
 
+/**
+ * The status line and headers, Server first. Written in one writeHead call with a flat list: setting headers
+ * one by one (setHeader) costs several microseconds per response, a fifth of what a bare node:http answer
+ * costs in all. `headers` must not repeat one already given: a list keeps duplicates.
+ */
+export function writeHead(ex: Exchange, status: number, headers: OutgoingHttpHeader[]): void {
+  ex.res.writeHead(status, ['Server', SERVER_NAME, ...headers]);
+}
+
 export function send(ex: Exchange, status: number, contentType: string | null, body: string | Buffer, headers?: OutgoingHttpHeaders): void {
   const data = typeof body === 'string' ? Buffer.from(body) : body;
   const { res } = ex;
-  if (headers) for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
-  if (contentType !== null) res.setHeader('Content-Type', contentType);
+  const list: OutgoingHttpHeader[] = ['Server', SERVER_NAME];
+  if (contentType !== null) list.push('Content-Type', contentType);
   // A 204 carries no Content-Length at all (RFC 9110, 8.6).
-  if (status !== 204) res.setHeader('Content-Length', data.length);
-  res.statusCode = status;
+  if (status !== 204) list.push('Content-Length', data.length);
+  if (headers) for (const [name, value] of Object.entries(headers)) if (value !== undefined) list.push(name, value);
+  res.writeHead(status, list);
   if (ex.req.method === 'HEAD' || status === 204 || status === 304) {
     res.end();
     return;

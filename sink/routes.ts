@@ -13,6 +13,7 @@ import {
   send,
   sendError,
   storedBody,
+  writeHead,
   type Exchange,
 } from './respond.js';
 import { bodyLine, envelopeLine } from './store/record.js';
@@ -74,7 +75,7 @@ async function dump(ctx: RouteContext, ex: Exchange, query: string): Promise<voi
   if (!parsed.ok) return sendError(ex, 400, parsed.message);
   const { filter, envelope } = parsed.value;
   const { res } = ex;
-  res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
+  writeHead(ex, 200, ['Content-Type', 'application/x-ndjson; charset=utf-8', 'Cache-Control', 'no-store']);
   if (ex.req.method === 'HEAD') {
     res.end();
     return;

@@ -55,7 +55,7 @@ export function createSinkServer(
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const ex: Exchange = { req, res, user: null, bodyBytes: 0 };
-    res.setHeader('Server', SERVER_NAME);
+    // Every answer names the server: respond.ts writes the header with the status line.
     if (state.closing) res.setHeader('Connection', 'close');
     state.open.add(res);
     res.on('close', () => {
@@ -135,7 +135,7 @@ export function createSinkServer(
         return;
       }
       socket.pause(); // the parser has failed: nothing more is read from this connection
-      busy.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      busy.writeHead(status, { Server: SERVER_NAME, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
       busy.end(body);
       return;
     }
