@@ -25,7 +25,10 @@ const SECRET = 'bench-whsec-5b1e0c7d9a2f4e68';
 const USER = 'bench';
 const PASS = 'bench-pass-2f9c4d7e1a';
 
-export interface RunnerOverhead {
+/** One measured window: `requests` deliveries through the runner, each paired with one straight to the sink. */
+export interface OverheadWindow {
+  /** Deliveries the runner had handled before the window. */
+  after: number;
   requests: number;
   runnerP50: number;
   runnerP99: number;
@@ -33,9 +36,32 @@ export interface RunnerOverhead {
   directP99: number;
   overheadP50: number;
   overheadP99: number;
+}
+
+export interface RunnerOverhead {
+  /** Right after start, while V8 still compiles the runner's code. */
+  startup: OverheadWindow;
+  /** A runner that has been up a while: the figure the target is about. */
+  steady: OverheadWindow;
   forwarded: number;
   stored: number;
 }
+
+function overheadWindow(after: number, viaRunner: number[], direct: number[]): OverheadWindow {
+  return {
+    after,
+    requests: viaRunner.length,
+    runnerP50: percentile(viaRunner, 50),
+    runnerP99: percentile(viaRunner, 99),
+    directP50: percentile(direct, 50),
+    directP99: percentile(direct, 99),
+    overheadP50: percentile(viaRunner, 50) - percentile(direct, 50),
+    overheadP99: percentile(viaRunner, 99) - percentile(direct, 99),
+  };
+}
+
+const describeWindow = (w: OverheadWindow) =>
+  `runner p50 ${w.runnerP50.toFixed(2)} ms p99 ${w.runnerP99.toFixed(2)} ms; sink direct p50 ${w.directP50.toFixed(2)} ms p99 ${w.directP99.toFixed(2)} ms`;
 
 function post(agent: Agent, url: string, body: string, headers: Record<string, string>): Promise<{ status: number; text: string; ms: number }> {
   return new Promise((resolve, reject) => {
@@ -51,7 +77,18 @@ function post(agent: Agent, url: string, body: string, headers: Record<string, s
   });
 }
 
-export async function benchRunner(o: { requests: number; warmup: number; workDir: string; sinkArgs: string[]; log: (line: string) => void }): Promise<RunnerOverhead> {
+/**
+ * Two windows of `requests` deliveries: one after `warmup` (a runner just started: V8 is still compiling its
+ * code, which takes a few hundred deliveries), and one after `steadyAfter` deliveries in all.
+ */
+export async function benchRunner(o: {
+  requests: number;
+  warmup: number;
+  steadyAfter: number;
+  workDir: string;
+  sinkArgs: string[];
+  log: (line: string) => void;
+}): Promise<RunnerOverhead> {
   const runnerBundle = await buildForwarder(join(REPO_ROOT, 'dist', 'bench', 'forwarder'));
   const dataDir = mkdtempSync(join(o.workDir, 'data-runner-'));
   const sink = await startSinkProcess({ store: 'memory', dataDir, workDir: o.workDir, args: o.sinkArgs, env: { SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS } });
@@ -67,13 +104,14 @@ export async function benchRunner(o: { requests: number; warmup: number; workDir
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const auth = `Basic ${Buffer.from(`${USER}:${PASS}`).toString('base64')}`;
-  const viaRunner: number[] = [];
-  const direct: number[] = [];
+  const startup = { via: [] as number[], direct: [] as number[] };
+  const steady = { via: [] as number[], direct: [] as number[] };
+  const steadyAfter = Math.max(o.steadyAfter, o.warmup + o.requests);
   let forwarded = 0;
   let n = 0;
   try {
-    for (let i = 0; i < o.warmup + o.requests; i++) {
-      const measured = i >= o.warmup;
+    for (let i = 0; i < steadyAfter + o.requests; i++) {
+      const window = i >= o.warmup && i < o.warmup + o.requests ? startup : i >= steadyAfter ? steady : null;
       const body1 = payload(messageId(0x7e57, ++n));
       const signed = signedDeliveryHeaders({ body: body1, secret: SECRET, created: Math.floor(Date.now() / 1000) });
       const a = await post(agent, `${runner.url}/`, body1, { ...signed, 'content-type': 'application/json' });
@@ -82,27 +120,22 @@ export async function benchRunner(o: { requests: number; warmup: number; workDir
       const body2 = payload(messageId(0x7e57, ++n));
       const b = await post(agent, `${sink.url}/receive-webhooks`, body2, { 'content-type': 'application/json', authorization: auth });
       if (b.status !== 200) throw new Error(`the sink answered ${b.status}: ${b.text.slice(0, 300)}`);
-      if (measured) {
-        viaRunner.push(a.ms);
-        direct.push(b.ms);
+      if (window) {
+        window.via.push(a.ms);
+        window.direct.push(b.ms);
       }
     }
     const stats = JSON.parse((await httpGet(`${sink.url}/stats`, { authorization: auth })).body) as { count: number };
     const result: RunnerOverhead = {
-      requests: o.requests,
-      runnerP50: percentile(viaRunner, 50),
-      runnerP99: percentile(viaRunner, 99),
-      directP50: percentile(direct, 50),
-      directP99: percentile(direct, 99),
-      overheadP50: percentile(viaRunner, 50) - percentile(direct, 50),
-      overheadP99: percentile(viaRunner, 99) - percentile(direct, 99),
+      startup: overheadWindow(o.warmup, startup.via, startup.direct),
+      steady: overheadWindow(steadyAfter, steady.via, steady.direct),
       forwarded,
       stored: stats.count,
     };
-    o.log(
-      `  runner: p50 ${result.runnerP50.toFixed(2)} ms p99 ${result.runnerP99.toFixed(2)} ms; sink direct: p50 ${result.directP50.toFixed(2)} ms p99 ${result.directP99.toFixed(2)} ms; ` +
-        `${forwarded} forwarded + ${forwarded} direct, ${stats.count} stored`,
-    );
+    o.log(`  runner after ${o.warmup} deliveries: ${describeWindow(result.startup)}`);
+    o.log(`  runner after ${steadyAfter} deliveries: ${describeWindow(result.steady)}`);
+    o.log(`  ${forwarded} forwarded + ${forwarded} direct, ${stats.count} stored`);
+    if (stats.count !== 2 * forwarded) throw new Error(`the sink holds ${stats.count} webhooks, ${2 * forwarded} were acknowledged`);
     return result;
   } finally {
     agent.destroy();

@@ -24,8 +24,8 @@ const outArg = args.indexOf('--out');
 const out = outArg >= 0 && args[outArg + 1] ? args[outArg + 1]! : join(REPO_ROOT, quick ? 'dist/bench/results.quick.json' : 'bench/results.json');
 
 const P = quick
-  ? { rounds: 1, seconds: 2, pingSeconds: 2, warmupSeconds: 0.5, records: 10_000, smallRecords: 1_000, startRuns: 1, runnerRequests: 200, runnerWarmup: 50, verifyRounds: 2, verifySeconds: 0.5 }
-  : { rounds: 3, seconds: 10, pingSeconds: 5, warmupSeconds: 1, records: 100_000, smallRecords: 10_000, startRuns: 3, runnerRequests: 500, runnerWarmup: 100, verifyRounds: 5, verifySeconds: 1 };
+  ? { rounds: 1, seconds: 2, pingSeconds: 2, warmupSeconds: 0.5, records: 10_000, smallRecords: 1_000, startRuns: 1, runnerRequests: 200, runnerWarmup: 50, runnerSteadyAfter: 500, verifyRounds: 2, verifySeconds: 0.5 }
+  : { rounds: 3, seconds: 10, pingSeconds: 5, warmupSeconds: 1, records: 100_000, smallRecords: 10_000, startRuns: 3, runnerRequests: 500, runnerWarmup: 100, runnerSteadyAfter: 3_000, verifyRounds: 5, verifySeconds: 1 };
 const CONNECTIONS = 32;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -62,12 +62,13 @@ async function main(): Promise<number> {
   log('6. forwarder: verify and the local runner');
   const verify = benchVerify({ rounds: P.verifyRounds, roundSeconds: P.verifySeconds, warmupSeconds: P.verifySeconds });
   log(`  verify: ${Math.round(verify.perSecond)}/s per CPU-second, ${Math.round(verify.perWallSecond)}/s wall clock`);
-  const runner = await benchRunner({ requests: P.runnerRequests, warmup: P.runnerWarmup, workDir, sinkArgs: BUILT_SINK, log });
+  const runner = await benchRunner({ requests: P.runnerRequests, warmup: P.runnerWarmup, steadyAfter: P.runnerSteadyAfter, workDir, sinkArgs: BUILT_SINK, log });
 
   log('7. Pipedream step files');
   const files = await benchStepFiles(workDir);
 
   const { baseline, file, memory } = tp.post;
+  const { steady } = runner;
   const { file: fileRatio, memory: memoryRatio, ping: pingRatio } = tp.ratios;
   const dataChecks = [...file.runs, ...memory.runs].map((r) => r.check!).concat(memHolding.check);
   const dataOk = dataChecks.every((c) => c.ok);
@@ -107,8 +108,17 @@ async function main(): Promise<number> {
     row(`RSS holding ${memHolding.records.toLocaleString('en-US')}, memory store (bodies on the heap)`, fmt.mb(memHolding.rss)),
     row(`memory store fill data check`, memHolding.check.ok ? `${memHolding.check.acked} replies = ${memHolding.check.stored} stored, keys 1..N` : memHolding.check.problems[0] ?? 'failed', 'no loss', memHolding.check.ok ? 'pass' : 'FAILED'),
     row(`verify (shared/signature.ts)`, `${fmt.rps(verify.perSecond)} per CPU-second (${fmt.rps(verify.perWallSecond)} wall)`, '>= 100,000/s', meets(verify.perSecond >= 100_000)),
-    row(`runner overhead p50`, `${fmt.ms(runner.overheadP50)} (${fmt.ms(runner.runnerP50)} via runner - ${fmt.ms(runner.directP50)} direct)`, '< 2 ms', meets(runner.overheadP50 < 2)),
-    row(`runner overhead p99`, `${fmt.ms(runner.overheadP99)} (${fmt.ms(runner.runnerP99)} - ${fmt.ms(runner.directP99)})`),
+    row(
+      `runner overhead p50, up a while`,
+      `${fmt.ms(steady.overheadP50)} (${fmt.ms(steady.runnerP50)} via runner - ${fmt.ms(steady.directP50)} direct; after ${steady.after.toLocaleString('en-US')} deliveries)`,
+      '< 2 ms',
+      meets(steady.overheadP50 < 2),
+    ),
+    row(`runner overhead p99, up a while`, `${fmt.ms(steady.overheadP99)} (${fmt.ms(steady.runnerP99)} - ${fmt.ms(steady.directP99)})`),
+    row(
+      `runner overhead p50 / p99, just started`,
+      `${fmt.ms(runner.startup.overheadP50)} / ${fmt.ms(runner.startup.overheadP99)} (after ${runner.startup.after} deliveries, V8 still compiling)`,
+    ),
     ...files.map((f) => row(`Pipedream ${f.kind} ${f.step}.mjs`, fmt.kb(f.bytes), '< 50 KB', meets(f.bytes < 50_000))),
   ];
 
