@@ -1,6 +1,6 @@
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createReplayScanner, decodeStoredBody, encodeRecord, isoTime, type EncodedRecord } from './record.js';
+import { createReplayScanner, decodeStoredBody, isoTime, prepareRecord, writeRecord, type PreparedRecord } from './record.js';
 import { lockDataDir } from './data-lock.js';
 import { createListeners } from './listeners.js';
 import { addEntry, createIndex, isText, matchingRecords, type RecordIndex } from './record-index.js';
@@ -67,6 +67,8 @@ export interface FileStoreOptions {
 }
 
 const READ_CHUNK = 1 << 20;
+const BATCH_BUFFER = 64 * 1024;
+const MAX_BATCH_BUFFER = 1 << 20;
 const WINDOW = 256 * 1024;
 
 interface Pending {
@@ -189,23 +191,34 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
     });
   };
 
+  // The batch is written from one buffer, kept for the next batch: a batch writes tens of records, and a
+  // buffer of its own per record and per batch made work for the garbage collector on every request.
+  let batchBuffer = Buffer.allocUnsafe(BATCH_BUFFER);
+  const bufferFor = (bytes: number) => {
+    if (bytes > MAX_BATCH_BUFFER) return Buffer.allocUnsafe(bytes); // a rare huge batch is not kept
+    if (bytes > batchBuffer.length) batchBuffer = Buffer.allocUnsafe(Math.min(MAX_BATCH_BUFFER, Math.max(bytes, 2 * batchBuffer.length)));
+    return batchBuffer;
+  };
+
   async function commitBatch(batch: Pending[]): Promise<void> {
     const start = size;
     let end = size;
     let key = index.count;
-    const accepted: { item: Pending; enc: EncodedRecord; offset: number }[] = [];
+    const accepted: { item: Pending; record: PreparedRecord; offset: number }[] = [];
     for (const item of batch) {
-      const enc = encodeRecord(key + 1, item.receivedAtMs, item.meta, item.body);
-      if (end + enc.line.length > options.maxBytes) {
+      const record = prepareRecord(key + 1, item.receivedAtMs, item.meta, item.body);
+      if (end + record.length > options.maxBytes) {
         item.resolve({ status: 'full' });
         continue;
       }
       key += 1;
-      accepted.push({ item, enc, offset: end });
-      end += enc.line.length;
+      accepted.push({ item, record, offset: end });
+      end += record.length;
     }
     if (accepted.length === 0) return;
-    const data = accepted.length === 1 ? accepted[0]!.enc.line : Buffer.concat(accepted.map((a) => a.enc.line), end - start);
+    const out = bufferFor(end - start);
+    for (const a of accepted) writeRecord(a.record, out, a.offset - start);
+    const data = out.subarray(0, end - start);
     try {
       if (dirtyTail) {
         await file.truncate(start);
@@ -226,8 +239,8 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
       return;
     }
     const records: StoredRecord[] = [];
-    for (const { item, enc, offset } of accepted) {
-      const k = addEntry(index, item.meta, item.receivedAtMs, offset + enc.bodyOffset, enc.bodyLength, enc.text);
+    for (const { item, record, offset } of accepted) {
+      const k = addEntry(index, item.meta, item.receivedAtMs, offset + record.bodyOffset, record.bodyLength, record.text);
       item.resolve({ status: 'stored', key: k });
       if (listeners.active) records.push({ ...item.meta, key: k, receivedAt: isoTime(item.receivedAtMs), body: item.body });
     }

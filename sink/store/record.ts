@@ -51,29 +51,54 @@ function head(key: number, receivedAtMs: number, meta: RecordMeta, crc: number):
   );
 }
 
+/** A record whose line is measured but not yet written: a batch of them is written into one buffer. */
+export interface PreparedRecord {
+  /** Bytes of the whole line, LF included. */
+  length: number;
+  /** Where the stored body starts, relative to the line start. */
+  bodyOffset: number;
+  bodyLength: number;
+  /** true: the body is stored as a JSON string (`bodyText`). */
+  text: boolean;
+  /** Everything before the stored body. */
+  start: string;
+  stored: Buffer | string;
+}
+
 /** `body` must be valid UTF-8 JSON (the HTTP layer checks); any such body makes a valid JSON line. */
-export function encodeRecord(key: number, receivedAtMs: number, meta: RecordMeta, body: Buffer): EncodedRecord {
+export function prepareRecord(key: number, receivedAtMs: number, meta: RecordMeta, body: Buffer): PreparedRecord {
   const prefix = head(key, receivedAtMs, meta, crc32(body));
   if (!hasLineBreak(body)) {
-    const headBytes = Buffer.byteLength(prefix) + BODY_SEP.length;
-    const line = Buffer.allocUnsafe(headBytes + body.length + RECORD_TAIL.length);
-    line.write(prefix, 0, 'utf8');
-    BODY_SEP.copy(line, headBytes - BODY_SEP.length);
-    body.copy(line, headBytes);
-    RECORD_TAIL.copy(line, headBytes + body.length);
-    return { line, bodyOffset: headBytes, bodyLength: body.length, text: false };
+    const start = prefix + ',"body":';
+    const bodyOffset = Buffer.byteLength(start);
+    return { length: bodyOffset + body.length + RECORD_TAIL.length, bodyOffset, bodyLength: body.length, text: false, start, stored: body };
   }
   const start = prefix + ',"bodyText":';
   const stored = JSON.stringify(body.toString('utf8'));
-  const line = Buffer.from(`${start}${stored}}\n`);
-  return { line, bodyOffset: Buffer.byteLength(start), bodyLength: Buffer.byteLength(stored), text: true };
+  const bodyOffset = Buffer.byteLength(start);
+  const bodyLength = Buffer.byteLength(stored);
+  return { length: bodyOffset + bodyLength + RECORD_TAIL.length, bodyOffset, bodyLength, text: true, start, stored };
+}
+
+/** Writes the prepared line into `out` at `at`; `out` has room for `record.length` bytes there. */
+export function writeRecord(record: PreparedRecord, out: Buffer, at: number): void {
+  out.write(record.start, at, 'utf8');
+  const bodyAt = at + record.bodyOffset;
+  if (typeof record.stored === 'string') out.write(record.stored, bodyAt, 'utf8');
+  else record.stored.copy(out, bodyAt);
+  RECORD_TAIL.copy(out, bodyAt + record.bodyLength);
+}
+
+export function encodeRecord(key: number, receivedAtMs: number, meta: RecordMeta, body: Buffer): EncodedRecord {
+  const record = prepareRecord(key, receivedAtMs, meta, body);
+  const line = Buffer.allocUnsafe(record.length);
+  writeRecord(record, line, 0);
+  return { line, bodyOffset: record.bodyOffset, bodyLength: record.bodyLength, text: record.text };
 }
 
 /** The length encodeRecord's line would have, without building it (the memory store's accounting). */
 export function encodedLength(key: number, receivedAtMs: number, meta: RecordMeta, body: Buffer): number {
-  const prefix = Buffer.byteLength(head(key, receivedAtMs, meta, crc32(body)));
-  if (!hasLineBreak(body)) return prefix + BODY_SEP.length + body.length + RECORD_TAIL.length;
-  return prefix + ',"bodyText":'.length + Buffer.byteLength(JSON.stringify(body.toString('utf8'))) + RECORD_TAIL.length;
+  return prepareRecord(key, receivedAtMs, meta, body).length;
 }
 
 /** The received bytes of a body as the record stores them (`text`: a JSON string). */
