@@ -11,15 +11,7 @@ const crypto = await import('node:crypto');
 const { sign, signedDeliveryHeaders, verify } = await import('../../shared/signature.js');
 const { contentDigest } = await import('../../shared/digest.js');
 
-// The same openssl vectors as signature.test.ts.
-const BODY = '{"event":"job.status","liveMode":true,"body":{"status":"FAILED"}}';
-const SHA256 = 'P0uzeN1CkEusvXavAgiBPP/ESxsN1Xxv2cIjkkgJfPI=';
-const DATE = 'Sun, 30 Nov 2025 08:00:00 GMT';
-const CREATED = 1764489600;
-const SECRET = 'up42-test-secret';
-const MAC_DEFAULT = '65NdJENRzWfh1at3XgnI9TIA3UoIU3QU1QDyLAqnTQU=';
-const KEY_65 = 'k'.repeat(65);
-const MAC_KEY_65 = 'VwKHMcTDI11QAy3zYlK3l2MQ2BQgWPUqQ3luKBjThgs=';
+const { BODY, CREATED, DATE, KEY_65, MAC_DEFAULT, MAC_KEY_65, SECRET, SHA256 } = await import('./openssl-vectors.js');
 
 describe('without crypto.hash', () => {
   it('runs on a node:crypto that lacks it', () => {
