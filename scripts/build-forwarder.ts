@@ -2,6 +2,7 @@ import { build } from 'esbuild';
 import { join, relative, resolve } from 'node:path';
 import { loadManifest, MANIFEST_PATH, REPO_ROOT } from '../forwarder/manifest.js';
 import { isEntryPoint } from './cli/entry-point.js';
+import { NODE_BUNDLE } from './node-bundle.js';
 
 /**
  * `npm run forwarder`'s build (its preforwarder): the local runner and the steps of pipedream.yaml as one
@@ -34,12 +35,7 @@ export async function buildForwarder(outDir: string = FORWARDER_DIST, manifestPa
   await build({
     stdin: { contents: await forwarderEntry(manifestPath), resolveDir: REPO_ROOT, sourcefile: 'forwarder-runner.ts', loader: 'ts' },
     outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
+    ...NODE_BUNDLE,
   });
   return outfile;
 }

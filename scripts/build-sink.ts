@@ -3,6 +3,7 @@ import { cp, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isEntryPoint } from './cli/entry-point.js';
+import { NODE_BUNDLE } from './node-bundle.js';
 
 /**
  * `npm start`'s build (its prestart): the sink as one JavaScript file, dist/sink/main.mjs, run with plain node.
@@ -18,12 +19,7 @@ export async function buildSink(outDir: string = SINK_DIST): Promise<string> {
   await build({
     entryPoints: [join(REPO_ROOT, 'sink', 'main.ts')],
     outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
+    ...NODE_BUNDLE,
   });
   await rm(join(outDir, 'inbox'), { recursive: true, force: true });
   await cp(join(REPO_ROOT, 'sink', 'inbox'), join(outDir, 'inbox'), { recursive: true });
