@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { RunnerConfig } from '../../shared/config.js';
@@ -231,8 +231,11 @@ export async function startRunner(config: RunnerConfig, env: Env, options: Runne
       log(logLine({ outcome: 'error', http: 500, durationMs: 0, reason: error instanceof Error ? error.name : 'internal error' }));
     });
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // Headers too large and a request too slow get their own statuses (as Node's own handler gives them);
+    // anything else that cannot be parsed is a 400.
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n\r\n`);
   });
   await new Promise<void>((ready, failed) => {
     server.once('error', failed);

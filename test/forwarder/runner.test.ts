@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
 import { startRunner, type RunnerOptions } from '../../forwarder/runner/server.js';
 import type { RunResult } from '../../forwarder/runner/workflow.js';
 import type { Env } from '../../shared/env.js';
@@ -396,6 +397,26 @@ describe('bad input never crashes the runner', () => {
       expect(sink.stored.size).toBe(1);
       expect(h.logs.map((l) => JSON.parse(l).http)).toEqual([400, 413, 200]);
     }, { maxBodyBytes: 4096 });
+  });
+
+  it('answers 431 to headers too large and 400 to a request it cannot parse, without crashing', async () => {
+    const rawAnswer = (url: string, data: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(url).port), '127.0.0.1');
+        let out = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (d: string) => (out += d));
+        socket.on('close', () => resolve(out));
+        socket.on('error', reject);
+        socket.write(data);
+      });
+    await withRunner(baseEnv(), async (h) => {
+      const huge = await rawAnswer(h.url, `GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`);
+      expect(huge).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+      const garbage = await rawAnswer(h.url, 'NOT HTTP AT ALL\r\n\r\n');
+      expect(garbage).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect((await h.send(event())).status).toBe(200);
+    });
   });
 
   it('an unsigned GET is rejected like any unsigned delivery', async () => {
