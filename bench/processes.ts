@@ -61,9 +61,11 @@ export async function startProcess(options: SpawnOptions): Promise<ServerProcess
   const out = openSync(logPath, 'w');
   const err = openSync(errPath, 'w');
   const started = performance.now();
-  // BENCH_CPU_PROF=<dir>: every server under test writes a V8 CPU profile there when it stops.
+  // BENCH_CPU_PROF=<dir>: every server under test writes V8 CPU profiles when it stops, into a folder of its own
+  // (<dir>/<name>-<n>/), one per thread under Node's own names: a fixed file name would let a second thread's
+  // profile (tsx's loader) overwrite the main thread's.
   const profDir = process.env.BENCH_CPU_PROF;
-  const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${options.name}-${spawned}.cpuprofile`] : [];
+  const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, `${options.name}-${spawned}`)}`] : [];
   const child = spawn(process.execPath, [...prof, ...options.args], { cwd: REPO_ROOT, env: options.env, stdio: ['ignore', out, err] });
   closeSync(out);
   closeSync(err);
