@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { REPO_ROOT } from '../../forwarder/manifest.js';
 import { deliver, event } from './deliveries.js';
-import { startStubSink, type StubSink } from './stub-sink.js';
+import { runnerProcessEnv, startStubSink, type StubSink } from './stub-sink.js';
 
 // `npm run forwarder`'s entry point as a real process: its startup line, one delivery, a clean stop.
 
@@ -18,15 +18,7 @@ beforeAll(async () => {
   sink = await startStubSink({ user: 'relay', pass: PASS });
   child = spawn(process.execPath, ['--import', 'tsx', 'forwarder/runner/main.ts'], {
     cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      FORWARDER_HOST: '127.0.0.1',
-      FORWARDER_PORT: '0',
-      UP42_WEBHOOK_SECRET: SECRET,
-      SINK_URL: sink.url,
-      SINK_BASIC_AUTH_USER: 'relay',
-      SINK_BASIC_AUTH_PASS: PASS,
-    },
+    env: runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: 'relay', pass: PASS }),
   });
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -111,3 +111,19 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((done) => server.close(() => done()));
   return port;
 }
+
+/**
+ * The whole environment of a runner process started by a test against a stub sink: nothing else of the
+ * developer's environment, on an ephemeral loopback port.
+ */
+export function runnerProcessEnv(o: { sinkUrl: string; secret: string; user: string; pass: string }): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '',
+    FORWARDER_HOST: '127.0.0.1',
+    FORWARDER_PORT: '0',
+    UP42_WEBHOOK_SECRET: o.secret,
+    SINK_URL: o.sinkUrl,
+    SINK_BASIC_AUTH_USER: o.user,
+    SINK_BASIC_AUTH_PASS: o.pass,
+  };
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { MANIFEST_PATH, REPO_ROOT } from '../../forwarder/manifest.js';
 import { buildForwarder } from '../../scripts/build-forwarder.js';
 import { deliver, event } from '../forwarder/deliveries.js';
-import { startStubSink, type StubSink } from '../forwarder/stub-sink.js';
+import { runnerProcessEnv, startStubSink, type StubSink } from '../forwarder/stub-sink.js';
 
 // `npm run forwarder`'s bundle: built into a temporary folder, run with plain node (no tsx, no TypeScript), as
 // the real runner against a stub sink on loopback.
@@ -40,15 +40,7 @@ interface Running {
 async function run(bundle: string): Promise<Running> {
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [bundle], {
     cwd: dir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      FORWARDER_HOST: '127.0.0.1',
-      FORWARDER_PORT: '0',
-      UP42_WEBHOOK_SECRET: SECRET,
-      SINK_URL: sink.url,
-      SINK_BASIC_AUTH_USER: USER,
-      SINK_BASIC_AUTH_PASS: PASS,
-    },
+    env: runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: USER, pass: PASS }),
   });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
