@@ -119,7 +119,7 @@
     if (filters.status && (envelope.status == null || normalizeStatus(envelope.status) !== normalizeStatus(filters.status))) return false;
     if (filters.liveMode && String(envelope.liveMode) !== filters.liveMode) return false;
     if (filters.q) {
-      const text = typeof envelope.body === 'string' ? envelope.body : JSON.stringify(envelope.body);
+      const text = envelope.rawBody ?? (typeof envelope.body === 'string' ? envelope.body : JSON.stringify(envelope.body));
       if (!String(text).toLowerCase().includes(filters.q.toLowerCase())) return false;
     }
     return true;
@@ -362,7 +362,7 @@
     });
     source.addEventListener('webhook', (e) => {
       const envelope = parseData(e);
-      if (envelope && typeof envelope === 'object' && 'key' in envelope) onWebhook(envelope);
+      if (envelope && typeof envelope === 'object' && 'key' in envelope) onWebhook(withRawBody(envelope, e.data));
     });
     source.addEventListener('cleared', () => {
       state.highestKey = null;
@@ -386,6 +386,18 @@
     }
     clearTimeout(state.retryTimer);
     state.retryTimer = setTimeout(connect, delay);
+  }
+
+  /**
+   * Keeps the body's text as the sink sent it: the sink's search matches those bytes, and the object parsed
+   * from them re-serialises differently (spacing, escapes such as \u00e9, number forms), so a live record
+   * would pass or fail the search unlike the same record on a reload. In the event's line the metadata comes
+   * first and `,"body":` cannot occur inside its JSON strings (their quotes are escaped).
+   */
+  function withRawBody(envelope, data) {
+    const at = data.indexOf(',"body":');
+    if (at !== -1 && data.endsWith('}')) envelope.rawBody = data.slice(at + ',"body":'.length, -1);
+    return envelope;
   }
 
   function parseData(e) {

@@ -120,11 +120,12 @@ export function basicAuth(c: Credentials): string {
 }
 
 /** POSTs a webhook body as the forwarder would and returns the key the sink stored it under. */
-export async function postWebhook(sink: SinkProcess, c: Credentials, body: unknown): Promise<number> {
+/** Stores `body` through the sink's API: serialised, or with `raw`, the string sent byte for byte. */
+export async function postWebhook(sink: SinkProcess, c: Credentials, body: unknown, options: { raw?: boolean } = {}): Promise<number> {
   const res = await fetch(`${sink.url}/receive-webhooks`, {
     method: 'POST',
     headers: { authorization: basicAuth(c), 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    body: options.raw && typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`POST /receive-webhooks answered ${res.status}: ${text}`);

@@ -211,6 +211,26 @@ describeInBrowser('the inbox page', () => {
     expect([...problems, ...bookmarked.problems]).toEqual([]);
   });
 
+  it('searches live webhooks in the bytes the sink stored, as a reload does', async () => {
+    // The raw body spells the name with an escape and a space after each colon; parsed and serialised again it
+    // would read "jobName":"café-…", which the sink's search (over the stored bytes) does not match.
+    const marker = randomUUID();
+    const term = `"jobName": "caf\\u00e9-${marker}`;
+    const { page, problems } = await openInbox(sink, `?q=${encodeURIComponent(term)}`);
+    await eventually(async () => expect(await page.locator('#f-q').inputValue()).toBe(term));
+    const raw = (messageId: string, name: string) =>
+      `{"event": "job.status", "messageId": "${messageId}", "liveMode": true, "body": {"status": "FAILED", "jobName": "${name}"}}`;
+    const other = await postWebhook(sink, credentials, raw(randomUUID(), `cafe-${marker}`), { raw: true });
+    const hit = await postWebhook(sink, credentials, raw(randomUUID(), `caf\\u00e9-${marker}`), { raw: true });
+    await eventually(async () => expect(await keysShown(page)).toEqual([hit]));
+    expect(await rowFor(page, other).count()).toBe(0);
+
+    // The same search as a fresh load, filtered by the sink, shows the same rows.
+    const reloaded = await openInbox(sink, `?q=${encodeURIComponent(term)}`);
+    await eventually(async () => expect(await keysShown(reloaded.page)).toEqual([hit]));
+    expect([...problems, ...reloaded.problems]).toEqual([]);
+  });
+
   it('expands a row from the keyboard to its pretty-printed JSON, and copies it', async () => {
     const { page, context, problems } = await openInbox(sink);
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: sink.url });
