@@ -143,6 +143,17 @@ export function memoryOf(pid: number): MemoryStatus {
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
+/**
+ * CPU seconds the process has used, all its threads, user and system (Linux: /proc/<pid>/stat, in clock ticks
+ * of USER_HZ, which the kernel fixes at 100 for user space).
+ */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Resets VmHWM to the current RSS (Linux: writing 5 to clear_refs), so a later peak belongs to what ran since. */
 export function resetPeak(pid: number): boolean {
   try {

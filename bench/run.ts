@@ -8,7 +8,7 @@ import { PAYLOAD_BYTES } from './payload.js';
 import { REPO_ROOT } from './processes.js';
 import { fmt, formatTable, meets, row, type Row } from './report.js';
 import { benchMemoryStoreHolding, benchStore } from './store-figures.js';
-import { benchThroughput } from './throughput.js';
+import { benchThroughput, type CpuPerRequest } from './throughput.js';
 import { benchVerify } from './verify.js';
 
 /**
@@ -82,6 +82,7 @@ async function main(): Promise<number> {
   const extraGrowth = store.dumpLarge.growth - store.dumpSmall.growth;
   const startAdded = store.startSeededMs - store.startEmptyMs;
   const MB = 1e6;
+  const us = (cpu: CpuPerRequest) => `${cpu.serverUs.toFixed(1)} / ${cpu.loadGeneratorUs.toFixed(1)} µs`;
 
   const rows: Row[] = [
     row(`POST baseline (bare node:http)`, `${fmt.rps(baseline.rps)}, p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`),
@@ -90,8 +91,13 @@ async function main(): Promise<number> {
     row(`POST file store data check`, checkText(file.runs), 'no loss', file.runs.every((r) => r.check!.ok) ? 'pass' : 'FAILED'),
     row(`POST memory store`, `${fmt.rps(memory.rps)}; ${fmt.ratio(memoryRatio)} x baseline, p50 ${memory.p50} ms, p99 ${memory.p99} ms`, '>= 0.9 x baseline', meets(memoryRatio >= 0.9)),
     row(`POST memory store data check`, checkText(memory.runs), 'no loss', memory.runs.every((r) => r.check!.ok) ? 'pass' : 'FAILED'),
+    row(
+      `POST CPU per request, server / load generator`,
+      `baseline ${us(baseline.cpu)}, file ${us(file.cpu)}, memory ${us(memory.cpu)}`,
+    ),
     row(`GET /ping baseline`, `${fmt.rps(tp.ping.baseline.rps)}, p50 ${tp.ping.baseline.p50} ms, p99 ${tp.ping.baseline.p99} ms`),
     row(`GET /ping sink`, `${fmt.rps(tp.ping.sink.rps)}; ${fmt.ratio(pingRatio)} x baseline`, '>= 0.9 x baseline', meets(pingRatio >= 0.9)),
+    row(`GET /ping CPU per request, server / load generator`, `baseline ${us(tp.ping.baseline.cpu)}, sink ${us(tp.ping.sink.cpu)}`),
     row(`dump of ${N} webhooks`, `${fmt.ms(store.dumpLarge.ms)} (${fmt.mb(store.dumpLarge.bytes)})`, '< 1 s', meets(store.dumpLarge.ms < 1000)),
     row(
       `dump peak memory, ${store.dumpSmall.records.toLocaleString('en-US')} vs ${N}`,

@@ -3,7 +3,7 @@ import { BUILT_BASELINE } from './bundle.js';
 import { join } from 'node:path';
 import { checkStored, type DataCheck } from './data-check.js';
 import { getLoad, postLoad, type LoadResult } from './load.js';
-import { baseEnv, startProcess, type ServerProcess } from './processes.js';
+import { baseEnv, cpuSecondsOf, startProcess, type ServerProcess } from './processes.js';
 import { median } from './stats.js';
 
 /**
@@ -29,6 +29,13 @@ export interface RunRecord extends Omit<LoadResult, 'durationS'> {
   round: number;
   durationS: number;
   check: DataCheck | null;
+  /** CPU time per answered request during the measured run: the server's (all threads), the load generator's. */
+  cpu: CpuPerRequest;
+}
+
+export interface CpuPerRequest {
+  serverUs: number;
+  loadGeneratorUs: number;
 }
 
 export interface Series {
@@ -36,6 +43,7 @@ export interface Series {
   rps: number;
   p50: number;
   p99: number;
+  cpu: CpuPerRequest;
 }
 
 const summarise = (runs: RunRecord[]): Series => ({
@@ -43,7 +51,28 @@ const summarise = (runs: RunRecord[]): Series => ({
   rps: median(runs.map((r) => r.rps)),
   p50: median(runs.map((r) => r.p50)),
   p99: median(runs.map((r) => r.p99)),
+  cpu: { serverUs: median(runs.map((r) => r.cpu.serverUs)), loadGeneratorUs: median(runs.map((r) => r.cpu.loadGeneratorUs)) },
 });
+
+/**
+ * Runs `load` and measures the CPU both sides spent on it per answered request. That figure moves far less
+ * with the machine's load than requests per second do, and it says where the time goes: the load generator
+ * runs on the same two cores, so the rate follows the CPU the two spend together.
+ */
+async function measured<T extends { ok: number; non2xx: number }>(server: ServerProcess, load: () => Promise<T>): Promise<{ result: T; cpu: CpuPerRequest }> {
+  const serverStart = cpuSecondsOf(server.pid);
+  const generatorStart = process.cpuUsage();
+  const result = await load();
+  const generator = process.cpuUsage(generatorStart);
+  const answered = Math.max(1, result.ok + result.non2xx);
+  return {
+    result,
+    cpu: {
+      serverUs: ((cpuSecondsOf(server.pid) - serverStart) * 1e6) / answered,
+      loadGeneratorUs: (generator.user + generator.system) / answered,
+    },
+  };
+}
 
 export function startSinkProcess(options: { store: 'file' | 'memory'; dataDir: string; workDir: string; args: string[]; env?: Record<string, string> }): Promise<ServerProcess> {
   return startProcess({
@@ -58,18 +87,20 @@ export function startBaseline(workDir: string): Promise<ServerProcess> {
   return startProcess({ name: 'baseline', args: BUILT_BASELINE, env: baseEnv(), logDir: workDir });
 }
 
+const cpuText = (cpu: CpuPerRequest) => `CPU per request: server ${cpu.serverUs.toFixed(1)} µs, load generator ${cpu.loadGeneratorUs.toFixed(1)} µs`;
+
 async function postRun(target: Target, round: number, o: ThroughputOptions): Promise<RunRecord> {
   const dataDir = mkdtempSync(join(o.workDir, `data-${target}-`));
   const server = target === 'baseline' ? await startBaseline(o.workDir) : await startSinkProcess({ store: target, dataDir, workDir: o.workDir, args: o.sinkArgs });
   try {
     const load = { connections: o.connections };
     const warm = await postLoad(server.url, { ...load, seconds: o.warmupSeconds });
-    const run = await postLoad(server.url, { ...load, seconds: o.seconds });
+    const { result: run, cpu } = await measured(server, () => postLoad(server.url, { ...load, seconds: o.seconds }));
     const check = target === 'baseline' ? null : await checkStored(server.url, [warm, run], o.connections);
     const { ackedKeys: _a, prepared: _p, ...figures } = run;
-    const record: RunRecord = { round, ...figures, check };
+    const record: RunRecord = { round, ...figures, check, cpu };
     o.log(
-      `  round ${round} POST ${target.padEnd(8)} ${Math.round(run.rps)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms` +
+      `  round ${round} POST ${target.padEnd(8)} ${Math.round(run.rps)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ${cpuText(cpu)}` +
         (run.non2xx || run.errors ? `  non-2xx ${run.non2xx} errors ${run.errors}` : '') +
         (check ? `  data check: ${check.ok ? 'ok' : 'FAILED'} (${check.acked} acknowledged incl. warm-up, ${check.stored} stored, ${check.inFlightAtStop} in flight at stop)` : ''),
     );
@@ -86,9 +117,9 @@ async function pingRun(target: 'baseline' | 'sink', round: number, o: Throughput
   const server = target === 'baseline' ? await startBaseline(o.workDir) : await startSinkProcess({ store: 'file', dataDir, workDir: o.workDir, args: o.sinkArgs });
   try {
     await getLoad(server.url, '/ping', { connections: o.connections, seconds: o.warmupSeconds });
-    const run = await getLoad(server.url, '/ping', { connections: o.connections, seconds: o.pingSeconds });
-    o.log(`  round ${round} GET /ping ${target.padEnd(8)} ${Math.round(run.rps)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms`);
-    return { round, ...run, check: null };
+    const { result: run, cpu } = await measured(server, () => getLoad(server.url, '/ping', { connections: o.connections, seconds: o.pingSeconds }));
+    o.log(`  round ${round} GET /ping ${target.padEnd(8)} ${Math.round(run.rps)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ${cpuText(cpu)}`);
+    return { round, ...run, check: null, cpu };
   } finally {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
