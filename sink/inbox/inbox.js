@@ -391,8 +391,10 @@
   /**
    * Keeps the body's text as the sink sent it: the sink's search matches those bytes, and the object parsed
    * from them re-serialises differently (spacing, escapes such as \u00e9, number forms), so a live record
-   * would pass or fail the search unlike the same record on a reload. In the event's line the metadata comes
-   * first and `,"body":` cannot occur inside its JSON strings (their quotes are escaped).
+   * would pass or fail the search unlike the same record on a reload. (A body received on several lines
+   * arrives without the whitespace between its tokens, so a search that spans such whitespace can still
+   * differ.) In the event's line the metadata comes first and `,"body":` cannot occur inside its JSON
+   * strings (their quotes are escaped).
    */
   function withRawBody(envelope, data) {
     const at = data.indexOf(',"body":');
