@@ -12,20 +12,18 @@ import type { AppendResult, ReadOptions, RecordFilter, RecordMeta, StoredRecord,
  *
  * Keys and group commit. Every append goes through one queue. When the writer is free it takes everything
  * waiting at that moment as one batch, gives the batch the next consecutive keys, and writes it with one
- * positional write at the end of the last good record. The file is opened O_DSYNC, so that write returns only
- * once the bytes are on disk: the write and its fdatasync in one system call, and one trip to libuv's thread
- * pool per batch rather than two (on a busy machine each trip waits for a thread to be scheduled). Only then
- * are the keys committed (index, lastKey, size) and the requests answered, so a 200 always means "on disk".
- * If the write fails (on the way to the file or on the way to the disk), the whole batch is rolled back: the
- * file is truncated to the offset before the batch, the keys are not consumed (the next batch gets the same
- * ones) and every request of the batch is answered with an error. Concurrency therefore never creates gaps or
- * duplicates, and the cost of reaching the disk is shared by all the requests that arrived meanwhile.
+ * positional write at the end of the last good record, made durable as the platform allows (fileOpsFor).
+ * Only then are the keys committed (index, lastKey, size) and the requests answered, so a 200 always means
+ * "on disk". If the write or its sync fails, the whole batch is rolled back: the file is truncated to the
+ * offset before the batch, the keys are not consumed (the next batch gets the same ones) and every request
+ * of the batch is answered with an error. Concurrency therefore never creates gaps or duplicates, and the
+ * cost of reaching the disk is shared by all the requests that arrived meanwhile.
  */
 
 /** The file operations the store needs: an fs.promises FileHandle fits; tests inject failing ones. */
 export interface StoreFileHandle {
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
-  /** Resolves once the bytes are durable (see StoreFileOps.open). */
+  /** With `syncedWrites`, resolves only once the bytes are durable. */
   write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
   datasync(): Promise<void>;
   truncate(length: number): Promise<void>;
@@ -34,13 +32,27 @@ export interface StoreFileHandle {
 }
 
 export interface StoreFileOps {
-  /** Opens `path` for reading and writing, creating it when missing; its writes must be durable (O_DSYNC). */
+  /** Opens `path` for reading and writing, creating it when missing. */
   open(path: string): Promise<StoreFileHandle>;
+  /** true: a write resolves only once its bytes are durable (O_DSYNC); false: datasync() follows each batch's write. */
+  syncedWrites: boolean;
 }
 
-export const nodeFileOps: StoreFileOps = {
-  open: (path) => fsp.open(path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_DSYNC, 0o600),
-};
+/**
+ * How a batch reaches the disk. On Linux the file is opened O_DSYNC: a write then completes as if fdatasync
+ * followed it (the drive's cache flushed too), in one system call and one trip to libuv's thread pool rather
+ * than two, which on a busy machine each wait for a thread to be scheduled. Elsewhere O_DSYNC is weaker or
+ * missing: macOS does not flush the drive's cache for it (libuv's fdatasync there is F_FULLFSYNC, which does),
+ * and Windows has no O_DSYNC at all (its fdatasync is FlushFileBuffers). There the write is followed by
+ * fdatasync.
+ */
+export function fileOpsFor(platform: NodeJS.Platform, constants: { O_DSYNC?: number } = fsConstants): StoreFileOps {
+  const dsync = platform === 'linux' ? constants.O_DSYNC : undefined;
+  const flags = fsConstants.O_RDWR | fsConstants.O_CREAT | (dsync ?? 0);
+  return { open: (path) => fsp.open(path, flags, 0o600), syncedWrites: dsync !== undefined };
+}
+
+export const nodeFileOps: StoreFileOps = fileOpsFor(process.platform);
 
 export const DATA_FILE = 'webhooks.jsonl';
 
@@ -224,7 +236,8 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
         await file.truncate(start);
         dirtyTail = false;
       }
-      await writeFully(file, data, start); // durable: O_DSYNC
+      await writeFully(file, data, start);
+      if (!ops.syncedWrites) await file.datasync();
     } catch (err) {
       // Roll back: nothing of this batch may survive, so no torn or unacknowledged record stays behind.
       dirtyTail = true;

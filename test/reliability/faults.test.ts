@@ -14,12 +14,13 @@ type Fault = { op: 'write'; code: string; tornWrite?: boolean; landed?: boolean 
 const errno = (code: string) => Object.assign(new Error(`${code}: simulated fault`), { code });
 
 /**
- * Node's file operations, with the current fault applied to writes. The store's file is opened
+ * Node's file operations, with the current fault applied to writes. On Linux the store's file is opened
  * O_DSYNC, so a write is also its sync: a failed sync is a write whose bytes landed in the file and then
  * failed to reach the disk.
  */
 function faultyOps(current: () => Fault): StoreFileOps {
   return {
+    syncedWrites: nodeFileOps.syncedWrites,
     async open(path) {
       const real = await nodeFileOps.open(path);
       const handle: StoreFileHandle = {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LOCK_FILE } from '../../sink/store/data-lock.js';
-import { DATA_FILE, nodeFileOps, openFileStore, type StoreFileHandle, type StoreFileOps } from '../../sink/store/file-store.js';
+import { DATA_FILE, fileOpsFor, nodeFileOps, openFileStore, type StoreFileHandle, type StoreFileOps } from '../../sink/store/file-store.js';
 import { createMemoryStore } from '../../sink/store/memory-store.js';
 import { encodeRecord } from '../../sink/store/record.js';
 import type { RecordFilter, RecordMeta, StoredRecord, WebhookStore } from '../../sink/store/types.js';
@@ -24,17 +24,23 @@ async function all(store: WebhookStore, filter?: RecordFilter): Promise<StoredRe
   return out;
 }
 
-/** Wraps the real file operations; each fault fires once, on the next matching call. */
-function faultyOps() {
-  const faults: { write: Error | 'partial' | 'landed' | null; truncate: Error | null } = { write: null, truncate: null };
+/**
+ * Wraps the real file operations (this platform's, or `base`); each fault fires once, on the next matching
+ * call. `events` lists the writes and syncs in order.
+ */
+function faultyOps(base: StoreFileOps = nodeFileOps) {
+  const faults: { write: Error | 'partial' | 'landed' | null; datasync: Error | null; truncate: Error | null } = { write: null, datasync: null, truncate: null };
   const calls = { write: 0, truncate: 0 };
+  const events: string[] = [];
   const ops: StoreFileOps = {
+    syncedWrites: base.syncedWrites,
     async open(p) {
-      const real = await nodeFileOps.open(p);
+      const real = await base.open(p);
       const handle: StoreFileHandle = {
         read: (b, o, l, pos) => real.read(b, o, l, pos),
         async write(b, o, l, pos) {
           calls.write += 1;
+          events.push('write');
           const fault = faults.write;
           faults.write = null;
           if (fault === 'partial') {
@@ -50,7 +56,13 @@ function faultyOps() {
           if (fault) throw fault;
           return real.write(b, o, l, pos);
         },
-        datasync: () => real.datasync(),
+        async datasync() {
+          events.push('datasync');
+          const fault = faults.datasync;
+          faults.datasync = null;
+          if (fault) throw fault;
+          return real.datasync();
+        },
         async truncate(len) {
           calls.truncate += 1;
           const fault = faults.truncate;
@@ -64,7 +76,7 @@ function faultyOps() {
       return handle;
     },
   };
-  return { ops, faults, calls };
+  return { ops, faults, calls, events };
 }
 
 let tmp: Awaited<ReturnType<typeof tempDir>>;
@@ -284,24 +296,54 @@ describe('file store on disk', () => {
     await store.close();
   });
 
-  it('opens its file O_DSYNC, so that a write resolves only once its bytes are on disk', async () => {
-    const handle = (await nodeFileOps.open(dataFile())) as unknown as { fd: number; close(): Promise<void> };
+  /** Whether `ops` opens the data file O_DSYNC: Linux shows an open file's flags, in octal, in /proc/self/fdinfo. */
+  async function opensDsync(ops: StoreFileOps): Promise<boolean> {
+    const handle = (await ops.open(dataFile())) as unknown as { fd: number; close(): Promise<void> };
     try {
-      // Linux shows an open file's flags, in octal, in /proc/self/fdinfo; O_DSYNC is 010000.
       const info = await readFile(`/proc/self/fdinfo/${handle.fd}`, 'utf8');
       const flags = parseInt(/^flags:\s+([0-7]+)$/m.exec(info)![1]!, 8);
-      expect(flags & 0o10000).toBe(0o10000);
+      return (flags & 0o10000) === 0o10000; // O_DSYNC
     } finally {
       await handle.close();
     }
+  }
+
+  it('on Linux opens its file O_DSYNC, so that a write resolves only once its bytes are on disk', async () => {
+    expect(process.platform).toBe('linux'); // the /proc check below, and what nodeFileOps is here
+    expect(nodeFileOps.syncedWrites).toBe(true);
+    expect(await opensDsync(nodeFileOps)).toBe(true);
+  });
+
+  it('elsewhere opens it plainly and follows each write with fdatasync: O_DSYNC is weaker on macOS, missing on Windows', async () => {
+    for (const ops of [fileOpsFor('darwin'), fileOpsFor('win32'), fileOpsFor('linux', {})]) {
+      expect(ops.syncedWrites).toBe(false);
+      expect(await opensDsync(ops)).toBe(false);
+    }
+    const { ops, events } = faultyOps(fileOpsFor('darwin'));
+    const store = await openFileStore({ dataDir: tmp.dir, maxBytes: 1 << 30, fileOps: ops });
+    events.length = 0;
+    const answered = store.append(body(1), meta(1)).then((r) => {
+      events.push('answered');
+      return r;
+    });
+    expect(await answered).toEqual({ status: 'stored', key: 1 });
+    expect(events).toEqual(['write', 'datasync', 'answered']);
+    // With O_DSYNC the write is its own sync: no fdatasync follows it.
+    const linux = faultyOps(fileOpsFor('linux'));
+    const synced = await openFileStore({ dataDir: path.join(tmp.dir, 'o_dsync'), maxBytes: 1 << 30, fileOps: linux.ops });
+    linux.events.length = 0;
+    expect(await synced.append(body(1), meta(1))).toEqual({ status: 'stored', key: 1 });
+    expect(linux.events).toEqual(['write']);
+    await Promise.all([store.close(), synced.close()]);
   });
 
   it.each([
-    ['a write that fails half way', 'write' as const, 'partial' as const],
-    ['a failing write', 'write' as const, Object.assign(new Error('EIO'), { code: 'EIO' })],
-    ['a write whose bytes reach the file but not the disk', 'write' as const, 'landed' as const],
-  ])('%s: the whole batch answers error, no key is consumed, nothing stays in the file', async (_name, where, fault) => {
-    const { ops, faults } = faultyOps();
+    ['a write that fails half way', 'write' as const, 'partial' as const, nodeFileOps],
+    ['a failing write', 'write' as const, Object.assign(new Error('EIO'), { code: 'EIO' }), nodeFileOps],
+    ['a write whose bytes reach the file but not the disk', 'write' as const, 'landed' as const, nodeFileOps],
+    ['a failing fdatasync after a complete write (macOS, Windows)', 'datasync' as const, Object.assign(new Error('EIO'), { code: 'EIO' }), fileOpsFor('darwin')],
+  ])('%s: the whole batch answers error, no key is consumed, nothing stays in the file', async (_name, where, fault, base) => {
+    const { ops, faults } = faultyOps(base);
     const store = await openFileStore({ dataDir: tmp.dir, maxBytes: 1 << 30, fileOps: ops });
     await store.append(body(1), meta(1));
     const sizeBefore = (await stat(dataFile())).size;
