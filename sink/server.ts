@@ -116,29 +116,9 @@ export function createSinkServer(
   );
   server.timeout = options.socketTimeoutMs ?? 120_000;
 
-  // Node's own answer to a malformed request would carry no Server header; this one does, and is logged.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    const busy = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status =
-      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = errorBody(status, (STATUS_CODES[status] ?? 'bad request').toLowerCase());
-    if (busy !== null && !busy.writableEnded) {
-      // A response in progress: the fault is in its request's body (a bad chunk, a body too slow) or in a
-      // request pipelined behind it. Answer the broken body (its route sees the body aborted and stores
-      // nothing) unless that answer has begun; otherwise cut the connection.
-      if (busy.headersSent || busy.req.complete) {
-        socket.destroy();
-        return;
-      }
-      socket.pause(); // the parser has failed: nothing more is read from this connection
-      busy.writeHead(status, { Server: SERVER_NAME, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
-      busy.end(body);
-      return;
-    }
+  // The answer to bytes that are not HTTP: written on the socket itself, since no response object exists.
+  const answerUnparsable = (socket: Socket, status: number, body: string) => {
+    if (!socket.writable) return;
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nServer: ${SERVER_NAME}\r\nContent-Type: application/json\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -155,6 +135,37 @@ export function createSinkServer(
         userAgent: undefined,
       }),
     );
+  };
+
+  // Node's own answer to a malformed request would carry no Server header; this one does, and is logged.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const busy = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = errorBody(status, (STATUS_CODES[status] ?? 'bad request').toLowerCase());
+    if (busy !== null && !busy.writableEnded) {
+      socket.pause(); // the parser has failed: nothing more is read from this connection
+      if (busy.req.complete) {
+        // Unparsable bytes pipelined behind a complete request still being answered (a webhook may be stored
+        // by now): its answer goes out first, then this one, and the connection closes.
+        busy.once('finish', () => answerUnparsable(socket, status, body));
+        return;
+      }
+      // The fault is in the body of the request being answered (a bad chunk, a body too slow): answer that
+      // (its route sees the body aborted and stores nothing), unless its answer has begun.
+      if (busy.headersSent) {
+        socket.destroy();
+        return;
+      }
+      busy.writeHead(status, { Server: SERVER_NAME, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      busy.end(body);
+      return;
+    }
+    answerUnparsable(socket, status, body);
   });
 
   states.set(server, state);

@@ -1,5 +1,5 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import type { RunnerConfig } from '../../shared/config.js';
 import type { Env } from '../../shared/env.js';
@@ -231,11 +231,22 @@ export async function startRunner(config: RunnerConfig, env: Env, options: Runne
       log(logLine({ outcome: 'error', http: 500, durationMs: 0, reason: error instanceof Error ? error.name : 'internal error' }));
     });
   });
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     // Headers too large and a request too slow get their own statuses (as Node's own handler gives them);
     // anything else that cannot be parsed is a 400.
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n\r\n`);
+    const answer = () => {
+      if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n\r\n`);
+    };
+    // Unparsable bytes pipelined behind a complete request still being run: that request may already have
+    // been forwarded, so its answer goes out first, then this one, and the connection closes.
+    const busy = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+    if (busy !== null && busy.req.complete && !busy.writableFinished) {
+      socket.pause(); // the parser has failed: nothing more is read from this connection
+      busy.once('finish', answer);
+      return;
+    }
+    answer();
   });
   await new Promise<void>((ready, failed) => {
     server.once('error', failed);

@@ -4,6 +4,7 @@ import { startRunner, type RunnerOptions } from '../../forwarder/runner/server.j
 import type { RunResult } from '../../forwarder/runner/workflow.js';
 import type { Env } from '../../shared/env.js';
 import { closedPort, startStubSink, type StubSink } from './stub-sink.js';
+import { signedDeliveryHeaders } from '../../shared/signature.js';
 import { deliver, event, nowSeconds } from './deliveries.js';
 
 // The steps of pipedream.yaml, run by the local runner against a stub sink on loopback.
@@ -399,23 +400,42 @@ describe('bad input never crashes the runner', () => {
     }, { maxBodyBytes: 4096 });
   });
 
+  /** Writes `data` on a fresh connection and reads everything until the runner closes it. */
+  const rawAnswer = (url: string, data: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(url).port), '127.0.0.1');
+      let out = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => (out += d));
+      socket.on('close', () => resolve(out));
+      socket.on('error', reject);
+      socket.write(data);
+    });
+
   it('answers 431 to headers too large and 400 to a request it cannot parse, without crashing', async () => {
-    const rawAnswer = (url: string, data: string) =>
-      new Promise<string>((resolve, reject) => {
-        const socket = connect(Number(new URL(url).port), '127.0.0.1');
-        let out = '';
-        socket.setEncoding('utf8');
-        socket.on('data', (d: string) => (out += d));
-        socket.on('close', () => resolve(out));
-        socket.on('error', reject);
-        socket.write(data);
-      });
     await withRunner(baseEnv(), async (h) => {
       const huge = await rawAnswer(h.url, `GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`);
       expect(huge).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
       const garbage = await rawAnswer(h.url, 'NOT HTTP AT ALL\r\n\r\n');
       expect(garbage).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
       expect((await h.send(event())).status).toBe(200);
+    });
+  });
+
+  it('answers a delivery that unparsable bytes follow on its connection, then 400, then closes', async () => {
+    await withRunner(baseEnv(), async (h) => {
+      const body = JSON.stringify(event());
+      const headers = Object.entries(signedDeliveryHeaders({ body, secret: SECRET, created: nowSeconds() }))
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('');
+      const request = `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      const out = await rawAnswer(h.url, `${request}NOT HTTP AT ALL\r\n\r\n`);
+      // The delivery was forwarded and stored: its answer comes first, whole, and the 400 after it.
+      expect(sink.stored.size).toBe(1);
+      const answers = [...out.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => Number(m[1]));
+      expect(answers).toEqual([200, 400]);
+      expect(out.slice(0, out.lastIndexOf('HTTP/1.1 400'))).toContain('stored as key 1');
+      expect(h.logs.map((l) => JSON.parse(l).outcome)).toEqual(['forwarded']);
     });
   });
 
