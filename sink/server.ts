@@ -115,6 +115,11 @@ export function createSinkServer(
     handle,
   );
   server.timeout = options.socketTimeoutMs ?? 120_000;
+  // A client that half-closes after its request still reads the answer (RFC 9112, 9.6): by default Node
+  // aborts the request in progress and closes, so a webhook could be stored and never acknowledged. This
+  // property is Node's own switch for it, undocumented but long read by its HTTP server; a version without it
+  // ignores the assignment and keeps the old behaviour.
+  (server as Server & { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
 
   // The answer to bytes that are not HTTP: written on the socket itself, since no response object exists.
   const answerUnparsable = (socket: Socket, status: number, body: string) => {

@@ -1,4 +1,4 @@
-import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve } from 'node:path';
 import type { RunnerConfig } from '../../shared/config.js';
@@ -231,6 +231,10 @@ export async function startRunner(config: RunnerConfig, env: Env, options: Runne
       log(logLine({ outcome: 'error', http: 500, durationMs: 0, reason: error instanceof Error ? error.name : 'internal error' }));
     });
   });
+  // A sender that half-closes after its request still reads the answer (RFC 9112, 9.6); by default Node aborts
+  // the request in progress. Node's own switch for it, undocumented but long read by its HTTP server; a
+  // version without it ignores the assignment.
+  (server as Server & { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     // Headers too large and a request too slow get their own statuses (as Node's own handler gives them);
     // anything else that cannot be parsed is a 400.

@@ -400,8 +400,8 @@ describe('bad input never crashes the runner', () => {
     }, { maxBodyBytes: 4096 });
   });
 
-  /** Writes `data` on a fresh connection and reads everything until the runner closes it. */
-  const rawAnswer = (url: string, data: string) =>
+  /** Writes `data` on a fresh connection (then half-closes it, with `halfClose`) and reads until the runner closes it. */
+  const rawAnswer = (url: string, data: string, halfClose = false) =>
     new Promise<string>((resolve, reject) => {
       const socket = connect(Number(new URL(url).port), '127.0.0.1');
       let out = '';
@@ -409,8 +409,18 @@ describe('bad input never crashes the runner', () => {
       socket.on('data', (d: string) => (out += d));
       socket.on('close', () => resolve(out));
       socket.on('error', reject);
-      socket.write(data);
+      if (halfClose) socket.end(data);
+      else socket.write(data);
     });
+
+  /** A signed delivery of `payload` as the bytes of one HTTP/1.1 request. */
+  const rawDelivery = (payload: unknown) => {
+    const body = JSON.stringify(payload);
+    const headers = Object.entries(signedDeliveryHeaders({ body, secret: SECRET, created: nowSeconds() }))
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    return `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  };
 
   it('answers 431 to headers too large and 400 to a request it cannot parse, without crashing', async () => {
     await withRunner(baseEnv(), async (h) => {
@@ -424,18 +434,23 @@ describe('bad input never crashes the runner', () => {
 
   it('answers a delivery that unparsable bytes follow on its connection, then 400, then closes', async () => {
     await withRunner(baseEnv(), async (h) => {
-      const body = JSON.stringify(event());
-      const headers = Object.entries(signedDeliveryHeaders({ body, secret: SECRET, created: nowSeconds() }))
-        .map(([name, value]) => `${name}: ${value}\r\n`)
-        .join('');
-      const request = `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-      const out = await rawAnswer(h.url, `${request}NOT HTTP AT ALL\r\n\r\n`);
+      const out = await rawAnswer(h.url, `${rawDelivery(event())}NOT HTTP AT ALL\r\n\r\n`);
       // The delivery was forwarded and stored: its answer comes first, whole, and the 400 after it.
       expect(sink.stored.size).toBe(1);
       const answers = [...out.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => Number(m[1]));
       expect(answers).toEqual([200, 400]);
       expect(out.slice(0, out.lastIndexOf('HTTP/1.1 400'))).toContain('stored as key 1');
       expect(h.logs.map((l) => JSON.parse(l).outcome)).toEqual(['forwarded']);
+    });
+  });
+
+  it('answers a delivery whose sender half-closes the connection after sending it', async () => {
+    await withRunner(baseEnv(), async (h) => {
+      // A half-closed connection still reads (RFC 9112, 9.6): the delivery is forwarded and answered.
+      const out = await rawAnswer(h.url, rawDelivery(event()), true);
+      expect(sink.stored.size).toBe(1);
+      expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(out).toContain('stored as key 1');
     });
   });
 
