@@ -15,6 +15,7 @@ type Outcome = Promise<Result<CommandOutput, Up42Failure | 'tests-failed'>>;
 /**
  * The PUT body of an update: UP42 replaces the whole webhook, so every writable field is sent, each taken
  * from `changes` when given and from the current webhook otherwise (its secret too, as UP42 returned it).
+ * UP42's Python SDK updates the same way: its `Webhook.update` sends back the `secret` of the GET.
  */
 export function mergeUpdate(current: Webhook, changes: WebhookChanges): Result<WebhookInput, 'bad-response'> {
   const name = changes.name ?? current.name;
