@@ -36,6 +36,31 @@ export interface StoreFileOps {
   open(path: string): Promise<StoreFileHandle>;
   /** true: a write resolves only once its bytes are durable (O_DSYNC); false: datasync() follows each batch's write. */
   syncedWrites: boolean;
+  /** Writes `data` to a new file at `path` and resolves once its bytes are on disk. */
+  writeNewFile(path: string, data: Buffer): Promise<void>;
+  /** Makes the names in `dir` durable: a file just created there, or created before a crash. */
+  syncDirectory(dir: string): Promise<void>;
+}
+
+async function writeNewFile(path: string, data: Buffer): Promise<void> {
+  const file = await fsp.open(path, 'wx', 0o600);
+  try {
+    await file.writeFile(data);
+    await file.datasync();
+  } finally {
+    await file.close();
+  }
+}
+
+/** POSIX wants a directory synced for a new name in it to survive a crash; Windows cannot open a directory. */
+async function syncDirectory(dir: string, platform: NodeJS.Platform): Promise<void> {
+  if (platform === 'win32') return;
+  const handle = await fsp.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -49,7 +74,12 @@ export interface StoreFileOps {
 export function fileOpsFor(platform: NodeJS.Platform, constants: { O_DSYNC?: number } = fsConstants): StoreFileOps {
   const dsync = platform === 'linux' ? constants.O_DSYNC : undefined;
   const flags = fsConstants.O_RDWR | fsConstants.O_CREAT | (dsync ?? 0);
-  return { open: (path) => fsp.open(path, flags, 0o600), syncedWrites: dsync !== undefined };
+  return {
+    open: (path) => fsp.open(path, flags, 0o600),
+    syncedWrites: dsync !== undefined,
+    writeNewFile,
+    syncDirectory: (dir) => syncDirectory(dir, platform),
+  };
 }
 
 export const nodeFileOps: StoreFileOps = fileOpsFor(process.platform);
@@ -142,6 +172,8 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
   let file: StoreFileHandle;
   try {
     file = await ops.open(path);
+    // The file may have just been created: its name must be on disk before any webhook in it is acknowledged.
+    await ops.syncDirectory(dir);
   } catch (err) {
     await lock.release();
     throw err;
@@ -161,7 +193,9 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
         const tail = Buffer.allocUnsafe(outcome.totalBytes - outcome.goodBytes);
         await readFully(file, tail, outcome.goodBytes);
         savedTo = `${path}.damaged-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`;
-        await fsp.writeFile(savedTo, tail, { mode: 0o600 });
+        // Those records were acknowledged once: their copy is on disk, name included, before the cut below.
+        await ops.writeNewFile(savedTo, tail);
+        await ops.syncDirectory(dir);
       }
       await file.truncate(outcome.goodBytes);
       await file.datasync();

@@ -20,7 +20,7 @@ const errno = (code: string) => Object.assign(new Error(`${code}: simulated faul
  */
 function faultyOps(current: () => Fault): StoreFileOps {
   return {
-    syncedWrites: nodeFileOps.syncedWrites,
+    ...nodeFileOps,
     async open(path) {
       const real = await nodeFileOps.open(path);
       const handle: StoreFileHandle = {

@@ -361,7 +361,7 @@ describe('capacity, disk errors, timeouts, inbox files', () => {
   it('a disk error answers 500 and consumes no key; the next webhook gets it', async () => {
     let failNext = true;
     const ops: StoreFileOps = {
-      syncedWrites: nodeFileOps.syncedWrites,
+      ...nodeFileOps,
       async open(p) {
         const h = await nodeFileOps.open(p);
         return {

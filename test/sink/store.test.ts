@@ -34,6 +34,14 @@ function faultyOps(base: StoreFileOps = nodeFileOps) {
   const events: string[] = [];
   const ops: StoreFileOps = {
     syncedWrites: base.syncedWrites,
+    async writeNewFile(p, data) {
+      await base.writeNewFile(p, data);
+      events.push(`writeNewFile ${path.basename(p).replace(/-[^.]*$/, '')}`);
+    },
+    async syncDirectory(dir) {
+      await base.syncDirectory(dir);
+      events.push('syncDirectory');
+    },
     async open(p) {
       const real = await base.open(p);
       const handle: StoreFileHandle = {
@@ -65,6 +73,7 @@ function faultyOps(base: StoreFileOps = nodeFileOps) {
         },
         async truncate(len) {
           calls.truncate += 1;
+          events.push('truncate');
           const fault = faults.truncate;
           faults.truncate = null;
           if (fault) throw fault;
@@ -283,6 +292,28 @@ describe('file store on disk', () => {
     const saved = await readFile(store.repair!.savedTo!);
     expect(saved.equals(Buffer.concat([damaged, lines[2]!, lines[3]!]))).toBe(true);
     expect((await readdir(tmp.dir)).sort()).toEqual([DATA_FILE, LOCK_FILE, path.basename(store.repair!.savedTo!)].sort());
+    await store.close();
+  });
+
+  it('makes the saved records and their name durable before it cuts them from the data file', async () => {
+    const lines = [1, 2, 3].map((i) => encodeRecord(i, Date.now(), meta(i), body(i)).line);
+    const damaged = Buffer.from(lines[1]!);
+    damaged.fill(0x20, 50, 60);
+    await writeFile(dataFile(), Buffer.concat([lines[0]!, damaged, lines[2]!]));
+    const { ops, events } = faultyOps();
+    const store = await openFileStore({ dataDir: tmp.dir, maxBytes: 1 << 30, fileOps: ops });
+    expect(store.repair).toMatchObject({ strandedRecords: 1 });
+    // The data file's own name first (it may have just been created), then the copy, then the cut.
+    expect(events).toEqual(['syncDirectory', `writeNewFile ${DATA_FILE}.damaged`, 'syncDirectory', 'truncate', 'datasync']);
+    await store.close();
+  });
+
+  it('makes the name of a new data file durable before it acknowledges anything', async () => {
+    const { ops, events } = faultyOps();
+    const store = await openFileStore({ dataDir: path.join(tmp.dir, 'new'), maxBytes: 1 << 30, fileOps: ops });
+    expect(await store.append(body(1), meta(1))).toEqual({ status: 'stored', key: 1 });
+    expect(events[0]).toBe('syncDirectory');
+    expect(events).toContain('write');
     await store.close();
   });
 
