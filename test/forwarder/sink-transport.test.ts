@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import http, { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { SinkRequest } from '../../forwarder/forward.js';
@@ -97,13 +97,33 @@ describe('axiosTransport', () => {
   it("clears each attempt's deadline once it is answered: no timer is left pending", async () => {
     const sink = await standIn(sinkLike);
     servers.push(sink);
-    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    const before = timers();
-    const transport = axiosTransport($);
     // Deadlines far away: a timer left behind would keep the process (a CLI, a test run) alive for a minute.
-    await transport({ ...ping(sink.url), timeoutMs: 60_000 });
-    await transport({ ...post(sink.url), timeoutMs: 60_000 });
-    expect(timers()).toBe(before);
+    const DEADLINE_MS = 60_000;
+    // The timers set for the attempts' deadlines (and only those: other code's timers come and go meanwhile),
+    // and the ones cleared.
+    const deadlines: unknown[] = [];
+    const cleared = new Set<unknown>();
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    const setSpy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      const timer = realSet(fn, ms);
+      if (ms === DEADLINE_MS) deadlines.push(timer);
+      return timer;
+    }) as unknown as typeof setTimeout);
+    const clearSpy = jest.spyOn(globalThis, 'clearTimeout').mockImplementation(((timer?: NodeJS.Timeout) => {
+      cleared.add(timer);
+      realClear(timer);
+    }) as typeof clearTimeout);
+    try {
+      const transport = axiosTransport($);
+      await transport({ ...ping(sink.url), timeoutMs: DEADLINE_MS });
+      await transport({ ...post(sink.url), timeoutMs: DEADLINE_MS });
+    } finally {
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
+    }
+    expect(deadlines).toHaveLength(2);
+    for (const timer of deadlines) expect(cleared.has(timer)).toBe(true);
   });
 
   it('says where a refused connection went, never with the credentials', async () => {
