@@ -105,8 +105,8 @@ describe('axiosTransport', () => {
     const cleared = new Set<unknown>();
     const realSet = globalThis.setTimeout;
     const realClear = globalThis.clearTimeout;
-    const setSpy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
-      const timer = realSet(fn, ms);
+    const setSpy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const timer = realSet(fn, ms, ...args);
       if (ms === DEADLINE_MS) deadlines.push(timer);
       return timer;
     }) as unknown as typeof setTimeout);
