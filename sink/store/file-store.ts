@@ -52,14 +52,29 @@ async function writeNewFile(path: string, data: Buffer): Promise<void> {
   }
 }
 
+/**
+ * Errors that say a file system cannot sync a directory at all (some network and container mounts), not
+ * that a sync failed. Ignored, as databases do: refusing them would keep the sink from starting there.
+ */
+const CANNOT_SYNC_DIRECTORY = new Set(['EISDIR', 'EACCES', 'EPERM', 'EBADF', 'EINVAL', 'ENOTSUP', 'EOPNOTSUPP']);
+
 /** POSIX wants a directory synced for a new name in it to survive a crash; Windows cannot open a directory. */
-async function syncDirectory(dir: string, platform: NodeJS.Platform): Promise<void> {
+export async function syncDirectory(
+  dir: string,
+  platform: NodeJS.Platform,
+  open: (path: string, flags: string) => Promise<{ sync(): Promise<void>; close(): Promise<void> }> = fsp.open,
+): Promise<void> {
   if (platform === 'win32') return;
-  const handle = await fsp.open(dir, 'r');
   try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if (CANNOT_SYNC_DIRECTORY.has(String((err as { code?: unknown } | null)?.code))) return;
+    throw err;
   }
 }
 

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LOCK_FILE } from '../../sink/store/data-lock.js';
-import { DATA_FILE, fileOpsFor, nodeFileOps, openFileStore, type StoreFileHandle, type StoreFileOps } from '../../sink/store/file-store.js';
+import { DATA_FILE, fileOpsFor, nodeFileOps, openFileStore, syncDirectory, type StoreFileHandle, type StoreFileOps } from '../../sink/store/file-store.js';
 import { createMemoryStore } from '../../sink/store/memory-store.js';
 import { encodeRecord } from '../../sink/store/record.js';
 import type { RecordFilter, RecordMeta, StoredRecord, WebhookStore } from '../../sink/store/types.js';
@@ -315,6 +315,23 @@ describe('file store on disk', () => {
     expect(events[0]).toBe('syncDirectory');
     expect(events).toContain('write');
     await store.close();
+  });
+
+  it('syncs a directory where it can, and lets a file system that cannot do it say so without failing', async () => {
+    await syncDirectory(tmp.dir, process.platform); // the real thing, here
+    const calls: string[] = [];
+    const failingWith = (code: string) => async (dir: string) => {
+      calls.push(dir);
+      return {
+        sync: () => Promise.reject(Object.assign(new Error(`${code}: sync`), { code })),
+        close: async () => undefined,
+      };
+    };
+    await expect(syncDirectory('/data', 'linux', failingWith('EINVAL'))).resolves.toBeUndefined();
+    await expect(syncDirectory('/data', 'darwin', failingWith('ENOTSUP'))).resolves.toBeUndefined();
+    await expect(syncDirectory('/data', 'linux', failingWith('EIO'))).rejects.toMatchObject({ code: 'EIO' });
+    await expect(syncDirectory('C:\\data', 'win32', failingWith('EIO'))).resolves.toBeUndefined();
+    expect(calls).toEqual(['/data', '/data', '/data']);
   });
 
   it('groups concurrent appends into few durable writes', async () => {
