@@ -212,8 +212,8 @@ describeInBrowser('the inbox page', () => {
   });
 
   it('searches live webhooks in the bytes the sink stored, as a reload does', async () => {
-    // The raw body spells the name with an escape and a space after each colon; parsed and serialised again it
-    // would read "jobName":"café-…", which the sink's search (over the stored bytes) does not match.
+    // The raw body spells the name with an escape and a space after each colon. The sink matches the term
+    // against those bytes; the body parsed and serialised again reads "jobName":"café-…", without the term.
     const marker = randomUUID();
     const term = `"jobName": "caf\\u00e9-${marker}`;
     const { page, problems } = await openInbox(sink, `?q=${encodeURIComponent(term)}`);
