@@ -1,6 +1,7 @@
 import { build } from 'esbuild';
 import { join } from 'node:path';
 import { buildSink } from '../scripts/build-sink.js';
+import { NODE_BUNDLE } from '../scripts/node-bundle.js';
 import { REPO_ROOT } from './processes.js';
 
 /**
@@ -16,10 +17,6 @@ export async function buildServers(): Promise<void> {
   await build({
     entryPoints: [join(REPO_ROOT, 'bench', 'baseline-server.ts')],
     outfile: join(REPO_ROOT, BUILT_BASELINE[0]!),
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'warning',
+    ...NODE_BUNDLE,
   });
 }

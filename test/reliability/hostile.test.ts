@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startRunner, type RunningRunner } from '../../forwarder/runner/server.js';
 import { ROUTES } from '../../sink/routes.js';
 import { signedDeliveryHeaders } from '../../shared/signature.js';
-import { basic, call, destroyAgent, startTestSink, type TestSink } from '../sink/sink-support.js';
-import { loadCorpus, rawExchange, type Part, type RawReply } from './support.js';
+import { basic, call, startTestSink, type TestSink } from '../sink/sink-support.js';
+import { loadCorpus, rawExchange, stopInProcess, type Part, type RawReply } from './support.js';
 
 // Hostile and broken input from the corpus in corpus/, sent byte for byte over TCP to the sink and to the
 // local runner (and, for the runner's signature shapes, over HTTP). Every case has an expected answer; after
@@ -75,13 +75,7 @@ beforeAll(async () => {
     { log: (line) => runnerLogs.push(line), maxBodyBytes: BODY_LIMIT },
   );
 });
-afterAll(async () => {
-  await runner.close();
-  await sink.close();
-  await downstream.close();
-  destroyAgent();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stopInProcess(runner, [sink, downstream], dataDir));
 
 const portOf = (s: Server) => Number(new URL(s === 'sink' ? sink.url : runner.url).port);
 const storedCount = (s: Server) => (s === 'sink' ? sink.store.count : downstream.store.count);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startRunner, type RunningRunner } from '../../forwarder/runner/server.js';
-import { call, destroyAgent, startTestSink, type TestSink } from '../sink/sink-support.js';
-import { rawExchange } from './support.js';
+import { call, startTestSink, type TestSink } from '../sink/sink-support.js';
+import { rawExchange, stopInProcess } from './support.js';
 
 // Random bytes on a raw socket, to the sink and to the runner, for a bounded time each: alone, after a
 // request line, or as the body of a well-formed request. Neither server may crash or hang; anything it
@@ -29,13 +29,7 @@ beforeAll(async () => {
     { log: () => undefined, maxBodyBytes: 16 * 1024 },
   );
 });
-afterAll(async () => {
-  await runner.close();
-  await sink.close();
-  await downstream.close();
-  destroyAgent();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stopInProcess(runner, [sink, downstream], dataDir));
 
 const bytes = fc.uint8Array({ minLength: 1, maxLength: 4096 });
 /** Bytes alone, behind a request line, or as a declared body of a well-formed POST. */

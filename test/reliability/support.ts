@@ -1,13 +1,15 @@
 /**
  * Support for the reliability suite: a seeded PRNG, loopback ports, spawned sinks on a fixed port, a load of
  * concurrent webhook clients that records what each request got, dump parsing, raw TCP exchanges, and a
- * collector of everything the processes said, checked for secrets.
+ * collector of everything the processes said, checked for secrets, and the teardown of in-process servers.
  */
 import { createServer, type AddressInfo, connect } from 'node:net';
 import { Agent, request } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RunningRunner } from '../../forwarder/runner/server.js';
+import { destroyAgent, type TestSink } from '../sink/sink-support.js';
 
 export const LONG = process.env.RELIABILITY_LONG !== undefined && process.env.RELIABILITY_LONG !== '' && process.env.RELIABILITY_LONG !== '0';
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -294,4 +296,12 @@ export function leakCollector() {
       return seen.length;
     },
   };
+}
+
+/** Stops what a suite started in its own process: the runner first (it forwards to the sinks), then the sinks. */
+export async function stopInProcess(runner: RunningRunner, sinks: readonly TestSink[], dataDir: string): Promise<void> {
+  await runner.close();
+  for (const sink of sinks) await sink.close();
+  destroyAgent();
+  await rm(dataDir, { recursive: true, force: true });
 }
