@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { emptyEnv } from '../shared/env.js';
 
 /**
  * Servers under test run in their own process, never in the benchmark's: the load generator must not share
@@ -35,19 +36,13 @@ export interface SpawnOptions {
   ready?: 'ping' | 'listening';
 }
 
-/** Variables a developer's .env could set that would change what is measured; set empty, dotenv leaves them alone. */
-const NEUTRAL_ENV: Record<string, string> = {
-  SINK_BASIC_AUTH_USER: '',
-  SINK_BASIC_AUTH_PASS: '',
-  ngrok_basic_auth_user: '',
-  ngrok_basic_auth_pass: '',
-  NGROK_AUTHTOKEN: '',
-  NGROK_DOMAIN: '',
-  SINK_MAX_BYTES: '4G',
-};
-
+/**
+ * Every variable of the sink and the forwarder set empty, so that a developer's .env (which the servers read
+ * from the folder they start in, this checkout) cannot change what is measured; a store large enough for
+ * every run on top.
+ */
 export function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = { ...NEUTRAL_ENV };
+  const env: Record<string, string> = { ...emptyEnv(['sink', 'forwarder', 'runner']), SINK_MAX_BYTES: '4G' };
   for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[name] !== undefined) env[name] = process.env[name]!;
   return env;
 }

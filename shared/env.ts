@@ -68,3 +68,19 @@ export function describeName(name: EnvName): string {
 export function envDefault(name: EnvName): string | undefined {
   return byName.get(name)!.default;
 }
+
+/**
+ * Every variable of `parts`, under its name and its alias, set empty. A child process started with these
+ * keeps none of the values a `.env` in its folder holds (dotenv never replaces a variable that is set) and
+ * reads each as unset, so it runs on its defaults plus what the caller sets on top: what the benchmark and
+ * the tests measure cannot depend on a developer's `.env`.
+ */
+export function emptyEnv(parts: readonly Part[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const spec of ENV_VARS as readonly EnvVar[]) {
+    if (!spec.parts.some((part) => parts.includes(part))) continue;
+    env[spec.name] = '';
+    if (spec.alias !== undefined) env[spec.alias] = '';
+  }
+  return env;
+}

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { emptyEnv } from '../../shared/env.js';
 
 /**
  * A small stand-in for the sink on loopback, answering as the sink's spec says: `GET /ping` -> 200 `PONG`,
@@ -119,6 +120,8 @@ export async function closedPort(): Promise<number> {
 export function runnerProcessEnv(o: { sinkUrl: string; secret: string; user: string; pass: string }): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '',
+    // The checkout's .env, where a developer keeps their own settings, must not reach the runner under test.
+    ...emptyEnv(['forwarder', 'runner']),
     FORWARDER_HOST: '127.0.0.1',
     FORWARDER_PORT: '0',
     UP42_WEBHOOK_SECRET: o.secret,

@@ -17,15 +17,25 @@ const PASS = 'bundle-test-pass-TOPSECRET';
 
 let dir: string;
 let sink: StubSink;
+/** Runners started by the tests: one a failed assertion left running is killed, or the stub sink never closes. */
+const started: ChildProcessWithoutNullStreams[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'build-forwarder-'));
   // The bundle leaves packages as imports, resolved from node_modules beside it as in the repository.
   await symlink(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  // A developer's .env beside the runner, as in their checkout: the runner reads it from its folder, and
+  // every line here would make it turn the test's deliveries away. runnerProcessEnv sets each variable of the
+  // forwarder and the runner, so none of these applies.
+  await writeFile(
+    join(dir, '.env'),
+    ['UP42_NOTIFY_STATUSES=SUCCEEDED', 'UP42_MAX_AGE_SECONDS=0', 'FORWARD_MAX_ATTEMPTS=0'].join('\n'),
+  );
   sink = await startStubSink({ user: USER, pass: PASS });
 });
 
 afterAll(async () => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await sink.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -36,12 +46,13 @@ interface Running {
   stop: () => Promise<number | null>;
 }
 
-/** Starts a built runner under plain node, in the temporary folder (so no developer's .env is read). */
+/** Starts a built runner under plain node, in the temporary folder beside the .env above. */
 async function run(bundle: string): Promise<Running> {
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [bundle], {
     cwd: dir,
     env: runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: USER, pass: PASS }),
   });
+  started.push(child);
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -8,7 +8,7 @@ import {
   parseValidateConfig,
   type ConfigResult,
 } from '../../shared/config.js';
-import { describeName, ENV_VARS, readEnv } from '../../shared/env.js';
+import { describeName, emptyEnv, ENV_VARS, readEnv } from '../../shared/env.js';
 import { DEFAULT_NOTIFY_STATUSES } from '../../shared/status.js';
 
 const SECRET = 'whsec-7f3a9c1e5b';
@@ -56,6 +56,33 @@ describe('env table and readEnv', () => {
   it('describes a variable with its alias for error messages', () => {
     expect(describeName('SINK_URL')).toBe('SINK_URL (or local_dev_host)');
     expect(describeName('SINK_PORT')).toBe('SINK_PORT');
+  });
+});
+
+describe('emptyEnv', () => {
+  it('sets every variable of the parts named, and every alias, empty, and nothing of other parts', () => {
+    expect(emptyEnv(['runner'])).toEqual({ FORWARDER_HOST: '', FORWARDER_PORT: '' });
+    const sink = emptyEnv(['sink']);
+    expect(Object.keys(sink).sort()).toEqual(
+      [
+        'SINK_HOST', 'SINK_PORT', 'SINK_DATA_DIR', 'SINK_STORE', 'SINK_MAX_BYTES', 'SINK_MAX_BODY_BYTES',
+        'SINK_BASIC_AUTH_USER', 'ngrok_basic_auth_user', 'SINK_BASIC_AUTH_PASS', 'ngrok_basic_auth_pass',
+        'NGROK_AUTHTOKEN', 'NGROK_DOMAIN',
+      ].sort(),
+    );
+    expect(new Set(Object.values(sink))).toEqual(new Set(['']));
+    const both = emptyEnv(['sink', 'runner']);
+    expect(both).toEqual({ ...sink, FORWARDER_HOST: '', FORWARDER_PORT: '' });
+  });
+
+  it('reads as unset: each part parses to its defaults from it, whatever a .env would have said', () => {
+    const all = emptyEnv(['forwarder', 'sink', 'runner', 'scripts']);
+    expect(value(parseSinkConfig(all))).toEqual(value(parseSinkConfig({})));
+    expect(value(parseRunnerConfig(all))).toEqual(value(parseRunnerConfig({})));
+    const sinkUrl = { SINK_URL: 'http://127.0.0.1:1' };
+    expect(value(parseForwardConfig({ ...all, ...sinkUrl }))).toEqual(value(parseForwardConfig(sinkUrl)));
+    const secret = { UP42_WEBHOOK_SECRET: 's' };
+    expect(value(parseValidateConfig({ ...all, ...secret }))).toEqual(value(parseValidateConfig(secret)));
   });
 });
 

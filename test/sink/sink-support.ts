@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SinkConfig } from '../../shared/config.js';
+import { emptyEnv } from '../../shared/env.js';
 import { startSink, type RunningSink, type StartOptions } from '../../sink/start.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -113,18 +114,9 @@ export function sinkEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    ...emptyEnv(['sink']),
     SINK_HOST: '127.0.0.1',
     SINK_PORT: '0',
-    SINK_DATA_DIR: '',
-    SINK_STORE: 'file',
-    SINK_MAX_BYTES: '',
-    SINK_MAX_BODY_BYTES: '',
-    SINK_BASIC_AUTH_USER: '',
-    SINK_BASIC_AUTH_PASS: '',
-    ngrok_basic_auth_user: '',
-    ngrok_basic_auth_pass: '',
-    NGROK_AUTHTOKEN: '',
-    NGROK_DOMAIN: '',
     ...vars,
   };
 }
