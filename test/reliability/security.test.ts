@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { parseSinkConfig } from '../../shared/config.js';
+import { emptyEnv } from '../../shared/env.js';
 import { signedDeliveryHeaders } from '../../shared/signature.js';
 import { ROUTES } from '../../sink/routes.js';
 import { basic, call, destroyAgent, REPO_ROOT, runSink, spawnSink, tempDir, type Reply, type SpawnedSink } from '../sink/sink-support.js';
@@ -38,7 +39,7 @@ let runner: { child: ChildProcess; url: string; out: () => string; err: () => st
 function spawnRunner(env: Record<string, string>): Promise<typeof runner> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'forwarder/runner/main.ts'], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, FORWARDER_HOST: '127.0.0.1', FORWARDER_PORT: '0', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...emptyEnv(['forwarder', 'runner']), FORWARDER_HOST: '127.0.0.1', FORWARDER_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { emptyEnv } from '../../shared/env.js';
 import { makeEvent, type Up42EventType } from '../../shared/events.js';
 import { DATA_FILE } from '../../sink/store/file-store.js';
 import { encodeRecord } from '../../sink/store/record.js';
@@ -55,17 +56,18 @@ export interface SinkOptions {
 
 /** Starts `npm start`'s entry point on 127.0.0.1 and resolves once it prints where it listens. */
 export async function startSink(options: SinkOptions): Promise<SinkProcess> {
-  // A clean environment: nothing from the developer's shell (an ngrok token, say) reaches the sink.
+  // A clean environment: nothing from the developer's shell or the checkout's .env (an ngrok token, a
+  // smaller body limit) reaches the sink.
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    ...emptyEnv(['sink']),
     SINK_HOST: '127.0.0.1',
     SINK_PORT: String(options.port ?? 0),
     SINK_DATA_DIR: options.dataDir,
     SINK_STORE: options.store ?? 'file',
     SINK_BASIC_AUTH_USER: options.credentials.username,
     SINK_BASIC_AUTH_PASS: options.credentials.password,
-    NGROK_AUTHTOKEN: '',
   };
   if (options.maxBytes !== undefined) env.SINK_MAX_BYTES = String(options.maxBytes);
   const child = spawn(process.execPath, ['--import', 'tsx', SINK_ENTRY], {
