@@ -3,8 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { httpGet } from './processes.js';
 
 /**
- * After a load run against the sink: was every acknowledged webhook kept, under consecutive keys? A fast
- * run that lost data is a failed run.
+ * After a load run against the sink: was every webhook sent acknowledged, and every acknowledged one kept,
+ * under consecutive keys? A fast run that lost data is a failed run, and so is one the sink answered with
+ * errors.
  *
  * The load generator stops by closing its connections, so up to one request per connection can be in
  * flight at the stop: the sink may have stored it (it had its body) while the reply was never read. Such a
@@ -54,8 +55,23 @@ export function readEnvelopes(url: string): Promise<{ lines: DumpLine[]; trailer
 
 const statsOf = async (url: string) => JSON.parse((await httpGet(`${url}/stats`)).body) as { count: number; lastKey: number };
 
-export async function checkStored(url: string, runs: { ackedKeys: number[]; prepared: Set<string> }[], connections: number): Promise<DataCheck> {
+/** What a load run sent and was told: the keys of its `stored` replies, and the replies that were not 2xx. */
+export interface CheckedRun {
+  ackedKeys: number[];
+  prepared: Set<string>;
+  non2xx: number;
+  errors: number;
+}
+
+export async function checkStored(url: string, runs: CheckedRun[], connections: number): Promise<DataCheck> {
   const problems: string[] = [];
+  // Every request carries a fresh, valid webhook and the store has room for all: anything but a 200 means
+  // the sink turned good webhooks away, and a run that stored nothing proves nothing about loss.
+  const non2xx = runs.reduce((n, r) => n + r.non2xx, 0);
+  const errors = runs.reduce((n, r) => n + r.errors, 0);
+  if (non2xx > 0) problems.push(`${non2xx} replies were not 2xx`);
+  if (errors > 0) problems.push(`${errors} requests failed without a reply`);
+  if (runs.every((r) => r.ackedKeys.length === 0)) problems.push('no webhook was acknowledged');
   // Requests cut off at the stop may still be committing: wait until the count holds still.
   let stats = await statsOf(url);
   for (let i = 0; i < 50; i++) {

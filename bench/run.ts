@@ -15,7 +15,7 @@ import { benchVerify } from './verify.js';
  * `npm run bench [-- --quick] [-- --out file.json]`: the sink and forwarder benchmark of docs/performance.md.
  * One table on stdout, each figure with its target; the raw numbers to bench/results.json (with --quick, to
  * dist/bench/results.quick.json unless --out says otherwise). Exit 0 when targets are missed (it is a
- * measurement), 1 when a data check failed: a run that lost acknowledged webhooks.
+ * measurement), 1 when a data check failed: a run that lost acknowledged webhooks or refused good ones.
  */
 
 const args = process.argv.slice(2);
