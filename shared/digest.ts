@@ -8,13 +8,16 @@ export type DigestHeader = (typeof DIGEST_HEADERS)[number];
 
 const ALGORITHMS: Record<string, 'sha256' | 'sha512'> = { 'sha-256': 'sha256', 'sha-512': 'sha512' };
 
-// crypto.hash (Node 20.12+) digests in one call, several times faster than a Hash object for webhook-sized
-// bodies; it is looked up, not imported by name, so an older runtime falls back instead of failing to load.
-const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'base64') => string }).hash;
+/**
+ * crypto.hash (Node 20.12+) digests in one call, several times faster than a Hash object for webhook-sized
+ * inputs; it is looked up, not imported by name, so on an older runtime this module still loads and its users
+ * (here and signature.ts) fall back to createHash and createHmac.
+ */
+export const oneShotHash: typeof nodeCrypto.hash | undefined = nodeCrypto.hash;
 
 /** Base64 digest of a body; text is hashed as its UTF-8 bytes. */
 const base64Digest = (algorithm: 'sha256' | 'sha512', body: string | Uint8Array): string =>
-  typeof oneShotHash === 'function' ? oneShotHash(algorithm, body, 'base64') : createHash(algorithm).update(body).digest('base64');
+  oneShotHash !== undefined ? oneShotHash(algorithm, body, 'base64') : createHash(algorithm).update(body).digest('base64');
 
 /** RFC 9530 `Content-Digest: sha-256=:base64:` for a body. */
 export function contentDigest(body: string | Uint8Array): string {

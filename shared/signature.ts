@@ -1,6 +1,5 @@
-import * as nodeCrypto from 'node:crypto';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { checkDigest, contentDigest, DIGEST_HEADERS, type DigestHeader } from './digest.js';
+import { checkDigest, contentDigest, DIGEST_HEADERS, oneShotHash, type DigestHeader } from './digest.js';
 import { fail, ok, type Result } from './result.js';
 import { DEFAULT_LABEL, formatSignatureInput, parseSignatureInput } from './signature-input.js';
 
@@ -84,12 +83,10 @@ function lowerCaseHeaderValue(headers: HeaderBag, lower: string): string | undef
  * sets up a fresh OpenSSL HMAC context on every call, which costs more than the two one-shot hashes HMAC
  * consists of; the result is the same bytes (the known-answer tests pin it to openssl). The padded keys depend
  * on the secret only, so they are derived once per secret. Secrets come from configuration, a handful at most;
- * the bound keeps a caller that passes ever new secrets from growing the cache.
- *
- * crypto.hash (Node 20.12+) is looked up, not imported by name, as in digest.ts: on an older runtime the module
- * still loads, and mac falls back to createHmac.
+ * the bound keeps a caller that passes ever new secrets from growing the cache. Without crypto.hash (see
+ * digest.ts), mac falls back to createHmac.
  */
-const oneShotHash: typeof nodeCrypto.hash | undefined = nodeCrypto.hash;
+type OneShotHash = NonNullable<typeof oneShotHash>;
 const SHA256_BLOCK_BYTES = 64;
 const SHA256_BYTES = 32;
 const MAX_CACHED_KEYS = 16;
@@ -103,7 +100,7 @@ interface HmacKey {
 
 const hmacKeys = new Map<string, HmacKey>();
 
-function deriveHmacKey(hash: typeof nodeCrypto.hash, secret: string): HmacKey {
+function deriveHmacKey(hash: OneShotHash, secret: string): HmacKey {
   // The UTF-8 bytes of the secret, as UP42 keys it; a key longer than a block is replaced by its hash (RFC 2104).
   let key: Uint8Array = Buffer.from(secret, 'utf8');
   if (key.length > SHA256_BLOCK_BYTES) key = hash('sha256', key, 'buffer');
@@ -116,7 +113,7 @@ function deriveHmacKey(hash: typeof nodeCrypto.hash, secret: string): HmacKey {
   return { inner, outer };
 }
 
-function hmacKey(hash: typeof nodeCrypto.hash, secret: string): HmacKey {
+function hmacKey(hash: OneShotHash, secret: string): HmacKey {
   let key = hmacKeys.get(secret);
   if (key === undefined) {
     if (hmacKeys.size >= MAX_CACHED_KEYS) hmacKeys.clear();
