@@ -11,8 +11,11 @@ import type { RecordMeta, StoredRecord } from './types.js';
  * Pure: no I/O here.
  */
 
-const BODY_SEP = Buffer.from(',"body":');
-const TEXT_SEP = Buffer.from(',"bodyText":');
+// What ends a record's head and opens its body, as written (prepareRecord) and as found again (parseRecordLine).
+const BODY_KEY = ',"body":';
+const TEXT_KEY = ',"bodyText":';
+const BODY_SEP = Buffer.from(BODY_KEY);
+const TEXT_SEP = Buffer.from(TEXT_KEY);
 const LF = 0x0a;
 const CR = 0x0d;
 const CLOSE_BRACE = 0x7d;
@@ -69,11 +72,11 @@ export interface PreparedRecord {
 export function prepareRecord(key: number, receivedAtMs: number, meta: RecordMeta, body: Buffer): PreparedRecord {
   const prefix = head(key, receivedAtMs, meta, crc32(body));
   if (!hasLineBreak(body)) {
-    const start = prefix + ',"body":';
+    const start = prefix + BODY_KEY;
     const bodyOffset = Buffer.byteLength(start);
     return { length: bodyOffset + body.length + RECORD_TAIL.length, bodyOffset, bodyLength: body.length, text: false, start, stored: body };
   }
-  const start = prefix + ',"bodyText":';
+  const start = prefix + TEXT_KEY;
   const stored = JSON.stringify(body.toString('utf8'));
   const bodyOffset = Buffer.byteLength(start);
   const bodyLength = Buffer.byteLength(stored);
