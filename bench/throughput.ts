@@ -56,8 +56,9 @@ const summarise = (runs: RunRecord[]): Series => ({
 
 /**
  * Runs `load` and measures the CPU both sides spent on it per answered request. That figure moves far less
- * with the machine's load than requests per second do, and it says where the time goes: the load generator
- * runs on the same two cores, so the rate follows the CPU the two spend together.
+ * with the machine's load than requests per second do, and it says where the time goes: the server and the
+ * load generator each run one thread on the same two cores, so the rate follows whichever of the two spends
+ * more per request (docs/performance.md, "Which process sets each rate").
  */
 async function measured<T extends { ok: number; non2xx: number }>(server: ServerProcess, load: () => Promise<T>): Promise<{ result: T; cpu: CpuPerRequest }> {
   const serverStart = cpuSecondsOf(server.pid);
