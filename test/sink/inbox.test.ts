@@ -132,7 +132,9 @@ describeInBrowser('the inbox page', () => {
     const { page, problems } = await openInbox(sink);
     expect(await connectionState(page)).toBe('connected');
     expect(await text(page, '#connection-text')).toBe('Live');
-    expect(await page.locator('#empty').isVisible()).toBe(true);
+    // The live stream can open before the page's first fetch of the store has answered: the empty state shows
+    // once that fetch is in.
+    await eventually(async () => expect(await page.locator('#empty').isVisible()).toBe(true));
     expect(await rows(page).count()).toBe(0);
 
     const succeeded = await postWebhook(sink, credentials, webhook('job.status', 'SUCCEEDED', false));
