@@ -9,11 +9,11 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { emptyEnv } from '../../shared/env.js';
 import { makeEvent, type Up42EventType } from '../../shared/events.js';
 import { DATA_FILE } from '../../sink/store/file-store.js';
 import { encodeRecord } from '../../sink/store/record.js';
 import { webhookMeta } from '../../sink/webhook-meta.js';
+import { sinkEnv } from './sink-support.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SINK_ENTRY = 'sink/main.ts';
@@ -58,18 +58,14 @@ export interface SinkOptions {
 export async function startSink(options: SinkOptions): Promise<SinkProcess> {
   // A clean environment: nothing from the developer's shell or the checkout's .env (an ngrok token, a
   // smaller body limit) reaches the sink.
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    ...emptyEnv(['sink']),
-    SINK_HOST: '127.0.0.1',
+  const env = sinkEnv({
     SINK_PORT: String(options.port ?? 0),
     SINK_DATA_DIR: options.dataDir,
     SINK_STORE: options.store ?? 'file',
     SINK_BASIC_AUTH_USER: options.credentials.username,
     SINK_BASIC_AUTH_PASS: options.credentials.password,
-  };
-  if (options.maxBytes !== undefined) env.SINK_MAX_BYTES = String(options.maxBytes);
+    ...(options.maxBytes === undefined ? {} : { SINK_MAX_BYTES: String(options.maxBytes) }),
+  });
   const child = spawn(process.execPath, ['--import', 'tsx', SINK_ENTRY], {
     cwd: REPO_ROOT,
     env,
@@ -121,8 +117,10 @@ export function basicAuth(c: Credentials): string {
   return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 }
 
-/** POSTs a webhook body as the forwarder would and returns the key the sink stored it under. */
-/** Stores `body` through the sink's API: serialised, or with `raw`, the string sent byte for byte. */
+/**
+ * POSTs a webhook body as the forwarder would and returns the key the sink stored it under: serialised, or
+ * with `raw`, the string sent byte for byte.
+ */
 export async function postWebhook(sink: SinkProcess, c: Credentials, body: unknown, options: { raw?: boolean } = {}): Promise<number> {
   const res = await fetch(`${sink.url}/receive-webhooks`, {
     method: 'POST',
