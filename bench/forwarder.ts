@@ -48,15 +48,19 @@ export interface RunnerOverhead {
 }
 
 function overheadWindow(after: number, viaRunner: number[], direct: number[]): OverheadWindow {
+  const runnerP50 = percentile(viaRunner, 50);
+  const runnerP99 = percentile(viaRunner, 99);
+  const directP50 = percentile(direct, 50);
+  const directP99 = percentile(direct, 99);
   return {
     after,
     requests: viaRunner.length,
-    runnerP50: percentile(viaRunner, 50),
-    runnerP99: percentile(viaRunner, 99),
-    directP50: percentile(direct, 50),
-    directP99: percentile(direct, 99),
-    overheadP50: percentile(viaRunner, 50) - percentile(direct, 50),
-    overheadP99: percentile(viaRunner, 99) - percentile(direct, 99),
+    runnerP50,
+    runnerP99,
+    directP50,
+    directP99,
+    overheadP50: runnerP50 - directP50,
+    overheadP99: runnerP99 - directP99,
   };
 }
 
