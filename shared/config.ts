@@ -26,6 +26,10 @@ export interface ForwardConfig {
   auth: BasicAuth | null;
   maxAttempts: number;
   deadlineMs: number;
+  /** While the sink is away: wait each of these, in turn, before the next try. */
+  parkDelaysSeconds: number[];
+  /** The Worker's outbox gives a delivery up (kept, marked failed) this long after its first try. */
+  parkMaxHours: number;
 }
 
 export type StoreKind = 'file' | 'memory';
@@ -44,6 +48,11 @@ export interface SinkConfig {
 export interface RunnerConfig {
   host: string;
   port: number;
+}
+
+export interface WorkerLocalConfig {
+  port: number;
+  dataDir: string;
 }
 
 export type ConfigResult<T> = Result<T, 'invalid-config'>;
@@ -78,6 +87,13 @@ function reader(env: Env) {
     problems.push(`${describeName(name)} must be yes or no`);
     return false;
   };
+  /** Seconds, comma-separated, each from 1 s to a year (Pipedream's longest delay); at most 100 of them. */
+  const delays = (name: EnvName): number[] => {
+    const parts = (value(name) ?? '').split(',').map((part) => part.trim());
+    const valid = parts.length <= 100 && parts.every((p) => /^[0-9]+$/.test(p) && Number(p) >= 1 && Number(p) <= 31_536_000);
+    if (!valid) problems.push(`${describeName(name)} must be 1 to 100 whole numbers of seconds (1 to 31536000), comma-separated`);
+    return valid ? parts.map(Number) : [];
+  };
   const auth = (): BasicAuth | null => {
     const user = readEnv(env, 'SINK_BASIC_AUTH_USER');
     const pass = readEnv(env, 'SINK_BASIC_AUTH_PASS');
@@ -91,7 +107,7 @@ function reader(env: Env) {
   };
   const done = <T>(config: T): ConfigResult<T> =>
     problems.length === 0 ? ok(config) : fail('invalid-config', `configuration error: ${problems.join('; ')}`);
-  return { value, required, integer, bytes, flag, auth, problems, done };
+  return { value, required, integer, bytes, flag, delays, auth, problems, done };
 }
 
 /** `1048576`, `1024K`, `1M`, `2G`, also `1MB`, `1MiB`, `512B` (binary multiples). */
@@ -142,6 +158,8 @@ export function parseForwardConfig(env: Env): ConfigResult<ForwardConfig> {
     auth: r.auth(),
     maxAttempts: r.integer('FORWARD_MAX_ATTEMPTS', 1, 10),
     deadlineMs: r.integer('FORWARD_DEADLINE_MS', 100, 300_000),
+    parkDelaysSeconds: r.delays('FORWARD_PARK_DELAYS'),
+    parkMaxHours: r.integer('FORWARD_PARK_MAX_HOURS', 1, 24 * 365),
   });
 }
 
@@ -166,4 +184,9 @@ export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
 export function parseRunnerConfig(env: Env): ConfigResult<RunnerConfig> {
   const r = reader(env);
   return r.done({ host: r.value('FORWARDER_HOST')!, port: r.integer('FORWARDER_PORT', 0, 65_535) });
+}
+
+export function parseWorkerLocalConfig(env: Env): ConfigResult<WorkerLocalConfig> {
+  const r = reader(env);
+  return r.done({ port: r.integer('WORKER_PORT', 0, 65_535), dataDir: r.value('WORKER_DATA_DIR')! });
 }

@@ -2,7 +2,7 @@
  * Every environment variable of every part, in one table: the parsers read through it, `.env.example`
  * and `pipedream.yaml` are checked against it by the tests.
  */
-export type Part = 'forwarder' | 'sink' | 'runner' | 'scripts';
+export type Part = 'forwarder' | 'sink' | 'runner' | 'worker' | 'scripts';
 
 export interface EnvVar {
   name: string;
@@ -26,6 +26,8 @@ export const ENV_VARS = [
   { name: 'SINK_BASIC_AUTH_PASS', alias: 'ngrok_basic_auth_pass', parts: ['forwarder', 'sink'], secret: true, description: "Password of the sink's basic auth; the tunnel needs 8 to 128 characters." },
   { name: 'FORWARD_MAX_ATTEMPTS', parts: ['forwarder'], default: '4', description: 'Attempts at delivering to the sink on network errors, 429 and 5xx.' },
   { name: 'FORWARD_DEADLINE_MS', parts: ['forwarder'], default: '25000', description: "Time budget of the forward step, below Pipedream's 30 s step timeout." },
+  { name: 'FORWARD_PARK_DELAYS', parts: ['forwarder'], default: '60,300,900,1800,3600,3600,7200,7200,10800,10800', description: 'While the sink is away, the delivery is kept and tried again after each of these delays (seconds, comma-separated).' },
+  { name: 'FORWARD_PARK_MAX_HOURS', parts: ['forwarder'], default: '72', description: "How long the Worker's outbox keeps trying a delivery before marking it failed (kept for inspection)." },
   { name: 'SINK_HOST', parts: ['sink'], default: '127.0.0.1', description: 'Address the sink listens on; 0.0.0.0 exposes it to the network.' },
   { name: 'SINK_PORT', parts: ['sink'], default: '9888', description: 'Port the sink listens on.' },
   { name: 'SINK_DATA_DIR', parts: ['sink'], default: './data', description: 'Folder of the webhook store.' },
@@ -36,6 +38,9 @@ export const ENV_VARS = [
   { name: 'NGROK_DOMAIN', parts: ['sink'], description: 'A reserved ngrok domain for the tunnel. Optional.' },
   { name: 'FORWARDER_HOST', parts: ['runner'], default: '127.0.0.1', description: 'Address of the local forwarder runner (npm run forwarder).' },
   { name: 'FORWARDER_PORT', parts: ['runner'], default: '9777', description: 'Port of the local forwarder runner.' },
+  { name: 'FORWARDER_DATA_DIR', parts: ['runner'], default: './data/forwarder', description: "Folder where the local runner keeps parked deliveries until the sink is back." },
+  { name: 'WORKER_PORT', parts: ['worker'], default: '8787', description: 'Port of the Cloudflare Worker run locally in workerd (npm run worker).' },
+  { name: 'WORKER_DATA_DIR', parts: ['worker'], default: './data/worker', description: "Folder of the local Worker's outbox (its Durable Object storage)." },
   { name: 'UP42_USERNAME', parts: ['scripts'], description: 'UP42 account user name, for npm run up42.' },
   { name: 'UP42_PASSWORD', parts: ['scripts'], secret: true, description: 'UP42 account password, for npm run up42.' },
   { name: 'UP42_WORKSPACE_ID', parts: ['scripts'], description: "Workspace id; defaults to the access token's subject." },

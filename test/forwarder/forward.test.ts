@@ -21,6 +21,8 @@ const config = (overrides: Partial<ForwardConfig> = {}): ForwardConfig => ({
   auth: { user: 'u', pass: 'p' },
   maxAttempts: 4,
   deadlineMs: 25_000,
+  parkDelaysSeconds: [60, 300],
+  parkMaxHours: 72,
   ...overrides,
 });
 

@@ -61,7 +61,7 @@ describe('env table and readEnv', () => {
 
 describe('emptyEnv', () => {
   it('sets every variable of the parts named, and every alias, empty, and nothing of other parts', () => {
-    expect(emptyEnv(['runner'])).toEqual({ FORWARDER_HOST: '', FORWARDER_PORT: '' });
+    expect(emptyEnv(['runner'])).toEqual({ FORWARDER_HOST: '', FORWARDER_PORT: '', FORWARDER_DATA_DIR: '' });
     const sink = emptyEnv(['sink']);
     expect(Object.keys(sink).sort()).toEqual(
       [
@@ -200,6 +200,8 @@ describe('parseForwardConfig', () => {
       auth: null,
       maxAttempts: 4,
       deadlineMs: 25000,
+      parkDelaysSeconds: [60, 300, 900, 1800, 3600, 3600, 7200, 7200, 10800, 10800],
+      parkMaxHours: 72,
     });
   });
 
