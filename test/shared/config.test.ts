@@ -72,7 +72,7 @@ describe('emptyEnv', () => {
     );
     expect(new Set(Object.values(sink))).toEqual(new Set(['']));
     const both = emptyEnv(['sink', 'runner']);
-    expect(both).toEqual({ ...sink, FORWARDER_HOST: '', FORWARDER_PORT: '' });
+    expect(both).toEqual({ ...sink, FORWARDER_HOST: '', FORWARDER_PORT: '', FORWARDER_DATA_DIR: '' });
   });
 
   it('reads as unset: each part parses to its defaults from it, whatever a .env would have said', () => {
