@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { makeEvent } from '../../shared/events.js';
+import { emptyEnv } from '../../shared/env.js';
+import { dump, http, listeningOn, spawnEntry, tempDir, type Proc } from '../e2e/support.js';
+import { runnerProcessEnv } from '../forwarder/stub-sink.js';
+import { startTestSink, type TestSink } from '../sink/sink-support.js';
+import { startReceiver } from './support/receiver.js';
+import { runScript } from './support/run-cli.js';
+
+// npm run replay as a real process: read from one sink, send to the runner, another sink and a receiver.
+
+const AUTH = { user: 'relay', pass: 'replay-test-password' };
+const SECRET = 'replay-test-secret';
+const basic = `Basic ${Buffer.from(`${AUTH.user}:${AUTH.pass}`).toString('base64')}`;
+
+let source: TestSink;
+let work: { dir: string; remove: () => Promise<void> };
+/** What the source holds, in key order: 3 live FAILED jobs, 2 test events, 1 live order, one body formatted by hand. */
+const stored: string[] = [];
+
+const body = (event: 'job.status' | 'order.status', status: string, liveMode: boolean) =>
+  JSON.stringify(makeEvent({ event, status, liveMode, messageId: randomUUID(), timestamp: new Date().toISOString() }));
+
+beforeAll(async () => {
+  work = await tempDir('replay-');
+  source = await startTestSink({ store: 'memory', auth: AUTH });
+  const handFormatted = `{"event": "job.status", "messageId": "${randomUUID()}", "liveMode": true, "body": {"status": "FAILED", "jobId": "j-1", "progress": 1.0}}`;
+  stored.push(
+    body('job.status', 'FAILED', true),
+    body('job.status', 'RUNNING', false),
+    body('job.status', 'FAILED', true),
+    body('order.status', 'FULFILLED', false),
+    body('order.status', 'FAILED_PERMANENTLY', true),
+    handFormatted,
+  );
+  for (const text of stored) {
+    const reply = await http(`${source.url}/receive-webhooks`, { method: 'POST', body: text, headers: { 'content-type': 'application/json', authorization: basic } });
+    expect(reply.status).toBe(200);
+  }
+});
+
+afterAll(async () => {
+  await source.close();
+  await work.remove();
+});
+
+const replay = (args: string[], env: Record<string, string> = {}) =>
+  runScript('scripts/replay.ts', ['--from', source.url, '--rate', '1000', ...args], {
+    ...emptyEnv(['scripts', 'sink', 'forwarder']),
+    SINK_BASIC_AUTH_USER: AUTH.user,
+    SINK_BASIC_AUTH_PASS: AUTH.pass,
+    UP42_WEBHOOK_SECRET: SECRET,
+    ...env,
+  });
+
+describe('npm run replay', () => {
+  it('stores byte-identical bodies in another sink, in key order', async () => {
+    const target = await startTestSink({ store: 'memory', auth: AUTH });
+    try {
+      const to = new URL('/receive-webhooks', target.url);
+      to.username = AUTH.user;
+      to.password = AUTH.pass;
+      const run = await replay(['--to', to.toString()]);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).not.toContain(AUTH.pass);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('6 webhooks replayed: 6 ok, 0 failed');
+      expect(run.stdout).toMatch(/^key 1 job\.status FAILED: 200 /m);
+      const { lines } = await dump(target.url, AUTH);
+      expect(lines).toEqual(stored);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('passes the local runner\'s validation: every live webhook is accepted and stored', async () => {
+    const sink = await startTestSink({ store: 'memory', auth: AUTH });
+    const runner: Proc = spawnEntry(
+      'forwarder/runner/main.ts',
+      [],
+      runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: AUTH.user, pass: AUTH.pass }) as Record<string, string>,
+      work.dir,
+    );
+    try {
+      const { url } = await listeningOn(runner);
+      const run = await replay(['--to', url, '--live']);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('4 webhooks replayed: 4 ok, 0 failed');
+      const live = stored.filter((text) => (JSON.parse(text) as { liveMode: boolean }).liveMode);
+      const { lines } = await dump(sink.url, AUTH);
+      expect(lines.map((l) => JSON.parse(l))).toEqual(live.map((l) => JSON.parse(l)));
+    } finally {
+      await runner.stop();
+      await sink.close();
+    }
+  });
+
+  it('signs each webhook anew: the runner refuses them signed with another secret, and the exit code says so', async () => {
+    const sink = await startTestSink({ store: 'memory', auth: AUTH });
+    const runner = spawnEntry(
+      'forwarder/runner/main.ts',
+      [],
+      runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: AUTH.user, pass: AUTH.pass }) as Record<string, string>,
+      work.dir,
+    );
+    try {
+      const { url } = await listeningOn(runner);
+      const run = await replay(['--to', url, '--live', '--limit', '1'], { UP42_WEBHOOK_SECRET: 'not-the-secret' });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^key 1 job\.status FAILED: 401 .*mac-mismatch/m);
+      expect(run.stderr).toContain('1 webhook replayed: 0 ok, 1 failed');
+      expect(run.stderr).not.toContain('not-the-secret');
+    } finally {
+      await runner.stop();
+      await sink.close();
+    }
+  });
+
+  it('filters as the dump does and, with --dry-run, sends nothing', async () => {
+    const receiver = await startReceiver();
+    try {
+      const run = await replay(['--to', receiver.url, '--dry-run', '--event', 'order.status']);
+      expect(run.code).toBe(0);
+      expect(run.stdout.split('\n').filter((l) => l.startsWith('key '))).toEqual([
+        'key 4 order.status FULFILLED (dry run, not sent)',
+        'key 5 order.status FAILED_PERMANENTLY (dry run, not sent)',
+      ]);
+      expect(run.stdout).toContain(`2 webhooks would be sent to ${receiver.url}`);
+      expect(receiver.received).toHaveLength(0);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('sends unsigned with --unsigned, and exits 1 when the target refuses', async () => {
+    const receiver = await startReceiver(500);
+    try {
+      const run = await replay(['--to', receiver.url, '--unsigned', '--since', '4']);
+      expect(run.code).toBe(1);
+      expect(receiver.received.map((r) => r.body.toString('utf8'))).toEqual(stored.slice(4));
+      expect(receiver.received.every((r) => r.headers.signature === undefined)).toBe(true);
+      expect(run.stderr).toContain('2 webhooks replayed: 0 ok, 2 failed');
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('refuses a wrong command line and a sink that refuses the credentials, sending nothing', async () => {
+    const usage = await replay([]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--to is required');
+    const receiver = await startReceiver();
+    try {
+      const refused = await replay(['--to', receiver.url], { SINK_BASIC_AUTH_PASS: 'wrong-password' });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('refused the credentials');
+      expect(refused.stderr).not.toContain('wrong-password');
+      expect(receiver.received).toHaveLength(0);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
