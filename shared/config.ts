@@ -43,6 +43,15 @@ export interface SinkConfig {
   maxBodyBytes: number;
   auth: BasicAuth | null;
   ngrok: { authtoken: string; domain?: string } | null;
+  hook: HookConfig | null;
+}
+
+/** SINK_HOOK_*: `filter` is the dump's query text, checked by the sink against its query syntax. */
+export interface HookConfig {
+  command: string;
+  filter: string;
+  timeoutSeconds: number;
+  fromKey: number | null;
 }
 
 export interface RunnerConfig {
@@ -178,7 +187,22 @@ export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
     maxBodyBytes: r.bytes('SINK_MAX_BODY_BYTES'),
     auth: r.auth(),
     ngrok: authtoken ? { authtoken, ...(domain ? { domain } : {}) } : null,
+    hook: parseHook(r, env),
   });
+}
+
+function parseHook(r: ReturnType<typeof reader>, env: Env): HookConfig | null {
+  const command = readEnv(env, 'SINK_HOOK_COMMAND');
+  const timeoutSeconds = r.integer('SINK_HOOK_TIMEOUT_SECONDS', 1, 86_400);
+  const from = readEnv(env, 'SINK_HOOK_FROM_KEY');
+  if (from !== undefined && !/^[1-9][0-9]{0,15}$/.test(from)) r.problems.push('SINK_HOOK_FROM_KEY must be a key: a whole number from 1');
+  if (command === undefined) {
+    if (readEnv(env, 'SINK_HOOK_FILTER') !== undefined || from !== undefined) {
+      r.problems.push('SINK_HOOK_FILTER and SINK_HOOK_FROM_KEY need SINK_HOOK_COMMAND, the command to run');
+    }
+    return null;
+  }
+  return { command, filter: readEnv(env, 'SINK_HOOK_FILTER') ?? '', timeoutSeconds, fromKey: from === undefined ? null : Number(from) };
 }
 
 export function parseRunnerConfig(env: Env): ConfigResult<RunnerConfig> {

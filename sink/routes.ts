@@ -18,6 +18,7 @@ import {
 } from './respond.js';
 import { bodyLine, envelopeLine } from './store/record.js';
 import type { WebhookStore } from './store/types.js';
+import type { HookStatus } from './hooks/hook-runner.js';
 import { webhookMeta } from './webhook-meta.js';
 
 /** The HTTP routes: thin adapters from requests to store calls and from store results to statuses. */
@@ -28,6 +29,7 @@ export interface RouteContext {
   live: LiveEvents;
   /** Operational errors (disk), for stderr; never bodies or credentials. */
   onError: (message: string) => void;
+  hookStatus: () => HookStatus | null;
 }
 
 export type Route = (ctx: RouteContext, ex: Exchange, query: string) => void | Promise<void>;
@@ -142,6 +144,12 @@ export const inboxPage = page((p) => p.index, 'text/html; charset=utf-8');
 export const inboxScript = page((p) => p.js, 'text/javascript; charset=utf-8');
 export const inboxStyle = page((p) => p.css, 'text/css; charset=utf-8');
 
+export const hooks: Route = (ctx, ex) => {
+  if (ex.req.method !== 'GET' && ex.req.method !== 'HEAD') return methodNotAllowed(ex, 'GET, HEAD');
+  const status = ctx.hookStatus() ?? { configured: false };
+  send(ex, 200, JSON_TYPE, `${JSON.stringify(status)}\n`, { 'Cache-Control': 'no-store' });
+};
+
 export const favicon: Route = (_ctx, ex) => send(ex, 204, null, '');
 
 export const notFound: Route = (_ctx, ex) => sendError(ex, 404, 'not found');
@@ -151,6 +159,7 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map([
   ['/dump-webhooks', dumpWebhooks],
   ['/stats', stats],
   ['/events', events],
+  ['/hooks', hooks],
   ['/', inboxPage],
   ['/inbox.js', inboxScript],
   ['/inbox.css', inboxStyle],

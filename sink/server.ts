@@ -8,6 +8,7 @@ import { createLiveEvents, type LiveEvents } from './live-events.js';
 import { errorBody, sendError, SERVER_NAME, type Exchange } from './respond.js';
 import { notFound, ping, ROUTES, type RouteContext } from './routes.js';
 import type { WebhookStore } from './store/types.js';
+import type { HookStatus } from './hooks/hook-runner.js';
 
 /**
  * The sink's HTTP server on node:http alone: auth, access log, routing, malformed-request answers and
@@ -25,6 +26,8 @@ export interface SinkServerOptions {
   sseKeepAliveMs?: number;
   /** Operational errors for stderr. */
   onError?: (message: string) => void;
+  /** GET /hooks: the hook's state, null when no hook is configured. */
+  hookStatus?: () => HookStatus | null;
 }
 
 interface ServerState {
@@ -49,7 +52,14 @@ export function createSinkServer(
 ): Server {
   const onError = options.onError ?? ((message: string) => process.stderr.write(`sink: ${message}\n`));
   const live = createLiveEvents(store, options.sseKeepAliveMs ?? 15_000);
-  const ctx: RouteContext = { config, store, pages: options.pages ?? loadInboxPages(options.inboxDir), live, onError };
+  const ctx: RouteContext = {
+    config,
+    store,
+    pages: options.pages ?? loadInboxPages(options.inboxDir),
+    live,
+    onError,
+    hookStatus: options.hookStatus ?? (() => null),
+  };
   const checkAuth = createBasicAuthCheck(config.auth);
   const state: ServerState = { closing: false, live, open: new Set() };
 

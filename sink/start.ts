@@ -6,6 +6,7 @@ import { closeSinkServer, createSinkServer, type SinkServerOptions } from './ser
 import { openFileStore, type StoreFileOps } from './store/file-store.js';
 import { createMemoryStore } from './store/memory-store.js';
 import type { WebhookStore } from './store/types.js';
+import { startHooks } from './hooks/start-hooks.js';
 
 /** Opens the store, starts the server, says where it listens. Used by main.ts and by in-process tests. */
 export interface StartOptions {
@@ -54,7 +55,18 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
       ? createMemoryStore({ maxBytes: config.maxBytes })
       : await openFileStore({ dataDir: config.dataDir, maxBytes: config.maxBytes, ...(options.fileOps ? { fileOps: options.fileOps } : {}) });
 
-  const server = createSinkServer(config, store, log, { ...options.server, onError: (m) => warn(`sink: ${m}`) });
+  let hooks: Awaited<ReturnType<typeof startHooks>> = null;
+  try {
+    hooks = await startHooks(config, store, log, warn);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const server = createSinkServer(config, store, log, {
+    ...options.server,
+    onError: (m) => warn(`sink: ${m}`),
+    hookStatus: () => hooks?.status() ?? null,
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -64,6 +76,7 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
       });
     });
   } catch (err) {
+    await hooks?.stop();
     await store.close();
     throw err;
   }
@@ -94,6 +107,7 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
     close() {
       closing ??= (async () => {
         await closeSinkServer(server);
+        await hooks?.stop();
         await store.close();
         writer?.flush();
       })();
