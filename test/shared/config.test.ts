@@ -68,6 +68,7 @@ describe('emptyEnv', () => {
         'SINK_HOST', 'SINK_PORT', 'SINK_DATA_DIR', 'SINK_STORE', 'SINK_MAX_BYTES', 'SINK_MAX_BODY_BYTES',
         'SINK_BASIC_AUTH_USER', 'ngrok_basic_auth_user', 'SINK_BASIC_AUTH_PASS', 'ngrok_basic_auth_pass',
         'NGROK_AUTHTOKEN', 'NGROK_DOMAIN',
+        'SINK_HOOK_COMMAND', 'SINK_HOOK_FILTER', 'SINK_HOOK_TIMEOUT_SECONDS', 'SINK_HOOK_FROM_KEY',
       ].sort(),
     );
     expect(new Set(Object.values(sink))).toEqual(new Set(['']));
@@ -276,6 +277,7 @@ describe('parseSinkConfig', () => {
       maxBodyBytes: 1048576,
       auth: null,
       ngrok: null,
+      hook: null,
     });
   });
 
@@ -303,6 +305,7 @@ describe('parseSinkConfig', () => {
       maxBodyBytes: 65536,
       auth: { user: 'up42', pass: PASS },
       ngrok: { authtoken: 'tok', domain: 'me.ngrok.app' },
+      hook: null,
     });
   });
 
@@ -331,5 +334,31 @@ describe('parseRunnerConfig', () => {
 
   it('rejects a port out of range', () => {
     expect(problem(parseRunnerConfig({ FORWARDER_PORT: '70000' }))).toMatch(/FORWARDER_PORT must be a whole number from 0 to 65535/);
+  });
+});
+
+describe('SINK_HOOK_*', () => {
+  it('is off without a command, and reads the command, filter, timeout and first key', () => {
+    const off = parseSinkConfig({});
+    expect(off.ok && off.value.hook).toBeNull();
+    const on = parseSinkConfig({
+      SINK_HOOK_COMMAND: 'node hook.js',
+      SINK_HOOK_FILTER: 'event=order.status&status=FULFILLED',
+      SINK_HOOK_TIMEOUT_SECONDS: '20',
+      SINK_HOOK_FROM_KEY: '7',
+    });
+    expect(on.ok && on.value.hook).toEqual({ command: 'node hook.js', filter: 'event=order.status&status=FULFILLED', timeoutSeconds: 20, fromKey: 7 });
+    const defaults = parseSinkConfig({ SINK_HOOK_COMMAND: 'node hook.js' });
+    expect(defaults.ok && defaults.value.hook).toEqual({ command: 'node hook.js', filter: '', timeoutSeconds: 300, fromKey: null });
+  });
+
+  it.each([
+    [{ SINK_HOOK_COMMAND: 'x', SINK_HOOK_FROM_KEY: '0' }, 'SINK_HOOK_FROM_KEY'],
+    [{ SINK_HOOK_COMMAND: 'x', SINK_HOOK_TIMEOUT_SECONDS: 'soon' }, 'SINK_HOOK_TIMEOUT_SECONDS'],
+    [{ SINK_HOOK_FILTER: 'status=FAILED' }, 'need SINK_HOOK_COMMAND'],
+  ])('refuses %j, naming %s', (env, named) => {
+    const parsed = parseSinkConfig(env);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.message).toContain(named);
   });
 });
