@@ -25,8 +25,20 @@ export interface StoredWebhook {
   updatedAt: string;
 }
 
+/** An asset of a fulfilled order in UP42's storage, and the bytes its download URL serves. */
+export interface FakeAsset {
+  id: string;
+  name: string;
+  content: Buffer;
+}
+
+/** Assets are listed this many to a page, so a client must follow the pages. */
+export const ASSET_PAGE_SIZE = 2;
+
 export interface FakeUp42 {
   url: string;
+  /** Storage: the assets of each order, by order id. */
+  assets: Map<string, FakeAsset[]>;
   requests: RecordedRequest[];
   webhooks: Map<string, StoredWebhook>;
   /** Tokens handed out, in order. */
@@ -59,6 +71,7 @@ export async function startFakeUp42(options: { workspaceId?: string; username?: 
   const state = {
     requests: [] as RecordedRequest[],
     webhooks: new Map<string, StoredWebhook>(),
+    assets: new Map<string, FakeAsset[]>(),
     issued: [] as string[],
     username: options.username ?? 'ada@example.com',
     password: options.password ?? 'correct horse battery staple',
@@ -76,7 +89,8 @@ export async function startFakeUp42(options: { workspaceId?: string; username?: 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const requestUrl = new URL(req.url ?? '/', 'http://x');
+      const path = requestUrl.pathname;
       const method = req.method ?? 'GET';
       state.requests.push({ method, path, headers: req.headers, body });
       const send = (status: number, payload?: unknown) => {
@@ -107,12 +121,40 @@ export async function startFakeUp42(options: { workspaceId?: string; username?: 
         return send(200, { access_token: token, expires_in: state.expiresIn, token_type: 'Bearer', scope: 'profile' });
       }
 
+      // A download URL is pre-signed, as UP42's are: it needs no token, only its own signature.
+      const download = /^\/download\/([^/]+)$/.exec(path);
+      if (download && method === 'GET') {
+        const asset = [...state.assets.values()].flat().find((a) => a.id === download[1]);
+        if (!asset || requestUrl.searchParams.get('signature') !== `sig-${asset.id}`) return send(403, { error: 'bad signature' });
+        res.writeHead(200, { 'content-type': 'application/zip', 'content-length': asset.content.length }).end(asset.content);
+        return;
+      }
+
       const auth = req.headers.authorization ?? '';
       if (!auth.startsWith('Bearer ') || !state.issued.includes(auth.slice('Bearer '.length))) {
         return error(401, 'Unauthorized: missing or unknown token');
       }
       if (state.echoCredentials) return error(400, `rejected ${auth} (user ${state.username}, password ${state.password})`);
       if (method === 'GET' && path === '/webhooks/events') return envelope(200, [{ name: 'job.status' }, { name: 'order.status' }]);
+      if (method === 'GET' && path === '/v2/assets') {
+        // UP42's storage search: `search` matches an order id among others; pages count from 0.
+        const found = state.assets.get(requestUrl.searchParams.get('search') ?? '') ?? [];
+        const page = Number(requestUrl.searchParams.get('page') ?? '0');
+        const content = found.slice(page * ASSET_PAGE_SIZE, (page + 1) * ASSET_PAGE_SIZE).map((a) => ({
+          id: a.id,
+          name: a.name,
+          workspaceId: state.workspaceId,
+          size: a.content.length,
+        }));
+        const totalPages = Math.ceil(found.length / ASSET_PAGE_SIZE);
+        return send(200, { content, totalPages, totalElements: found.length, number: page, size: ASSET_PAGE_SIZE });
+      }
+      const downloadUrl = /^\/v2\/assets\/([^/]+)\/download-url$/.exec(path);
+      if (downloadUrl && method === 'POST') {
+        const id = downloadUrl[1]!;
+        if (![...state.assets.values()].flat().some((a) => a.id === id)) return error(404, `Asset ${id} not found`);
+        return send(200, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/download/${id}?signature=sig-${id}` });
+      }
 
       const match = /^\/workspaces\/([^/]+)\/webhooks(?:\/([^/]+))?(\/tests)?$/.exec(path);
       if (!match) return error(404, 'No such route');
@@ -178,6 +220,7 @@ export async function startFakeUp42(options: { workspaceId?: string; username?: 
     reset: () => {
       state.requests.length = 0;
       state.webhooks.clear();
+      state.assets.clear();
       state.forceStatus.clear();
       state.hang.clear();
       state.echoCredentials = false;
