@@ -37,13 +37,13 @@ export interface VerifyOptions {
   secrets: readonly string[];
   /** The current time, Unix seconds. */
   now: number;
-  /** The body exactly as received; when given, a signed digest header is checked against it. */
+  /** The body exactly as received; a signed digest header is checked against it (without it, the signature is weak). */
   rawBody?: string | Uint8Array;
   /** Oldest accepted `created`, in seconds before `now`. Default 300. */
   maxAgeSeconds?: number;
   /** Newest accepted `created`, in seconds after `now` (clock skew). Default 30. */
   maxFutureSeconds?: number;
-  /** False skips the time window only (test mode); the MAC is always checked. */
+  /** False skips the time window only (test mode); the MAC and what it must cover are always checked. */
   checkTime?: boolean;
   /**
    * True accepts a signature that does not bind the time and the body (no signed valid `date`, or no signed
@@ -67,7 +67,7 @@ export interface Verified {
 
 export const DEFAULT_MAX_AGE_SECONDS = 300;
 export const DEFAULT_MAX_FUTURE_SECONDS = 30;
-/** What the test-event sender signs by default. */
+/** What UP42 signs and the test-event sender signs by default: a strong signature (time, body and type). */
 export const DEFAULT_COMPONENTS = ['content-type', 'date', 'content-digest'] as const;
 
 /** Case-insensitive header lookup; repeated headers are joined as HTTP would fold them. */
