@@ -67,7 +67,7 @@ export interface Verified {
 
 export const DEFAULT_MAX_AGE_SECONDS = 300;
 export const DEFAULT_MAX_FUTURE_SECONDS = 30;
-/** What UP42 signs and the test-event sender signs by default: a strong signature (time, body and type). */
+/** What the test-event sender signs by default: a strong signature, binding the time, the body and its type. */
 export const DEFAULT_COMPONENTS = ['content-type', 'date', 'content-digest'] as const;
 
 /** Case-insensitive header lookup; repeated headers are joined as HTTP would fold them. */
