@@ -28,8 +28,9 @@ export function decideDelivery(delivery: Delivery, config: ValidateConfig, now: 
     rawBody: signedBodyOf(delivery),
     maxAgeSeconds: config.maxAgeSeconds,
     maxFutureSeconds: config.maxFutureSeconds,
-    // Test mode skips the time window only: the MAC is always checked.
+    // Test mode skips the time window only: the MAC, and the date and digest it must cover, are always checked.
     checkTime: !config.testMode,
+    acceptWeakSignatures: config.acceptWeakSignatures,
   });
   if (!verified.ok) return { action: 'reject', reason: verified.reason, message: verified.message };
   const decision = classify(delivery.body, { statuses: config.statuses, testMode: config.testMode });
@@ -77,12 +78,18 @@ export function validateStep(delivery: Delivery, $: StepContext, env: Env, now: 
     $.export('$summary', `${described} ignored: ${decision.reason}`);
     return $.flow.exit(`ignored: ${decision.reason}`);
   }
-  $.export('$summary', `${described} verified`);
+  const { weaknesses } = decision.signature;
+  // A weak signature is accepted only by choice, and every run says so: it proves little about the request.
+  const warning =
+    weaknesses.length > 0 ? ` (WEAK SIGNATURE accepted: ${weaknesses.join('; ')}; UP42_ACCEPT_WEAK_SIGNATURES=yes)` : '';
+  $.export('$summary', `${described} verified${warning}`);
   $.export('signature', {
     components: decision.signature.components,
     created: decision.signature.created,
     digestChecked: decision.signature.digestChecked,
     secret: decision.signature.secretIndex === 0 ? 'current' : 'previous',
+    weak: weaknesses.length > 0,
+    weaknesses,
   });
   return { event: decision.event, status: decision.status, liveMode: decision.liveMode, messageId: decision.messageId ?? null };
 }

@@ -18,6 +18,8 @@ export interface ValidateConfig {
   statuses: ReadonlySet<string>;
   maxAgeSeconds: number;
   maxFutureSeconds: number;
+  /** Accept signatures that do not bind the time and the body (see VerifyOptions.acceptWeakSignatures). */
+  acceptWeakSignatures: boolean;
 }
 
 export interface ForwardConfig {
@@ -154,6 +156,7 @@ export function parseValidateConfig(env: Env): ConfigResult<ValidateConfig> {
     statuses: statusList.ok ? statusList.value : new Set<string>(),
     maxAgeSeconds: r.integer('UP42_MAX_AGE_SECONDS', 1, 86_400),
     maxFutureSeconds: r.integer('UP42_MAX_FUTURE_SECONDS', 0, 3_600),
+    acceptWeakSignatures: r.flag('UP42_ACCEPT_WEAK_SIGNATURES'),
   });
 }
 

@@ -21,6 +21,7 @@ export const ENV_VARS = [
   { name: 'UP42_NOTIFY_STATUSES', parts: ['forwarder'], default: 'ERROR,FAILED,CANCELLED,SUCCEEDED,FAILED_PERMANENTLY,FULFILLED', description: 'Comma-separated statuses to forward; case, spaces and underscores do not matter.' },
   { name: 'UP42_MAX_AGE_SECONDS', parts: ['forwarder'], default: '300', description: "Oldest accepted signature, in seconds before now." },
   { name: 'UP42_MAX_FUTURE_SECONDS', parts: ['forwarder'], default: '30', description: 'Newest accepted signature, in seconds after now (clock skew).' },
+  { name: 'UP42_ACCEPT_WEAK_SIGNATURES', parts: ['forwarder'], default: 'no', description: 'yes: accept signatures that do not cover the date and a body digest (forgeable; every summary warns).' },
   { name: 'SINK_URL', alias: 'local_dev_host', parts: ['forwarder'], description: "The sink's public URL, as the tunnel prints it (https://....ngrok-free.app)." },
   { name: 'SINK_BASIC_AUTH_USER', alias: 'ngrok_basic_auth_user', parts: ['forwarder', 'sink'], description: "User name of the sink's basic auth (and of the tunnel)." },
   { name: 'SINK_BASIC_AUTH_PASS', alias: 'ngrok_basic_auth_pass', parts: ['forwarder', 'sink'], secret: true, description: "Password of the sink's basic auth; the tunnel needs 8 to 128 characters." },

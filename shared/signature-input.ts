@@ -33,31 +33,17 @@ const isLcAlpha = (c: number) => c >= 0x61 && c <= 0x7a;
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 const isKeyChar = (c: number) => isLcAlpha(c) || isDigit(c) || c === 0x5f || c === 0x2d || c === 0x2e || c === 0x2a;
 
-// tchar from RFC 9110, plus '@' for the derived components of RFC 9421. A table rather than a regular expression:
-// every component name and parameter value goes through it, and the scanner already holds start and end offsets.
-const TCHARS = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~@0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHARS[c.charCodeAt(0)] = 1;
-const isTchar = (c: number) => c < 128 && TCHARS[c] === 1;
+// tchar from RFC 9110, plus '@' for the derived components of RFC 9421.
+const TOKEN = /^[!#$%&'*+\-.^_`|~@0-9A-Za-z]+$/;
+// A bare parameter value: tchar, ':' and '/' (so `nonce=abc:def/1` passes), with at least one tchar among them.
+const BARE_VALUE = /^[!#$%&'*+\-.^_`|~@0-9A-Za-z:/]+$/;
 
 /** Whether text[start, end) is a non-empty token: a header name, or a label of a derived component. */
-function isToken(text: string, start: number, end: number): boolean {
-  if (start >= end) return false;
-  for (let i = start; i < end; i++) if (!isTchar(text.charCodeAt(i))) return false;
-  return true;
-}
+const isToken = (text: string, start: number, end: number) => TOKEN.test(text.slice(start, end));
 
-/**
- * Whether text[start, end) is a bare parameter value: tchar, ':' and '/' (so `nonce=abc:def/1` passes), with at
- * least one tchar among them.
- */
 function isBareValue(text: string, start: number, end: number): boolean {
-  let tchars = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (isTchar(c)) tchars++;
-    else if (c !== 0x3a && c !== 0x2f) return false;
-  }
-  return tchars > 0;
+  const value = text.slice(start, end);
+  return BARE_VALUE.test(value) && /[^:/]/.test(value);
 }
 
 interface Member {
@@ -66,8 +52,7 @@ interface Member {
   params: [string, string][];
 }
 
-// The scanner's helpers take a position and return one, so the position stays a local of scanMembers
-// (a closure over it would make every step of the hot loop a context access).
+// The scanner's helpers take a position and return one, so the position stays a local of scanMembers.
 const isSpace = (c: number) => c === 0x20 || c === 0x09;
 const isBareEnd = (c: number) => c === 0x3b || c === 0x2c || isSpace(c);
 
@@ -169,22 +154,7 @@ function scanMembers(text: string): Result<Member[], SignatureInputError> {
   }
 }
 
-// A loop, not Array.find: an arrow closing over `label` would be a fresh function on every call.
-function memberFor(members: readonly Member[], label: string): Member | undefined {
-  for (const member of members) if (member.label === label) return member;
-  return undefined;
-}
-
-// Up to this many, comparing every pair is quicker than building a Set; past it, a Set keeps the check linear.
-const PAIRWISE_LIMIT = 16;
-
-function hasDuplicates(names: readonly string[]): boolean {
-  if (names.length > PAIRWISE_LIMIT) return new Set(names).size !== names.length;
-  for (let i = 1; i < names.length; i++) {
-    for (let j = 0; j < i; j++) if (names[i] === names[j]) return true;
-  }
-  return false;
-}
+const hasDuplicates = (names: readonly string[]) => new Set(names).size !== names.length;
 
 /**
  * Parses a `signature-input` header and returns the member for `label`. Never throws: malformed
@@ -202,17 +172,17 @@ export function parseSignatureInput(
   const scanned = scanMembers(trimmed);
   if (!scanned.ok) return scanned;
 
-  if (scanned.value.length > 1) {
-    const seen = new Set<string>();
-    for (const member of scanned.value) {
-      if (seen.has(member.label)) return fail('duplicate-label', `the label "${member.label}" appears more than once`);
-      seen.add(member.label);
-    }
+  const seen = new Set<string>();
+  for (const member of scanned.value) {
+    if (seen.has(member.label)) return fail('duplicate-label', `the label "${member.label}" appears more than once`);
+    seen.add(member.label);
   }
-  const member = memberFor(scanned.value, label);
+  const member = scanned.value.find((m) => m.label === label);
   if (!member) return fail('label-not-found', `no "${label}" signature in signature-input`);
   if (member.components.length === 0) return fail('no-components', 'the component list is empty: nothing is signed');
-  if (hasDuplicates(member.components)) return fail('duplicate-component', 'a header is listed twice in the component list');
+  if (hasDuplicates(member.components)) {
+    return fail('duplicate-component', 'a header is listed twice in the component list');
+  }
 
   const params: Record<string, string> = Object.create(null);
   let created: string | undefined;

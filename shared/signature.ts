@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { checkDigest, contentDigest, DIGEST_HEADERS, oneShotHash, type DigestHeader } from './digest.js';
+import { checkDigest, contentDigest, DIGEST_HEADERS } from './digest.js';
 import { fail, ok, type Result } from './result.js';
 import { DEFAULT_LABEL, formatSignatureInput, parseSignatureInput } from './signature-input.js';
 
@@ -7,6 +7,12 @@ import { DEFAULT_LABEL, formatSignatureInput, parseSignatureInput } from './sign
  * UP42's webhook signature: `signature-input: up42-sig=("h1" "h2");created=<unix>` names request headers;
  * the signed string is their values in that order with no separator; `signature: up42-sig=<base64>` carries
  * HMAC-SHA256(secret, signed string) in padded base64. `created` itself is not covered by the MAC.
+ *
+ * Because the values run together unseparated and `created` is unsigned, a matching MAC alone proves little:
+ * whoever saw one signed delivery could spread its signed string over made-up headers, or sign nothing but
+ * `content-type`, and send any body at any time. So a signature is accepted only when it covers `date` (a valid
+ * HTTP date, held to the time window) and a body digest checked against the raw body; anything less is a
+ * `weak-signature` unless the caller accepts weak signatures explicitly.
  */
 
 /** Request headers as Node or Pipedream give them. Keys may be in any case. */
@@ -22,7 +28,8 @@ export type VerifyFailure =
   | 'stale'
   | 'future'
   | 'digest-mismatch'
-  | 'mac-mismatch';
+  | 'mac-mismatch'
+  | 'weak-signature';
 
 export interface VerifyOptions {
   headers: HeaderBag;
@@ -30,14 +37,19 @@ export interface VerifyOptions {
   secrets: readonly string[];
   /** The current time, Unix seconds. */
   now: number;
-  /** The body exactly as received; when given, a signed digest header is checked against it. */
+  /** The body exactly as received; a signed digest header is checked against it (without it, the signature is weak). */
   rawBody?: string | Uint8Array;
   /** Oldest accepted `created`, in seconds before `now`. Default 300. */
   maxAgeSeconds?: number;
   /** Newest accepted `created`, in seconds after `now` (clock skew). Default 30. */
   maxFutureSeconds?: number;
-  /** False skips the time window only (test mode); the MAC is always checked. */
+  /** False skips the time window only (test mode); the MAC and what it must cover are always checked. */
   checkTime?: boolean;
+  /**
+   * True accepts a signature that does not bind the time and the body (no signed valid `date`, or no signed
+   * digest checked against the raw body); Verified.weaknesses then says what is missing. Default false.
+   */
+  acceptWeakSignatures?: boolean;
   label?: string;
 }
 
@@ -49,104 +61,32 @@ export interface Verified {
   digestChecked: boolean;
   /** Which of the given secrets matched (an index, never the secret). */
   secretIndex: number;
+  /** Why the signature does not bind the time and the body; empty for a strong one (see acceptWeakSignatures). */
+  weaknesses: string[];
 }
 
 export const DEFAULT_MAX_AGE_SECONDS = 300;
 export const DEFAULT_MAX_FUTURE_SECONDS = 30;
-/** What the test-event sender signs by default. */
+/** What the test-event sender signs by default: a strong signature, binding the time, the body and its type. */
 export const DEFAULT_COMPONENTS = ['content-type', 'date', 'content-digest'] as const;
 
 /** Case-insensitive header lookup; repeated headers are joined as HTTP would fold them. */
 export function headerValue(headers: HeaderBag, name: string): string | undefined {
-  return lowerCaseHeaderValue(headers, name.toLowerCase());
-}
-
-/** headerValue for a name already in lower case: verify's own names, and the components, which the parser lowercases. */
-function lowerCaseHeaderValue(headers: HeaderBag, lower: string): string | undefined {
+  const lower = name.toLowerCase();
   // Own properties only: names come from the wire, and "constructor" or "__proto__" must not reach Object.prototype.
   let value = Object.hasOwn(headers, lower) ? headers[lower] : undefined;
   if (value === undefined) {
-    for (const key of Object.keys(headers)) {
-      if (key.toLowerCase() === lower) {
-        value = headers[key];
-        break;
-      }
-    }
+    const key = Object.keys(headers).find((k) => k.toLowerCase() === lower);
+    if (key !== undefined) value = headers[key];
   }
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.join(', ');
   return undefined;
 }
 
-/*
- * HMAC-SHA256 as RFC 2104 defines it, H((K ^ opad) || H((K ^ ipad) || message)), over crypto.hash. createHmac
- * sets up a fresh OpenSSL HMAC context on every call, which costs more than the two one-shot hashes HMAC
- * consists of; the result is the same bytes (the known-answer tests pin it to openssl). The padded keys depend
- * on the secret only, so they are derived once per secret. Secrets come from configuration, a handful at most;
- * the bound keeps a caller that passes ever new secrets from growing the cache. Without crypto.hash (see
- * digest.ts), mac falls back to createHmac.
- */
-type OneShotHash = NonNullable<typeof oneShotHash>;
-const SHA256_BLOCK_BYTES = 64;
-const SHA256_BYTES = 32;
-const MAX_CACHED_KEYS = 16;
-
-interface HmacKey {
-  /** K ^ ipad: the first block of the inner hash. */
-  inner: Buffer;
-  /** K ^ opad: the first block of the outer hash. */
-  outer: Buffer;
-}
-
-const hmacKeys = new Map<string, HmacKey>();
-
-function deriveHmacKey(hash: OneShotHash, secret: string): HmacKey {
-  // The UTF-8 bytes of the secret, as UP42 keys it; a key longer than a block is replaced by its hash (RFC 2104).
-  let key: Uint8Array = Buffer.from(secret, 'utf8');
-  if (key.length > SHA256_BLOCK_BYTES) key = hash('sha256', key, 'buffer');
-  const inner = Buffer.alloc(SHA256_BLOCK_BYTES, 0x36);
-  const outer = Buffer.alloc(SHA256_BLOCK_BYTES, 0x5c);
-  for (let i = 0; i < key.length; i++) {
-    inner[i]! ^= key[i]!;
-    outer[i]! ^= key[i]!;
-  }
-  return { inner, outer };
-}
-
-function hmacKey(hash: OneShotHash, secret: string): HmacKey {
-  let key = hmacKeys.get(secret);
-  if (key === undefined) {
-    if (hmacKeys.size >= MAX_CACHED_KEYS) hmacKeys.clear();
-    key = deriveHmacKey(hash, secret);
-    hmacKeys.set(secret, key);
-  }
-  return key;
-}
-
-/*
- * Room for the two hash inputs, reused by every call: mac runs to completion without yielding, so no two calls
- * use it at once, and it spares two buffer allocations per secret per request. A signed string longer than the
- * room (UP42's is about 100 bytes) gets a buffer of its own, so the scratch never grows.
- */
-const MAX_SCRATCH_MESSAGE_BYTES = 1024;
-const innerScratch = Buffer.alloc(SHA256_BLOCK_BYTES + MAX_SCRATCH_MESSAGE_BYTES);
-const outerScratch = Buffer.alloc(SHA256_BLOCK_BYTES + SHA256_BYTES);
-
 /** Base64 HMAC-SHA256 of the UTF-8 bytes of `message`, keyed with the UTF-8 bytes of `secret`. */
 function mac(secret: string, message: string): string {
-  const hash = oneShotHash;
-  if (hash === undefined) return createHmac('sha256', secret).update(message, 'utf8').digest('base64');
-  const key = hmacKey(hash, secret);
-  const messageBytes = Buffer.byteLength(message, 'utf8');
-  const innerInput = messageBytes <= MAX_SCRATCH_MESSAGE_BYTES ? innerScratch : Buffer.allocUnsafe(SHA256_BLOCK_BYTES + messageBytes);
-  innerInput.set(key.inner, 0);
-  innerInput.write(message, SHA256_BLOCK_BYTES, 'utf8');
-  // The inner digest travels as 'binary' (latin1) text, one character per byte: asking crypto.hash for a
-  // Buffer is markedly slower in Node 20.
-  const innerDigest = hash('sha256', innerInput.subarray(0, SHA256_BLOCK_BYTES + messageBytes), 'binary');
-  outerScratch.set(key.outer, 0);
-  outerScratch.write(innerDigest, SHA256_BLOCK_BYTES, 'binary');
-  return hash('sha256', outerScratch, 'base64');
+  return createHmac('sha256', secret).update(message, 'utf8').digest('base64');
 }
 
 /**
@@ -212,29 +152,6 @@ export function signedDeliveryHeaders(options: {
   return { ...headers, signature, 'signature-input': signatureInput };
 }
 
-/*
- * IMF-fixdate, the one form RFC 9110 has senders write (and UP42 writes): "Sun, 30 Nov 2025 08:00:00 GMT".
- * V8's Date.parse takes any of a dozen forms and costs several times what reading this one takes, on every
- * delivery; the fields within these bounds give Date.parse's answer through Date.UTC, which rolls 31 Feb over
- * to 3 Mar as Date.parse does. Other text, a year before 1000 (Date.parse reads 0099 as 1999) and a day,
- * hour, minute or second past its range (24:00:00 is next midnight to Date.parse) are left to Date.parse.
- */
-const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [1-9]\d{3} \d\d:\d\d:\d\d GMT$/;
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const twoDigits = (text: string, at: number) => (text.charCodeAt(at) - 0x30) * 10 + (text.charCodeAt(at + 1) - 0x30);
-
-/** Milliseconds since the epoch of an HTTP date, NaN when it is none: always what Date.parse answers. */
-export function parseHttpDate(text: string): number {
-  if (!IMF_FIXDATE.test(text)) return Date.parse(text);
-  const day = twoDigits(text, 5);
-  const hour = twoDigits(text, 17);
-  const minute = twoDigits(text, 20);
-  const second = twoDigits(text, 23);
-  if (day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return Date.parse(text);
-  const year = twoDigits(text, 12) * 100 + twoDigits(text, 14);
-  return Date.UTC(year, MONTHS.indexOf(text.slice(8, 11)), day, hour, minute, second);
-}
-
 /** Holds a Unix time to the window around `now`. Negated comparisons fail closed on a NaN clock or bound. */
 function checkWindow(
   at: number,
@@ -246,11 +163,12 @@ function checkWindow(
     return fail('stale', 'the time window cannot be checked: the current time or a bound is not a number');
   }
   if (!(age <= maxAge)) return fail('stale', `${subject} ${age} s ago, more than the ${maxAge} s allowed`);
-  if (!(-age <= maxFuture)) return fail('future', `${subject} ${-age} s in the future, more than the ${maxFuture} s allowed for clock skew`);
+  if (!(-age <= maxFuture)) {
+    return fail('future', `${subject} ${-age} s in the future, more than the ${maxFuture} s allowed for clock skew`);
+  }
   return ok(undefined);
 }
 
-// Module-level, as are verify's other helpers: a closure defined inside verify would be a new function per call.
 const isUsableSecret = (s: unknown): s is string => typeof s === 'string' && s.length > 0;
 
 /**
@@ -267,22 +185,39 @@ function matchingSecret(secrets: readonly string[], message: string, given: stri
   return secretIndex;
 }
 
+/**
+ * What keeps a matching MAC from binding the time and the body. UP42's signed string is the listed values run
+ * together, and `created` is outside it: a signature that leaves out the date or the body digest can be moved,
+ * unchanged, onto a new `created`, a new body or made-up headers that spell the same string. Empty when strong.
+ */
+function weaknessesOf(components: readonly string[], signedDate: number | undefined, rawBody: unknown): string[] {
+  const weaknesses: string[] = [];
+  if (signedDate === undefined) weaknesses.push('the signature does not cover the date header');
+  else if (Number.isNaN(signedDate)) weaknesses.push('the signed date header is not a valid HTTP date');
+  if (!DIGEST_HEADERS.some((header) => components.includes(header))) {
+    weaknesses.push('the signature does not cover a content-digest or digest header');
+  } else if (rawBody === undefined) {
+    weaknesses.push('no raw body to check the signed digest against');
+  }
+  return weaknesses;
+}
+
 /** Verifies a delivery against UP42's scheme. Never throws. */
 export function verify(options: VerifyOptions): Result<Verified, VerifyFailure> {
   const label = options.label ?? DEFAULT_LABEL;
   if (!options.secrets.some(isUsableSecret)) return fail('no-secret', 'no webhook secret is configured');
 
-  const signatureHeader = lowerCaseHeaderValue(options.headers, 'signature');
+  const signatureHeader = headerValue(options.headers, 'signature');
   if (signatureHeader === undefined || signatureHeader.trim() === '') {
     return fail('missing-signature', 'the request has no signature header');
   }
-  const inputHeader = lowerCaseHeaderValue(options.headers, 'signature-input');
+  const inputHeader = headerValue(options.headers, 'signature-input');
   if (inputHeader === undefined || inputHeader.trim() === '') {
     return fail('missing-signature-input', 'the request has no signature-input header');
   }
   const parsed = parseSignatureInput(inputHeader, label);
   if (!parsed.ok) return fail('malformed-signature-input', `malformed signature-input header: ${parsed.message}`);
-  const input = parsed.value;
+  const { components, created } = parsed.value;
 
   const eq = signatureHeader.indexOf('=');
   if (eq < 0 || signatureHeader.slice(0, eq).trim() !== label) {
@@ -291,31 +226,42 @@ export function verify(options: VerifyOptions): Result<Verified, VerifyFailure> 
   const given = signatureHeader.slice(eq + 1).trim();
 
   const values: string[] = [];
-  for (const name of input.components) {
-    const value = lowerCaseHeaderValue(options.headers, name);
-    if (value === undefined) return fail('missing-signed-header', `the signed header "${name}" is missing from the request`);
+  for (const name of components) {
+    const value = headerValue(options.headers, name);
+    if (value === undefined) {
+      return fail('missing-signed-header', `the signed header "${name}" is missing from the request`);
+    }
     values.push(value);
   }
 
+  const checkTime = options.checkTime !== false;
   const window = {
     now: options.now,
     maxAge: options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS,
     maxFuture: options.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS,
   };
-  if (options.checkTime !== false) {
-    const createdChecked = checkWindow(input.created, window, 'the signature was created');
+  if (checkTime) {
+    const createdChecked = checkWindow(created, window, 'the signature was created');
     if (!createdChecked.ok) return createdChecked;
   }
 
   const secretIndex = matchingSecret(options.secrets, values.join(''), given);
-  if (secretIndex < 0) return fail('mac-mismatch', 'the signature does not match: wrong secret, or the signed headers were altered');
+  if (secretIndex < 0) {
+    return fail('mac-mismatch', 'the signature does not match: wrong secret, or the signed headers were altered');
+  }
 
-  // `created` is not covered by the MAC, so a captured delivery could be replayed with a fresh one. When the
-  // `date` header is signed (and so, past the MAC check, authentic), it is held to the same window.
-  const dateIndex = input.components.indexOf('date');
-  if (options.checkTime !== false && dateIndex >= 0) {
-    const signedDate = parseHttpDate(values[dateIndex]!);
-    if (Number.isNaN(signedDate)) return fail('stale', 'the signed date header is not a valid HTTP date');
+  // Past the MAC check the signed values are authentic, but only a signature that binds them to this time and
+  // this body says anything about this request.
+  const dateIndex = components.indexOf('date');
+  const signedDate = dateIndex < 0 ? undefined : Date.parse(values[dateIndex]!);
+  const weaknesses = weaknessesOf(components, signedDate, options.rawBody);
+  if (weaknesses.length > 0 && options.acceptWeakSignatures !== true) {
+    return fail('weak-signature', `${weaknesses.join('; ')}: a signature must cover the date and the body's digest`);
+  }
+
+  // `created` is not covered by the MAC, so a captured delivery could be replayed with a fresh one; the signed
+  // date is, so it is held to the same window.
+  if (checkTime && signedDate !== undefined && !Number.isNaN(signedDate)) {
     const dateChecked = checkWindow(Math.floor(signedDate / 1000), window, 'the signed date header is from');
     if (!dateChecked.ok) return dateChecked;
   }
@@ -323,11 +269,12 @@ export function verify(options: VerifyOptions): Result<Verified, VerifyFailure> 
   let digestChecked = false;
   if (options.rawBody !== undefined) {
     for (const header of DIGEST_HEADERS) {
-      if (!input.components.includes(header)) continue;
-      const checked = checkDigest(header as DigestHeader, values[input.components.indexOf(header)]!, options.rawBody);
+      const index = components.indexOf(header);
+      if (index < 0) continue;
+      const checked = checkDigest(header, values[index]!, options.rawBody);
       if (!checked.ok) return checked;
       digestChecked = true;
     }
   }
-  return ok({ label, components: input.components, created: input.created, digestChecked, secretIndex });
+  return ok({ label, components, created, digestChecked, secretIndex, weaknesses });
 }

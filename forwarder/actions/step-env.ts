@@ -8,6 +8,7 @@ export const VALIDATE_ENV = [
   'UP42_NOTIFY_STATUSES',
   'UP42_MAX_AGE_SECONDS',
   'UP42_MAX_FUTURE_SECONDS',
+  'UP42_ACCEPT_WEAK_SIGNATURES',
 ] as const satisfies readonly EnvName[];
 
 export const FORWARD_ENV = [

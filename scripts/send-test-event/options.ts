@@ -6,7 +6,9 @@ import { DEFAULT_STATUS } from './delivery.js';
 
 export const USAGE = `usage: npm run send-test-event -- --url URL [options]
 
-Sends UP42-style webhooks, signed as UP42 signs them, and prints each reply.
+Sends UP42-style webhooks, signed as UP42 signs them, and prints each reply. The signature covers the
+content-type, date and content-digest headers: it binds the time and the body, as the forwarder requires
+(weaker signatures are refused as weak-signature unless UP42_ACCEPT_WEAK_SIGNATURES=yes).
 
   --url URL             where to POST (local runner, Pipedream endpoint, or the sink) [required]
   --event TYPE          job.status (default) or order.status

@@ -349,6 +349,7 @@ describe('README.md, checked against the code', () => {
       'future',
       'digest-mismatch',
       'mac-mismatch',
+      'weak-signature',
     ] as const satisfies readonly VerifyFailure[];
     // A reason added to VerifyFailure but not here is a type error, so the list cannot fall behind.
     const complete: [Exclude<VerifyFailure, (typeof reasons)[number]>] extends [never] ? true : never = true;

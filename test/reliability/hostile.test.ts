@@ -190,8 +190,11 @@ describe('the runner: every malformed signature shape', () => {
     const good = signedDeliveryHeaders({ body, secret: SECRET, created: now });
     const mac = good.signature!.slice('up42-sig='.length);
     const otherMac = signedDeliveryHeaders({ body, secret: OTHER_SECRET, created: now }).signature!.slice('up42-sig='.length);
+    const signedRest = `${good.date}${good['content-digest']}`;
     const put = (v: string) =>
       v
+        .replaceAll('{{SIGNED_STRING}}', `${good['content-type']}${signedRest}`)
+        .replaceAll('{{SIGNED_REST}}', signedRest)
         .replaceAll('{{MAC}}', mac)
         .replaceAll('{{MAC_HALF}}', mac.slice(0, 22))
         .replaceAll('{{MAC_UNPADDED}}', mac.replace(/=+$/, ''))
@@ -200,7 +203,8 @@ describe('the runner: every malformed signature shape', () => {
         .replaceAll('{{CREATED}}', String(now))
         .replaceAll('{{STALE}}', String(now - 3600))
         .replaceAll('{{FUTURE}}', String(now + 3600));
-    const headers: Record<string, string> = { ...good, ...c.headers };
+    const headers: Record<string, string> = { ...good };
+    for (const [name, value] of Object.entries(c.headers ?? {})) headers[name] = put(value);
     delete headers.signature;
     delete headers['signature-input'];
     if (c.signature !== null) headers.signature = put(c.signature);

@@ -176,8 +176,11 @@ describe('npm run send-test-event (a real process)', () => {
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).toBe('200 {"stored":1}\n');
     expect(receiver.received).toHaveLength(1);
-    expect(verifyReceived(receiver.received[0]!)).toMatchObject({ ok: true });
-    expect(JSON.parse(receiver.received[0]!.body.toString())).toMatchObject({ liveMode: false, event: 'job.status' });
+    // Strong by default: the date and the body digest are signed, so the forwarder's rule accepts it as it is.
+    const received = receiver.received[0]!;
+    expect(received.headers['signature-input']).toMatch(/^up42-sig=\("content-type" "date" "content-digest"\);created=\d+$/);
+    expect(verifyReceived(received)).toMatchObject({ ok: true, value: { digestChecked: true, weaknesses: [] } });
+    expect(JSON.parse(received.body.toString())).toMatchObject({ liveMode: false, event: 'job.status' });
     expect(run.stdout + run.stderr).not.toContain(SECRET);
   });
 
@@ -224,6 +227,14 @@ describe('npm run send-test-event (a real process)', () => {
     const run = await runScript('scripts/send-test-event.ts', ['--url', receiver.url, '--secret', SECRET, '--timeout', '0.3']);
     receiver.state.delayMs = 0;
     expect(run).toEqual({ code: 1, stdout: '', stderr: `timeout talking to ${receiver.url}\n` });
+  });
+
+  it('--help says the signature covers content-type, date and content-digest', async () => {
+    const run = await runScript('scripts/send-test-event.ts', ['--help']);
+    expect(run.code).toBe(0);
+    const help = run.stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('The signature covers the content-type, date and content-digest headers');
+    expect(help).toContain('UP42_ACCEPT_WEAK_SIGNATURES');
   });
 
   it('exits 2 with usage on an unknown option', async () => {

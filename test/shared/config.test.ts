@@ -90,7 +90,22 @@ describe('emptyEnv', () => {
 describe('parseValidateConfig', () => {
   it('fills every default from the secret alone', () => {
     const config = value(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET }));
-    expect(config).toEqual({ secrets: [SECRET], testMode: false, statuses: new Set(DEFAULT_NOTIFY_STATUSES), maxAgeSeconds: 300, maxFutureSeconds: 30 });
+    expect(config).toEqual({
+      secrets: [SECRET],
+      testMode: false,
+      statuses: new Set(DEFAULT_NOTIFY_STATUSES),
+      maxAgeSeconds: 300,
+      maxFutureSeconds: 30,
+      acceptWeakSignatures: false,
+    });
+  });
+
+  it('reads UP42_ACCEPT_WEAK_SIGNATURES as yes or no, and refuses anything else', () => {
+    expect(value(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_ACCEPT_WEAK_SIGNATURES: 'yes' })).acceptWeakSignatures).toBe(true);
+    expect(value(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_ACCEPT_WEAK_SIGNATURES: 'no' })).acceptWeakSignatures).toBe(false);
+    expect(problem(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_ACCEPT_WEAK_SIGNATURES: 'sometimes' }))).toMatch(
+      /UP42_ACCEPT_WEAK_SIGNATURES must be yes or no/,
+    );
   });
 
   it('reads the article’s names: up42_webhook_secret_zwei and is_test=yes', () => {

@@ -1,5 +1,5 @@
 /*
- * The signature tests' known-answer vectors (signature.test.ts, signature.without-crypto-hash.test.ts). Every
+ * The signature tests' known-answer vectors (signature.test.ts). Every
  * expected MAC and digest below was computed with the openssl command line
  * (OpenSSL 3.0, LC_ALL=C.UTF-8), never with the code under test:
  *

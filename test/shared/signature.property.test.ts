@@ -1,15 +1,19 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { contentDigest } from '../../shared/digest.js';
 import { sign, verify, type HeaderBag } from '../../shared/signature.js';
 
 /*
  * Random requests signed with sign() and checked with verify(). sign() itself is pinned to openssl vectors in
  * signature.test.ts; here the question is whether verify() accepts exactly what was signed and nothing near it.
  * Header values are latin1 text, as Node's HTTP parser hands them over: one character is one byte on the wire.
+ * The random requests sign neither the date nor a digest, so the MAC properties are checked with weak signatures
+ * accepted; the last properties add both and check the rule that refuses weak ones.
  */
 
-const RESERVED = new Set(['signature', 'signature-input', 'content-digest', 'digest']);
+const RESERVED = new Set(['signature', 'signature-input', 'content-digest', 'digest', 'date']);
+const WEAKNESSES = ['the signature does not cover the date header', 'the signature does not cover a content-digest or digest header'];
 const headerName = fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/).filter((n) => !RESERVED.has(n));
 const latin1 = (min: number) => fc.integer({ min, max: 0xff }).map((c) => String.fromCharCode(c));
 const headerValueArb = fc.string({ unit: latin1(0x20), minLength: 1, maxLength: 60 });
@@ -34,7 +38,8 @@ function build(spec: RequestSpec) {
   return { headers, components, created, mac: signature.slice('up42-sig='.length) };
 }
 
-const check = (spec: RequestSpec, headers: HeaderBag) => verify({ headers, secrets: [spec.secret], now: spec.now });
+const check = (spec: RequestSpec, headers: HeaderBag) =>
+  verify({ headers, secrets: [spec.secret], now: spec.now, acceptWeakSignatures: true });
 
 /** Replaces the character at `at` (modulo the length) by another byte: `delta` in 1..255 never maps to itself. */
 const substitute = (text: string, at: number, delta: number) => {
@@ -43,7 +48,7 @@ const substitute = (text: string, at: number, delta: number) => {
 };
 
 describe('sign: the MAC is HMAC-SHA256 as node computes it', () => {
-  it('for any secret (empty, non-ASCII, longer than a block) and any signed string (up to past the 1 KiB scratch)', () => {
+  it('for any secret (empty, non-ASCII, longer than a block) and any signed string, short or long', () => {
     fc.assert(
       fc.property(
         fc.oneof(fc.string({ maxLength: 100 }), fc.string({ unit: 'binary', maxLength: 100 })),
@@ -65,7 +70,7 @@ describe('verify: properties of random signed requests', () => {
         const { headers, components, created } = build(spec);
         expect(check(spec, headers)).toEqual({
           ok: true,
-          value: { label: 'up42-sig', components, created, digestChecked: false, secretIndex: 0 },
+          value: { label: 'up42-sig', components, created, digestChecked: false, secretIndex: 0, weaknesses: WEAKNESSES },
         });
       }),
       { numRuns: 300 },
@@ -123,8 +128,9 @@ describe('verify: properties of random signed requests', () => {
         fc.pre(a !== b);
         const signedWith = { ...spec, secret: a };
         const { headers } = build(signedWith);
-        expect(verify({ headers, secrets: [b], now: spec.now })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
-        expect(verify({ headers, secrets: [b, a], now: spec.now })).toMatchObject({ ok: true, value: { secretIndex: 1 } });
+        expect(check({ ...spec, secret: b }, headers)).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+        const both = verify({ headers, secrets: [b, a], now: spec.now, acceptWeakSignatures: true });
+        expect(both).toMatchObject({ ok: true, value: { secretIndex: 1 } });
       }),
       { numRuns: 200 },
     );
@@ -172,6 +178,62 @@ describe('verify: properties of random signed requests', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('verify: only a signature over the date and the body digest is accepted by default', () => {
+  const strong = (spec: RequestSpec, body: string) => {
+    const values: Record<string, string> = {
+      ...Object.fromEntries(spec.signed),
+      date: new Date((spec.now - spec.age) * 1000).toUTCString(),
+      'content-digest': contentDigest(body),
+    };
+    const components = [...spec.signed.map(([name]) => name), 'date', 'content-digest'];
+    const created = spec.now - spec.age;
+    const { signature, signatureInput } = sign({ headers: values, components, secret: spec.secret, created });
+    return { headers: { ...values, signature, 'signature-input': signatureInput }, values, components };
+  };
+  const strict = (spec: RequestSpec, headers: HeaderBag, rawBody: string | undefined, now = spec.now) =>
+    verify({ headers, secrets: [spec.secret], now, ...(rawBody === undefined ? {} : { rawBody }) });
+
+  it('a signature over the date and the digest of the body verifies; any other body is a digest mismatch', () => {
+    fc.assert(
+      fc.property(requestArb, fc.string({ maxLength: 200 }), fc.string({ maxLength: 200 }), (spec, body, other) => {
+        const { headers } = strong(spec, body);
+        expect(strict(spec, headers, body)).toMatchObject({ ok: true, value: { digestChecked: true, weaknesses: [] } });
+        if (other !== body) expect(strict(spec, headers, other)).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a signature without them is weak-signature, whatever the body and the time', () => {
+    fc.assert(
+      fc.property(requestArb, fc.option(fc.string({ maxLength: 200 })), (spec, body) => {
+        const { headers } = build(spec);
+        expect(strict(spec, headers, body ?? undefined)).toMatchObject({ ok: false, reason: 'weak-signature' });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('the signed string of a strong signature, moved onto made-up headers with a fresh created, is weak-signature', () => {
+    fc.assert(
+      fc.property(requestArb, fc.string({ maxLength: 200 }), fc.nat(), fc.integer({ min: 301, max: 100_000 }), (spec, body, cut, later) => {
+        const { headers, values, components } = strong(spec, body);
+        const signed = components.map((name) => values[name]!).join('');
+        const at = cut % (signed.length + 1);
+        const now = spec.now + later;
+        const moved = {
+          'x-sig-a': signed.slice(0, at),
+          'x-sig-b': signed.slice(at),
+          signature: headers.signature,
+          'signature-input': `up42-sig=("x-sig-a" "x-sig-b");created=${now}`,
+        };
+        expect(strict(spec, moved, 'forged body', now)).toMatchObject({ ok: false, reason: 'weak-signature' });
+      }),
+      { numRuns: 200 },
     );
   });
 });
