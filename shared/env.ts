@@ -28,7 +28,7 @@ export const ENV_VARS = [
   { name: 'FORWARD_MAX_ATTEMPTS', parts: ['forwarder'], default: '4', description: 'Attempts at delivering to the sink on network errors, 429 and 5xx.' },
   { name: 'FORWARD_DEADLINE_MS', parts: ['forwarder'], default: '25000', description: "Time budget of the forward step, below Pipedream's 30 s step timeout." },
   { name: 'FORWARD_PARK_DELAYS', parts: ['forwarder'], default: '60,300,900,1800,3600,3600,7200,7200,10800,10800', description: 'While the sink is away, the delivery is kept and tried again after each of these delays (seconds, comma-separated).' },
-  { name: 'FORWARD_PARK_MAX_HOURS', parts: ['forwarder'], default: '72', description: "How long the Worker's outbox keeps trying a delivery before marking it failed (kept for inspection)." },
+  { name: 'FORWARD_PARK_MAX_HOURS', parts: ['worker'], default: '72', description: "How long the Worker's outbox keeps trying a delivery before marking it failed (kept for inspection)." },
   { name: 'SINK_HOST', parts: ['sink'], default: '127.0.0.1', description: 'Address the sink listens on; 0.0.0.0 exposes it to the network.' },
   { name: 'SINK_PORT', parts: ['sink'], default: '9888', description: 'Port the sink listens on.' },
   { name: 'SINK_DATA_DIR', parts: ['sink'], default: './data', description: 'Folder of the webhook store.' },

@@ -17,4 +17,5 @@ export const FORWARD_ENV = [
   'SINK_BASIC_AUTH_PASS',
   'FORWARD_MAX_ATTEMPTS',
   'FORWARD_DEADLINE_MS',
+  'FORWARD_PARK_DELAYS',
 ] as const satisfies readonly EnvName[];
