@@ -232,6 +232,23 @@ describe('README.md, run as written', () => {
     expect(JSON.parse(stats.stdout)).toMatchObject({ count: 3, lastKey: 3, maxBytes: 268435456 });
   }, 60_000);
 
+  it('npm run replay lists, then sends, the live webhooks to the runner; GET /hooks says no hook is on', async () => {
+    const exportLine = COMMANDS.find((c) => c.startsWith('export SINK_BASIC_AUTH_USER='))!;
+    const from = '--from http://127.0.0.1:9888 --to http://127.0.0.1:9777 --live';
+    const listed = await sh([`npm run replay -- ${from} --dry-run`]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('key 1 job.status FAILED (dry run, not sent)');
+    expect(listed.stdout).toContain('key 2 order.status FAILED_PERMANENTLY (dry run, not sent)');
+    expect(listed.stdout).not.toContain('key 3');
+    const sent = await sh([`npm run replay -- ${from}`]);
+    expect(sent.code).toBe(0);
+    // The sink already holds both messageIds: the runner forwards them and the sink answers with their keys.
+    expect(sent.stdout).toMatch(/^key 1 job\.status FAILED: 200 \{"outcome":"forwarded","summary":"already stored as key 1"/m);
+    expect(sent.stdout).toContain('2 webhooks replayed: 2 ok, 0 failed');
+    const hooks = await sh([exportLine, 'curl -s -u "$SINK_BASIC_AUTH_USER:$SINK_BASIC_AUTH_PASS" http://127.0.0.1:9888/hooks']);
+    expect(JSON.parse(hooks.stdout)).toEqual({ configured: false });
+  }, 60_000);
+
   it('npm start | tee -a sink.log keeps the access log, which the awk commands search; the store survived the restart', async () => {
     await sink!.stop('SIGINT');
     const firstRun = sink!.output();
@@ -360,7 +377,7 @@ describe('README.md, checked against the code', () => {
 
   it('the commands that need the internet at least parse, and the scripts named exist', async () => {
     const scripts = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    for (const name of ['start', 'test', 'forwarder', 'send-test-event', 'up42', 'build:pipedream', 'test:reliability', 'bench']) {
+    for (const name of ['start', 'test', 'forwarder', 'send-test-event', 'up42', 'replay', 'build:pipedream', 'test:reliability', 'bench']) {
       expect(scripts[name]).toBeDefined();
     }
     for (const command of [...NOT_RUN.keys()].filter((c) => c.startsWith('npm run up42 -- '))) {
