@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { describeName, readEnv, type Env } from '../../shared/env.js';
 import { fail, ok, type Result } from '../../shared/result.js';
 
 /** Exit codes of every script: 0 done, 1 the operation failed, 2 the command line is wrong. */
@@ -54,4 +55,25 @@ export function parseHttpUrl(raw: string): URL | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The secret a sender signs with: --secret, else UP42_WEBHOOK_SECRET; null with --unsigned. A problem is added
+ * when there is none, unless `optional` (a dry run signs nothing).
+ */
+export function signingSecret(
+  v: { secret?: string | undefined; unsigned?: boolean | undefined },
+  env: Env,
+  problems: string[],
+  optional = false,
+): string | null {
+  if (v.unsigned) {
+    if (v.secret !== undefined) problems.push('--unsigned and --secret contradict each other');
+    return null;
+  }
+  const secret = v.secret ?? readEnv(env, 'UP42_WEBHOOK_SECRET') ?? null;
+  if ((secret === null || secret === '') && !optional) {
+    problems.push(`no signing secret: pass --secret, set ${describeName('UP42_WEBHOOK_SECRET')}, or use --unsigned`);
+  }
+  return secret === '' ? null : secret;
 }

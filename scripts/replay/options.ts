@@ -1,6 +1,13 @@
 import { describeName, readEnv, type Env } from '../../shared/env.js';
 import { fail, ok, type Result } from '../../shared/result.js';
-import { parseHttpUrl, type OptionValues, parseStrict, parseTimeoutSeconds, parseWholeNumber } from '../cli/args.js';
+import {
+  parseHttpUrl,
+  type OptionValues,
+  parseStrict,
+  parseTimeoutSeconds,
+  parseWholeNumber,
+  signingSecret,
+} from '../cli/args.js';
 
 export const USAGE = `usage: npm run replay -- --to URL [options]
 
@@ -108,15 +115,7 @@ export function parseReplayArgs(argv: readonly string[], env: Env): Result<Repla
   const limit = whole('limit', v.limit, 1, MAX_KEY);
   if (limit !== undefined) filter.limit = limit;
 
-  let secret: string | null = null;
-  if (v.unsigned) {
-    if (v.secret !== undefined) problems.push('--unsigned and --secret contradict each other');
-  } else {
-    secret = v.secret ?? readEnv(env, 'UP42_WEBHOOK_SECRET') ?? null;
-    if (secret === null && !v['dry-run']) {
-      problems.push(`no signing secret: pass --secret, set ${describeName('UP42_WEBHOOK_SECRET')}, or use --unsigned`);
-    }
-  }
+  const secret = signingSecret(v, env, problems, v['dry-run'] === true);
   const ratePerSecond = whole('rate', v.rate, 1, 1000) ?? 10;
   const timeoutMs = v.timeout === undefined ? 15_000 : parseTimeoutSeconds(v.timeout);
   if (timeoutMs === null) problems.push('--timeout must be a number of seconds from 0.001 to 600');

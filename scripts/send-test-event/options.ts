@@ -1,7 +1,14 @@
 import { EVENT_TYPES, type Up42EventType } from '../../shared/events.js';
-import { describeName, readEnv, type Env } from '../../shared/env.js';
+import type { Env } from '../../shared/env.js';
 import { fail, ok, type Result } from '../../shared/result.js';
-import { parseHttpUrl, type OptionValues, parseStrict, parseTimeoutSeconds, parseWholeNumber } from '../cli/args.js';
+import {
+  parseHttpUrl,
+  type OptionValues,
+  parseStrict,
+  parseTimeoutSeconds,
+  parseWholeNumber,
+  signingSecret,
+} from '../cli/args.js';
 import { DEFAULT_STATUS } from './delivery.js';
 
 export const USAGE = `usage: npm run send-test-event -- --url URL [options]
@@ -77,15 +84,7 @@ export function parseSendArgs(argv: readonly string[], env: Env): Result<SendCli
     problems.push('--file sends the file as it is: it cannot be combined with --event, --status or --live');
   }
 
-  let secret: string | null = null;
-  if (v.unsigned) {
-    if (v.secret !== undefined) problems.push('--unsigned and --secret contradict each other');
-  } else {
-    secret = v.secret ?? readEnv(env, 'UP42_WEBHOOK_SECRET') ?? null;
-    if (secret === null || secret === '') {
-      problems.push(`no signing secret: pass --secret, set ${describeName('UP42_WEBHOOK_SECRET')}, or use --unsigned`);
-    }
-  }
+  const secret = signingSecret(v, env, problems);
 
   const created = v.created === undefined ? undefined : parseWholeNumber(v.created, 0, 253_402_300_799);
   if (created === null) problems.push('--created must be a Unix time in whole seconds');
