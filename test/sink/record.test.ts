@@ -2,15 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { crc32 } from 'node:zlib';
 import {
-  bodyLine,
-  compactJson,
   createReplayScanner,
   encodedLength,
   encodeRecord,
-  envelopeLine,
   parseRecordLine,
   type ParsedRecord,
 } from '../../sink/store/record.js';
+import { bodyLine, compactJson, envelopeLine } from '../../sink/envelope.js';
 import type { RecordMeta } from '../../sink/store/types.js';
 
 const meta: RecordMeta = { messageId: 'm-1', event: 'job.status', status: 'FAILED', liveMode: true };
