@@ -208,7 +208,7 @@ describe('file store on disk', () => {
       Object.assign(new Error('EIO'), { code: 'EIO' }),
       fileOpsFor('darwin'),
     ],
-  ])('%s: the whole batch answers error, consumes no key, leaves nothing in the file', async (_n, where, fault, base) => {
+  ])('%s: the batch answers error, consumes no key, leaves nothing in the file', async (_n, where, fault, base) => {
     const { ops, faults } = faultyOps(base);
     const store = await openFileStore({ dataDir: tmp.dir, maxBytes: 1 << 30, fileOps: ops });
     await store.append(body(1), meta(1));
