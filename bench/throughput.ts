@@ -55,7 +55,10 @@ const summarise = (runs: RunRecord[]): Series => ({
   rps: median(runs.map((r) => r.rps)),
   p50: median(runs.map((r) => r.p50)),
   p99: median(runs.map((r) => r.p99)),
-  cpu: { serverUs: median(runs.map((r) => r.cpu.serverUs)), loadGeneratorUs: median(runs.map((r) => r.cpu.loadGeneratorUs)) },
+  cpu: {
+    serverUs: median(runs.map((r) => r.cpu.serverUs)),
+    loadGeneratorUs: median(runs.map((r) => r.cpu.loadGeneratorUs)),
+  },
 });
 
 /**
@@ -64,7 +67,10 @@ const summarise = (runs: RunRecord[]): Series => ({
  * load generator each run one thread on the same two cores, so the rate follows whichever of the two spends
  * more per request (docs/performance.md, "Which process sets each rate").
  */
-async function measured<T extends { ok: number; non2xx: number }>(server: ServerProcess, load: () => Promise<T>): Promise<{ result: T; cpu: CpuPerRequest }> {
+async function measured<T extends { ok: number; non2xx: number }>(
+  server: ServerProcess,
+  load: () => Promise<T>,
+): Promise<{ result: T; cpu: CpuPerRequest }> {
   const serverStart = cpuSecondsOf(server.pid);
   const generatorStart = process.cpuUsage();
   const result = await load();
@@ -79,17 +85,28 @@ async function measured<T extends { ok: number; non2xx: number }>(server: Server
   };
 }
 
-export function startSinkProcess(options: { store: 'file' | 'memory'; dataDir: string; workDir: string; args: string[]; env?: Record<string, string> }): Promise<ServerProcess> {
+export function startSinkProcess(options: {
+  store: 'file' | 'memory';
+  dataDir: string;
+  workDir: string;
+  args: string[];
+  env?: Record<string, string>;
+}): Promise<ServerProcess> {
+  const sink = { SINK_HOST: '127.0.0.1', SINK_PORT: '0', SINK_DATA_DIR: options.dataDir, SINK_STORE: options.store };
   return startProcess({
     name: `sink-${options.store}`,
     args: options.args,
-    env: { ...baseEnv(), SINK_HOST: '127.0.0.1', SINK_PORT: '0', SINK_DATA_DIR: options.dataDir, SINK_STORE: options.store, ...options.env },
+    env: { ...baseEnv(), ...sink, ...options.env },
     logDir: options.workDir,
   });
 }
 
 /** The baseline server: `store` says what it does with a POST body (baseline-server.ts). */
-export function startBaseline(workDir: string, store: 'memory' | 'file' = 'memory', dataDir = ''): Promise<ServerProcess> {
+export function startBaseline(
+  workDir: string,
+  store: 'memory' | 'file' = 'memory',
+  dataDir = '',
+): Promise<ServerProcess> {
   const env = { ...baseEnv(), BASELINE_STORE: store, BASELINE_DATA_DIR: dataDir };
   return startProcess({ name: `baseline-${store}`, args: BUILT_BASELINE, env, logDir: workDir });
 }
@@ -102,7 +119,9 @@ function startTarget(target: Target, dataDir: string, o: ThroughputOptions): Pro
 
 const isBaseline = (target: Target) => target === 'memoryBaseline' || target === 'fileBaseline';
 
-const cpuText = (cpu: CpuPerRequest) => `CPU per request: server ${cpu.serverUs.toFixed(1)} µs, load generator ${cpu.loadGeneratorUs.toFixed(1)} µs`;
+const cpuText = (cpu: CpuPerRequest) =>
+  `CPU per request: server ${cpu.serverUs.toFixed(1)} µs, load generator ${cpu.loadGeneratorUs.toFixed(1)} µs`;
+const rateText = (run: LoadResult) => `${Math.round(run.rps)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms`;
 
 async function postRun(target: Target, round: number, o: ThroughputOptions): Promise<RunRecord> {
   const dataDir = mkdtempSync(join(o.dataRoot, `data-${target}-`));
@@ -115,9 +134,12 @@ async function postRun(target: Target, round: number, o: ThroughputOptions): Pro
     const { ackedKeys: _a, prepared: _p, ...figures } = run;
     const record: RunRecord = { round, ...figures, check, cpu };
     o.log(
-      `  round ${round} POST ${target.padEnd(14)} ${Math.round(run.rps)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ${cpuText(cpu)}` +
+      `  round ${round} POST ${target.padEnd(14)} ${rateText(run)}  ${cpuText(cpu)}` +
         (run.non2xx || run.errors ? `  non-2xx ${run.non2xx} errors ${run.errors}` : '') +
-        (check ? `  data check: ${check.ok ? 'ok' : 'FAILED'} (${check.acked} acknowledged incl. warm-up, ${check.stored} stored, ${check.inFlightAtStop} in flight at stop)` : ''),
+        (check
+          ? `  data check: ${check.ok ? 'ok' : 'FAILED'} (${check.acked} acknowledged incl. warm-up, ` +
+            `${check.stored} stored, ${check.inFlightAtStop} in flight at stop)`
+          : ''),
     );
     if (check && !check.ok) for (const p of check.problems) o.log(`    ${p}`);
     return record;
@@ -129,11 +151,15 @@ async function postRun(target: Target, round: number, o: ThroughputOptions): Pro
 
 async function pingRun(target: 'baseline' | 'sink', round: number, o: ThroughputOptions): Promise<RunRecord> {
   const dataDir = mkdtempSync(join(o.workDir, 'data-ping-'));
-  const server = target === 'baseline' ? await startBaseline(o.workDir) : await startSinkProcess({ store: 'file', dataDir, workDir: o.workDir, args: o.sinkArgs });
+  const server =
+    target === 'baseline'
+      ? await startBaseline(o.workDir)
+      : await startSinkProcess({ store: 'file', dataDir, workDir: o.workDir, args: o.sinkArgs });
   try {
     await getLoad(server.url, '/ping', { connections: o.connections, seconds: o.warmupSeconds });
-    const { result: run, cpu } = await measured(server, () => getLoad(server.url, '/ping', { connections: o.connections, seconds: o.pingSeconds }));
-    o.log(`  round ${round} GET /ping ${target.padEnd(8)} ${Math.round(run.rps)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ${cpuText(cpu)}`);
+    const load = { connections: o.connections, seconds: o.pingSeconds };
+    const { result: run, cpu } = await measured(server, () => getLoad(server.url, '/ping', load));
+    o.log(`  round ${round} GET /ping ${target.padEnd(8)} ${rateText(run)}  ${cpuText(cpu)}`);
     return { round, ...run, check: null, cpu };
   } finally {
     await server.stop();
@@ -151,7 +177,8 @@ export interface ThroughputResult {
   ratios: { file: number; memory: number; ping: number };
 }
 
-const roundRatios = (runs: RunRecord[], base: RunRecord[]) => median(runs.map((r) => r.rps / base.find((b) => b.round === r.round)!.rps));
+const roundRatios = (runs: RunRecord[], base: RunRecord[]) =>
+  median(runs.map((r) => r.rps / base.find((b) => b.round === r.round)!.rps));
 
 const rotate = <T>(items: T[], by: number): T[] => items.map((_, i) => items[(i + by) % items.length]!);
 
@@ -173,7 +200,9 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
     for (const pair of pairs) {
       for (const target of round % 2 ? pair : [...pair].reverse()) post[target].push(await postRun(target, round, o));
     }
-    for (const target of rotate<'baseline' | 'sink'>(['baseline', 'sink'], round - 1)) ping[target].push(await pingRun(target, round, o));
+    for (const target of rotate<'baseline' | 'sink'>(['baseline', 'sink'], round - 1)) {
+      ping[target].push(await pingRun(target, round, o));
+    }
   }
   return {
     post: {
