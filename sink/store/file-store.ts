@@ -5,7 +5,7 @@ import { lockDataDir } from './data-lock.js';
 import { nodeFileOps, type StoreFileHandle, type StoreFileOps } from './file-ops.js';
 import { readRecords } from './file-reader.js';
 import { createListeners } from './listeners.js';
-import { replayAndRepair, type RepairReport } from './repair.js';
+import { replayAndRepair, type RepairReport, type Replayed } from './repair.js';
 import { resetState, storeFigures, type FileState } from './store-state.js';
 import type { AppendResult, RecordMeta, WebhookStore } from './types.js';
 
@@ -50,7 +50,7 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
     await lock.release();
     throw err;
   }
-  let replayed;
+  let replayed: Replayed;
   try {
     replayed = await replayAndRepair(file, ops, { dir, path }, now);
   } catch (err) {
