@@ -1,4 +1,4 @@
-import { envelopeLine } from './store/record.js';
+import { envelopeLine } from './envelope.js';
 import type { StoredRecord, WebhookStore } from './store/types.js';
 import { writeChunk, writeHead, type Exchange } from './respond.js';
 

@@ -16,7 +16,7 @@ import {
   writeHead,
   type Exchange,
 } from './respond.js';
-import { bodyLine, envelopeLine } from './store/record.js';
+import { bodyLine, envelopeLine } from './envelope.js';
 import type { WebhookStore } from './store/types.js';
 import type { HookStatus } from './hooks/hook-runner.js';
 import { webhookMeta } from './webhook-meta.js';

@@ -31,3 +31,5 @@ export function createListeners() {
     },
   };
 }
+
+export type Listeners = ReturnType<typeof createListeners>;

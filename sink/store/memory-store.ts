@@ -1,6 +1,7 @@
-import { encodedLength, isoTime } from './record.js';
+import { encodedLength } from './record.js';
 import { createListeners } from './listeners.js';
 import { addEntry, createIndex, matchingRecords } from './record-index.js';
+import { resetState, storeFigures, type StoreState } from './store-state.js';
 import type { AppendResult, RecordFilter, RecordMeta, StoredRecord, WebhookStore } from './types.js';
 
 /**
@@ -15,60 +16,46 @@ export interface MemoryStoreOptions {
 
 export function createMemoryStore(options: MemoryStoreOptions): WebhookStore {
   const now = options.now ?? Date.now;
-  let index = createIndex();
+  const state: StoreState = { index: createIndex(), size: 0, generation: 0 };
   let bodies: Buffer[] = [];
-  let size = 0;
   let closed = false;
-  let generation = 0;
   const listeners = createListeners();
 
   function append(body: Buffer, meta: RecordMeta): Promise<AppendResult> {
     if (closed) return Promise.resolve({ status: 'error', message: 'the store is closed' });
     if (meta.messageId !== null) {
-      const key = index.byMessageId.get(meta.messageId);
+      const key = state.index.byMessageId.get(meta.messageId);
       if (key !== undefined) return Promise.resolve({ status: 'duplicate', key });
     }
     const receivedAtMs = now();
-    const length = encodedLength(index.count + 1, receivedAtMs, meta, body);
-    if (size + length > options.maxBytes) return Promise.resolve({ status: 'full' });
-    const key = addEntry(index, meta, receivedAtMs, 0, body.length, false);
+    const length = encodedLength(state.index.count + 1, receivedAtMs, meta, body);
+    if (state.size + length > options.maxBytes) return Promise.resolve({ status: 'full' });
+    const key = addEntry(state.index, meta, receivedAtMs, 0, body.length, false);
     bodies.push(body);
-    size += length;
-    if (listeners.active) listeners.appended({ ...meta, key, receivedAt: isoTime(receivedAtMs), body });
+    state.size += length;
+    if (listeners.active) listeners.appended({ ...meta, key, receivedAt: new Date(receivedAtMs).toISOString(), body });
     return Promise.resolve({ status: 'stored', key });
   }
 
   function records(filter: RecordFilter = {}): AsyncGenerator<StoredRecord> {
-    const gen = generation;
+    const gen = state.generation;
     const held = bodies;
-    return matchingRecords(index, filter, () => gen === generation, (i) => held[i]!);
+    return matchingRecords(state.index, filter, () => gen === state.generation, (i) => held[i]!);
   }
 
-  return {
-    kind: 'memory',
+  return Object.assign(storeFigures(state, options.maxBytes), {
+    kind: 'memory' as const,
     location: null,
-    get count() {
-      return index.count;
-    },
-    get bytes() {
-      return size;
-    },
-    maxBytes: options.maxBytes,
-    get lastKey() {
-      return index.count;
-    },
     append,
     records,
     clear: async () => {
-      index = createIndex();
+      resetState(state);
       bodies = [];
-      size = 0;
-      generation += 1;
       listeners.cleared();
     },
     close: async () => {
       closed = true;
     },
     subscribe: listeners.subscribe,
-  };
+  });
 }

@@ -62,7 +62,14 @@ function intern(index: RecordIndex, s: string | null): number {
 }
 
 /** Adds the record with key index.count + 1 (positional arguments: replay calls this 100,000 times). */
-export function addEntry(index: RecordIndex, meta: RecordMeta, receivedAtMs: number, offset: number, length: number, text: boolean): number {
+export function addEntry(
+  index: RecordIndex,
+  meta: RecordMeta,
+  receivedAtMs: number,
+  offset: number,
+  length: number,
+  text: boolean,
+): number {
   const i = index.count;
   if (i === index.receivedAt.length) {
     const size = i * 2;

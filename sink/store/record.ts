@@ -1,9 +1,10 @@
 import { crc32 } from 'node:zlib';
-import type { RecordMeta, StoredRecord } from './types.js';
+import type { RecordMeta } from './types.js';
 
 /**
  * The on-disk record: one JSON line per webhook,
- *   {"key":1,"receivedAt":"…","messageId":"…","event":"…","status":"…","liveMode":true,"crc":123,"body":<body>}\n
+ *   {"key":1,"receivedAt":"…","messageId":"…","event":"…","status":"…","liveMode":true,"crc":123,
+ *    "body":<body>}\n
  * The metadata comes first so replay parses only that short head, never the body. `body` is the received
  * JSON embedded byte for byte; a body containing CR or LF cannot sit on one line, so it is kept instead as a
  * JSON string, `"bodyText":"…"`, which still restores the exact bytes. `crc` (CRC-32 of the body bytes) lets
@@ -34,20 +35,9 @@ export function hasLineBreak(body: Buffer): boolean {
   return body.indexOf(LF) !== -1 || body.indexOf(CR) !== -1;
 }
 
-// Under load many records share a millisecond: format each one once.
-let isoMs = NaN;
-let isoText = '';
-export function isoTime(ms: number): string {
-  if (ms !== isoMs) {
-    isoMs = ms;
-    isoText = new Date(ms).toISOString();
-  }
-  return isoText;
-}
-
 function head(key: number, receivedAtMs: number, meta: RecordMeta, crc: number): string {
   return (
-    `{"key":${key},"receivedAt":"${isoTime(receivedAtMs)}"` +
+    `{"key":${key},"receivedAt":"${new Date(receivedAtMs).toISOString()}"` +
     `,"messageId":${JSON.stringify(meta.messageId)},"event":${JSON.stringify(meta.event)}` +
     `,"status":${JSON.stringify(meta.status)},"liveMode":${meta.liveMode === null ? 'null' : String(meta.liveMode)}` +
     `,"crc":${crc}`
@@ -74,7 +64,8 @@ export function prepareRecord(key: number, receivedAtMs: number, meta: RecordMet
   if (!hasLineBreak(body)) {
     const start = prefix + BODY_KEY;
     const bodyOffset = Buffer.byteLength(start);
-    return { length: bodyOffset + body.length + RECORD_TAIL.length, bodyOffset, bodyLength: body.length, text: false, start, stored: body };
+    const length = bodyOffset + body.length + RECORD_TAIL.length;
+    return { length, bodyOffset, bodyLength: body.length, text: false, start, stored: body };
   }
   const start = prefix + TEXT_KEY;
   const stored = JSON.stringify(body.toString('utf8'));
@@ -225,40 +216,4 @@ export function createReplayScanner(onRecord: (record: ParsedRecord, lineOffset:
       return { goodBytes, totalBytes, records, strandedRecords: stranded };
     },
   };
-}
-
-/** A JSON text without insignificant whitespace, numbers and strings untouched (no parse/stringify round trip). */
-export function compactJson(body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(body.length);
-  let n = 0;
-  let inString = false;
-  let escaped = false;
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (c === 0x5c) escaped = true;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
-    } else if (c === 0x20 || c === 0x09 || c === LF || c === CR) {
-      continue;
-    }
-    out[n++] = c;
-  }
-  return out.subarray(0, n);
-}
-
-/** The body as one dump line: as received when it is already on one line, else compacted. */
-export function bodyLine(body: Buffer): Buffer {
-  return hasLineBreak(body) ? compactJson(body) : body;
-}
-
-/** The envelope line of the dump (`envelope=1`) and of the live event stream, without a trailing LF. */
-export function envelopeLine(record: StoredRecord): Buffer {
-  const prefix =
-    `{"key":${record.key},"receivedAt":"${record.receivedAt}","messageId":${JSON.stringify(record.messageId)}` +
-    `,"event":${JSON.stringify(record.event)},"status":${JSON.stringify(record.status)}` +
-    `,"liveMode":${record.liveMode === null ? 'null' : String(record.liveMode)},"body":`;
-  return Buffer.concat([Buffer.from(prefix), bodyLine(record.body), Buffer.from('}')]);
 }

@@ -7,7 +7,7 @@ import { checkDump, fetchEnvelopeDump, postWebhook, prng, webhookBody, type Sent
 // Faults in the storage layer, end to end over HTTP: the sink's real file store over the real file system,
 // with one operation made to fail on demand through the store's injectable file operations. Whatever fails,
 // the request gets 500 or 507, no key is consumed, nothing stored before is lost, and the sink serves again
-// as soon as the fault clears. (The store's own rollback is unit-tested in test/sink/store.test.ts.)
+// as soon as the fault clears. (The store's own rollback is unit-tested in test/sink/file-store.test.ts.)
 
 type Fault = { op: 'write'; code: string; tornWrite?: boolean; landed?: boolean } | null;
 

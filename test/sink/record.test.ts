@@ -2,12 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { crc32 } from 'node:zlib';
 import {
-  bodyLine,
-  compactJson,
   createReplayScanner,
   encodedLength,
   encodeRecord,
-  envelopeLine,
   parseRecordLine,
   type ParsedRecord,
 } from '../../sink/store/record.js';
@@ -24,7 +21,12 @@ function scan(chunks: Buffer[]) {
 }
 
 const lines = (n: number, start = 1) =>
-  Buffer.concat(Array.from({ length: n }, (_, i) => encodeRecord(start + i, t0 + i, { ...meta, messageId: `m-${start + i}` }, Buffer.from(`{"n":${start + i}}`)).line));
+  Buffer.concat(
+    Array.from({ length: n }, (_, i) => {
+      const key = start + i;
+      return encodeRecord(key, t0 + i, { ...meta, messageId: `m-${key}` }, Buffer.from(`{"n":${key}}`)).line;
+    }),
+  );
 
 describe('encodeRecord', () => {
   it('writes one JSON line with the metadata, a CRC of the body and the body embedded byte for byte', () => {
@@ -85,7 +87,8 @@ describe('parseRecordLine', () => {
       const enc = encodeRecord(3, t0, { ...meta, messageId: 'id,"body":trick' }, Buffer.from(body));
       const p = parseRecordLine(enc.line, 0, enc.line.length - 1)!;
       expect(p).not.toBeNull();
-      expect(p).toMatchObject({ key: 3, receivedAtMs: t0, messageId: 'id,"body":trick', event: 'job.status', status: 'FAILED', liveMode: true });
+      const expected = { messageId: 'id,"body":trick', event: 'job.status', status: 'FAILED', liveMode: true };
+      expect(p).toMatchObject({ key: 3, receivedAtMs: t0, ...expected });
       expect(p.bodyOffset).toBe(enc.bodyOffset);
       expect(p.bodyLength).toBe(enc.bodyLength);
     }
@@ -121,7 +124,8 @@ describe('createReplayScanner', () => {
         expect(outcome).toEqual({ goodBytes: file.length, totalBytes: file.length, records: 5, strandedRecords: 0 });
         expect(records.map((r) => r.parsed.key)).toEqual([1, 2, 3, 4, 5]);
         for (const { parsed } of records) {
-          expect(file.toString('utf8', parsed.bodyOffset, parsed.bodyOffset + parsed.bodyLength)).toBe(`{"n":${parsed.key}}`);
+          const stored = file.toString('utf8', parsed.bodyOffset, parsed.bodyOffset + parsed.bodyLength);
+          expect(stored).toBe(`{"n":${parsed.key}}`);
         }
       }),
     );
@@ -130,7 +134,8 @@ describe('createReplayScanner', () => {
   it('stops at a torn last record, with or without its line feed', () => {
     const good = lines(3);
     const next = encodeRecord(4, t0, meta, Buffer.from('{"n":4}')).line;
-    for (const torn of [next.subarray(0, 30), Buffer.concat([next.subarray(0, 30), Buffer.from('\n')]), Buffer.alloc(50)]) {
+    const cut = next.subarray(0, 30);
+    for (const torn of [cut, Buffer.concat([cut, Buffer.from('\n')]), Buffer.alloc(50)]) {
       const { records, outcome } = scan([good, torn]);
       expect(records).toHaveLength(3);
       expect(outcome.goodBytes).toBe(good.length);
@@ -154,26 +159,5 @@ describe('createReplayScanner', () => {
     const { outcome } = scan([lines(2, 2)]);
     expect(outcome.records).toBe(0);
     expect(outcome.goodBytes).toBe(0);
-  });
-});
-
-describe('compactJson and dump lines', () => {
-  it('drops whitespace outside strings only and leaves numbers as written', () => {
-    const body = Buffer.from('{\n  "a" : 1.0 ,\r\n\t"b": " x \\" \\\\ y ",\n  "c": [ 1e3 , -0 ]\n}\n');
-    expect(compactJson(body).toString()).toBe('{"a":1.0,"b":" x \\" \\\\ y ","c":[1e3,-0]}');
-    expect(JSON.parse(compactJson(body).toString())).toEqual(JSON.parse(body.toString()));
-  });
-
-  it('keeps a one-line body byte-identical and compacts one with line breaks', () => {
-    const compact = Buffer.from('{"b": 2,  "a":1}');
-    expect(bodyLine(compact)).toBe(compact);
-    expect(bodyLine(Buffer.from('{"b": 2,\n"a":1}')).toString()).toBe('{"b":2,"a":1}');
-  });
-
-  it('writes the envelope line with the metadata first and the body as received', () => {
-    const line = envelopeLine({ key: 4, receivedAt: '2026-11-30T07:01:43.512Z', ...meta, body: Buffer.from('{"z": 1}') });
-    expect(line.toString()).toBe(
-      '{"key":4,"receivedAt":"2026-11-30T07:01:43.512Z","messageId":"m-1","event":"job.status","status":"FAILED","liveMode":true,"body":{"z": 1}}',
-    );
   });
 });
