@@ -1,0 +1,293 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { parseSinkConfig } from '../../shared/config.js';
+import { redactUrl } from '../../sink/store/postgres-connection.js';
+import { openPostgresStore, type PostgresStore } from '../../sink/store/postgres-store.js';
+import { MIGRATIONS } from '../../sink/store/postgres-schema.js';
+import type { RecordFilter, RecordMeta, StoredRecord, WebhookStore } from '../../sink/store/types.js';
+import { startPostgres, type PostgresServer } from './postgres-server.js';
+
+/*
+ * The PostgreSQL store against a real server these tests start themselves (postgres-server.ts). The first
+ * block holds the store contract as test/sink/store.test.ts checks it for the file and memory stores; it is
+ * written as describeContract(name, open, sizeOf) so that it becomes one entry of the shared contract suite.
+ * `sizeOf` is the one difference: postgres counts capacity in body bytes, the file store in encoded lines.
+ */
+
+let server: PostgresServer;
+beforeAll(async () => {
+  server = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await server?.stop();
+});
+
+let databases = 0;
+const freshDatabase = () => server.createDatabase(`store_${++databases}`);
+
+const meta = (i: number, over: Partial<RecordMeta> = {}): RecordMeta => ({
+  messageId: `m-${i}`,
+  event: i % 2 === 0 ? 'order.status' : 'job.status',
+  status: i % 3 === 0 ? 'FAILED_PERMANENTLY' : 'SUCCEEDED',
+  liveMode: i % 4 !== 0,
+  ...over,
+});
+const body = (i: number) => Buffer.from(`{"n":${i},"text":"webhook number ${i}"}`);
+
+async function all(store: WebhookStore, filter?: RecordFilter): Promise<StoredRecord[]> {
+  const out: StoredRecord[] = [];
+  for await (const r of store.records(filter)) out.push(r);
+  return out;
+}
+
+type Open = (maxBytes?: number) => Promise<WebhookStore>;
+type SizeOf = (key: number, meta: RecordMeta, body: Buffer) => number;
+
+function describeContract(name: string, open: Open, sizeOf: SizeOf) {
+  describe(`${name} store (contract)`, () => {
+    it('gives consecutive keys from 1 and returns bodies byte for byte, in both orders', async () => {
+      const store = await open();
+      const bodies = [body(1), Buffer.from('{\n  "pretty": true\n}\n'), Buffer.from('[1, 2.50]'), Buffer.from('"s"'), Buffer.from('{"u":"ünï ✓ \\u00e9"}')];
+      const results = await Promise.all(bodies.map((b, i) => store.append(b, meta(i + 1))));
+      expect(results).toEqual([1, 2, 3, 4, 5].map((key) => ({ status: 'stored', key })));
+      expect(store.count).toBe(5);
+      expect(store.lastKey).toBe(5);
+      const asc = await all(store);
+      expect(asc.map((r) => r.key)).toEqual([1, 2, 3, 4, 5]);
+      asc.forEach((r, i) => expect(r.body.equals(bodies[i]!)).toBe(true));
+      expect(asc[0]).toMatchObject({ messageId: 'm-1', event: 'job.status', status: 'SUCCEEDED', liveMode: true });
+      expect(Number.isNaN(Date.parse(asc[0]!.receivedAt))).toBe(false);
+      expect((await all(store, { order: 'desc' })).map((r) => r.key)).toEqual([5, 4, 3, 2, 1]);
+      await store.close();
+    });
+
+    it('filters by event, status (normalised), liveMode, since, before, q and limit', async () => {
+      const store = await open();
+      for (let i = 1; i <= 24; i++) await store.append(body(i), meta(i));
+      const keys = async (f: RecordFilter) => (await all(store, f)).map((r) => r.key);
+      const expected = (pred: (i: number) => boolean) => Array.from({ length: 24 }, (_, i) => i + 1).filter(pred);
+      expect(await keys({ event: 'order.status' })).toEqual(expected((i) => i % 2 === 0));
+      expect(await keys({ status: 'failed permanently' })).toEqual(expected((i) => i % 3 === 0));
+      expect(await keys({ liveMode: false })).toEqual(expected((i) => i % 4 === 0));
+      expect(await keys({ since: 20 })).toEqual([21, 22, 23, 24]);
+      expect(await keys({ before: 4 })).toEqual([1, 2, 3]);
+      expect(await keys({ order: 'desc', before: 10, limit: 3 })).toEqual([9, 8, 7]);
+      expect(await keys({ event: 'order.status', liveMode: true, since: 4, limit: 2 })).toEqual([6, 10]);
+      expect(await keys({ q: 'NUMBER 1' })).toEqual(expected((i) => String(i).startsWith('1')));
+      expect(await keys({ q: 'number 2', limit: 1, order: 'desc' })).toEqual([24]);
+      expect(await keys({ q: '%' })).toEqual([]);
+      expect(await keys({ limit: 0 })).toEqual([]);
+      expect(await keys({ event: 'nothing' })).toEqual([]);
+      await store.close();
+    });
+
+    it('stores a messageId once, also when the same delivery races itself', async () => {
+      const store = await open();
+      expect(await store.append(body(1), meta(1))).toEqual({ status: 'stored', key: 1 });
+      expect(await store.append(body(99), meta(1))).toEqual({ status: 'duplicate', key: 1 });
+      const racing = await Promise.all(Array.from({ length: 5 }, () => store.append(body(2), meta(2))));
+      expect(racing.filter((r) => r.status === 'stored')).toEqual([{ status: 'stored', key: 2 }]);
+      expect(racing.filter((r) => r.status === 'duplicate')).toHaveLength(4);
+      for (const r of racing) expect(r).toMatchObject({ key: 2 });
+      const none = { ...meta(3), messageId: null };
+      expect(await store.append(body(3), none)).toEqual({ status: 'stored', key: 3 });
+      expect(await store.append(body(3), none)).toEqual({ status: 'stored', key: 4 });
+      expect(store.count).toBe(4);
+      await store.close();
+    });
+
+    it('answers full past its capacity and keeps everything it has', async () => {
+      const fixed = (i: number) => meta(1, { messageId: `m-${i}` });
+      const small = Buffer.from('1');
+      const big = Buffer.from(`{"pad":"${'x'.repeat(200)}"}`);
+      const store = await open(sizeOf(1, fixed(1), body(1)) + sizeOf(2, fixed(2), body(2)) + sizeOf(3, fixed(3), body(3)) + sizeOf(4, fixed(4), small));
+      for (let i = 1; i <= 3; i++) expect(await store.append(body(i), fixed(i))).toEqual({ status: 'stored', key: i });
+      expect(await store.append(big, fixed(4))).toEqual({ status: 'full' });
+      expect(await store.append(small, fixed(4))).toEqual({ status: 'stored', key: 4 });
+      expect(await store.append(small, fixed(5))).toEqual({ status: 'full' });
+      expect(store.bytes).toBe(store.maxBytes);
+      expect((await all(store)).map((r) => r.key)).toEqual([1, 2, 3, 4]);
+      await store.close();
+    });
+
+    it('clears: keys start again at 1, listeners hear it, a dump in progress stops', async () => {
+      const store = await open();
+      for (let i = 1; i <= 5; i++) await store.append(body(i), meta(i));
+      let cleared = 0;
+      const seen: number[] = [];
+      const unsubscribe = store.subscribe((r) => seen.push(r.key), () => (cleared += 1));
+      const iterator = store.records()[Symbol.asyncIterator]();
+      expect((await iterator.next()).value).toMatchObject({ key: 1 });
+      await store.clear();
+      expect((await iterator.next()).done).toBe(true);
+      expect(cleared).toBe(1);
+      expect(store.count).toBe(0);
+      expect(store.bytes).toBe(0);
+      expect(await store.append(body(1), meta(1))).toEqual({ status: 'stored', key: 1 });
+      expect(seen).toEqual([1]);
+      unsubscribe();
+      await store.append(body(2), meta(2));
+      expect(seen).toEqual([1]);
+      await store.close();
+    });
+
+    it('gets every body, from a few bytes to past 256 KiB, kept by a reader or copied by a transient one', async () => {
+      const store = await open();
+      const sizes = [40, 300 * 1024, 90, 70 * 1024, ...Array.from({ length: 300 }, (_, i) => 200 + ((i * 977) % 3000)), 260 * 1024, 12];
+      const bodies = sizes.map((n, i) => Buffer.from(JSON.stringify({ i, pad: String.fromCharCode(97 + (i % 26)).repeat(n) })));
+      for (const [i, b] of bodies.entries()) expect(await store.append(b, meta(i + 1))).toEqual({ status: 'stored', key: i + 1 });
+      for (const order of ['asc', 'desc'] as const) {
+        const copied: { key: number; body: Buffer }[] = [];
+        for await (const r of store.records({ order }, { transient: true })) copied.push({ key: r.key, body: Buffer.from(r.body) });
+        const expected = bodies.map((b, i) => ({ key: i + 1, body: b }));
+        if (order === 'desc') expected.reverse();
+        expect(copied.map((r) => r.key)).toEqual(expected.map((r) => r.key));
+        copied.forEach((r, i) => expect(r.body.equals(expected[i]!.body)).toBe(true));
+        const kept = await all(store, { order });
+        kept.forEach((r, i) => expect(r.body.equals(expected[i]!.body)).toBe(true));
+      }
+      await store.close();
+    });
+
+    it('tells subscribers about each stored record, with its envelope fields', async () => {
+      const store = await open();
+      const seen: StoredRecord[] = [];
+      store.subscribe((r) => seen.push(r));
+      await store.append(body(1), meta(1));
+      await store.append(body(1), meta(1)); // duplicate: not a new record
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({ key: 1, messageId: 'm-1', event: 'job.status', status: 'SUCCEEDED', liveMode: true });
+      expect(seen[0]!.body.equals(body(1))).toBe(true);
+      await store.close();
+      expect(await store.append(body(2), meta(2))).toMatchObject({ status: 'error' });
+    });
+  });
+}
+
+let opened: WebhookStore[] = [];
+afterEach(async () => {
+  // A test that failed half way still lets its stores go, so the run ends.
+  for (const store of opened) await store.close();
+  opened = [];
+});
+const openPostgres: Open = async (maxBytes = 1 << 30) => {
+  const store = await openPostgresStore({ url: await freshDatabase(), maxBytes });
+  opened.push(store);
+  return store;
+};
+describeContract('postgres', openPostgres, (_key, _meta, b) => b.length);
+
+/** Resolves once `pred` holds, checked after each event the store announces (no fixed sleeps). */
+function until(store: WebhookStore, pred: () => boolean, what: string, ms = 5_000): Promise<void> {
+  if (pred()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, ms);
+    const check = () => {
+      if (!pred()) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    };
+    const off = store.subscribe(check, check);
+  });
+}
+
+describe('postgres store: several sinks on one database', () => {
+  let url: string;
+  let a: PostgresStore;
+  let b: PostgresStore;
+  beforeAll(async () => {
+    url = await freshDatabase();
+    // Four sinks starting at once on an empty database: the migrations take turns.
+    const opened = await Promise.all([0, 1, 2, 3].map(() => openPostgresStore({ url, maxBytes: 1 << 30 })));
+    [a, b] = opened as [PostgresStore, PostgresStore];
+    await opened[2]!.close();
+    await opened[3]!.close();
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('created the schema once, at the newest version', async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const versions = await client.query('SELECT version FROM sink_schema_version ORDER BY version');
+      expect(versions.rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('gives consecutive keys across both, de-duplicates across both, and each hears the other', async () => {
+    const heardByA: number[] = [];
+    const offA = a.subscribe((r) => heardByA.push(r.key));
+    const stores = [a, b];
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => stores[i % 2]!.append(body(i), meta(i, { messageId: `x-${i % 150}` }))));
+    const stored = results.filter((r) => r.status === 'stored').map((r) => (r as { key: number }).key);
+    expect(stored.sort((x, y) => x - y)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+    expect(results.filter((r) => r.status === 'duplicate')).toHaveLength(50);
+    await until(a, () => heardByA.length === 150, 'a to hear all 150');
+    expect(heardByA).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+    await until(b, () => b.lastKey === 150, 'b to know the last key');
+    expect([a.count, b.count, a.bytes === b.bytes]).toEqual([150, 150, true]);
+    offA();
+    // A clear through b: a hears it, and both count from 1 again.
+    let clearedA = 0;
+    const offCleared = a.subscribe(() => undefined, () => (clearedA += 1));
+    await b.clear();
+    await until(a, () => clearedA === 1, 'a to hear the clear');
+    expect(a.count).toBe(0);
+    expect(await a.append(body(1), meta(1, { messageId: 'after-clear' }))).toEqual({ status: 'stored', key: 1 });
+    offCleared();
+  });
+
+  it('keeps each body in a table people can query: jsonb and the raw text', async () => {
+    const raw = Buffer.from('{\n  "event": "order.status",\n  "nul": "a\\u0000b"\n}');
+    const key = ((await a.append(raw, meta(7, { messageId: 'nul' }))) as { key: number }).key;
+    const plain = ((await a.append(body(8), meta(8, { messageId: 'plain' }))) as { key: number }).key;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const rows = await client.query('SELECT key, body, body_text, event, status, live_mode, message_id FROM sink_webhooks WHERE key = ANY($1) ORDER BY key', [[key, plain]]);
+      // jsonb cannot hold \u0000: the raw text keeps it, the jsonb column is null.
+      expect(rows.rows[0]).toMatchObject({ body: null, body_text: raw.toString('utf8'), event: 'job.status', message_id: 'nul' });
+      expect(rows.rows[1]).toMatchObject({ body: { n: 8, text: 'webhook number 8' }, event: 'order.status', live_mode: false });
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('postgres store: start', () => {
+  it('names the URL without its password when the database cannot be reached', async () => {
+    const url = `postgres://team:s3cret-pw@127.0.0.1:${server.port + 1}/webhooks?sslmode=disable`;
+    const err = await openPostgresStore({ url, maxBytes: 1024 }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toMatch(/^cannot reach PostgreSQL at postgres:\/\/team:\*\*\*@127\.0\.0\.1:\d+\/webhooks\?sslmode=disable: /);
+    expect(err?.message).not.toContain('s3cret');
+  });
+
+  it('hides passwords however the URL carries them', () => {
+    expect(redactUrl('postgresql://u:p%40ss@db.example:5432/x')).toBe('postgresql://u:***@db.example:5432/x');
+    expect(redactUrl('postgres://db.example/x?password=pw&sslmode=require')).toBe('postgres://db.example/x?password=***&sslmode=require');
+    expect(redactUrl('postgres://u@db.example/x')).toBe('postgres://u@db.example/x');
+  });
+
+  it('reads SINK_STORE=postgres with SINK_DATABASE_URL, and says what is missing', () => {
+    const parsed = parseSinkConfig({ SINK_STORE: 'postgres', SINK_DATABASE_URL: 'postgres://u:p@h/db' });
+    expect(parsed.ok && [parsed.value.store, parsed.value.databaseUrl]).toEqual(['postgres', 'postgres://u:p@h/db']);
+    const missing = parseSinkConfig({ SINK_STORE: 'postgres' });
+    expect(!missing.ok && missing.message).toContain('SINK_DATABASE_URL is not set');
+    const wrong = parseSinkConfig({ SINK_STORE: 'postgres', SINK_DATABASE_URL: 'mysql://h/db' });
+    expect(!wrong.ok && wrong.message).toContain('SINK_DATABASE_URL must be a postgres:// or postgresql:// URL');
+    const file = parseSinkConfig({ SINK_DATABASE_URL: 'postgres://u:p@h/db' });
+    expect(file.ok && file.value.databaseUrl).toBeNull();
+  });
+});
