@@ -12,7 +12,9 @@ export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';
-    for (const name of ['password', 'sslpassword']) if (parsed.searchParams.has(name)) parsed.searchParams.set(name, '***');
+    for (const name of ['password', 'sslpassword']) {
+      if (parsed.searchParams.has(name)) parsed.searchParams.set(name, '***');
+    }
     return parsed.toString().replace(/%2A%2A%2A/g, '***');
   } catch {
     // Not parseable as a URL: say nothing that might be a password.
@@ -22,7 +24,13 @@ export function redactUrl(url: string): string {
 
 /** SQLSTATE classes and codes that say the server is gone or not taking connections. */
 const UNAVAILABLE_STATE = /^(08|57P0[1-3]|53300)/;
-const UNAVAILABLE_MESSAGE = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client was closed|not queryable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN/i;
+const UNAVAILABLE_MESSAGE = new RegExp(
+  [
+    'Connection terminated', 'connection timeout', 'timeout exceeded when trying to connect', 'Client was closed',
+    'not queryable', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  ].join('|'),
+  'i',
+);
 
 export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
@@ -32,6 +40,9 @@ export function isUnavailable(err: unknown): boolean {
 }
 
 export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** How the sinks' connections appear in pg_stat_activity. */
+const APPLICATION_NAME = 'up42-webhook-sink';
 
 export interface PoolOptions {
   url: string;
@@ -46,7 +57,10 @@ export function createPool(options: PoolOptions): pg.Pool {
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
-    application_name: 'up42-webhook-sink',
+    // A database that vanishes without closing the connection (a host down, a network cut) is noticed too.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    application_name: APPLICATION_NAME,
   });
   // An idle connection the server drops (restart, failover) is reported here; the pool has already discarded
   // it and opens a new one for the next query. Without a listener the process would crash.
@@ -55,8 +69,18 @@ export function createPool(options: PoolOptions): pg.Pool {
 }
 
 /** A single client (the LISTEN connection, the migration), connected, with its errors handled by `onError`. */
-export async function connectClient(url: string, onError: (err: Error) => void, connectTimeoutMs = 5_000): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, application_name: 'up42-webhook-sink' });
+export async function connectClient(
+  url: string,
+  onError: (err: Error) => void,
+  connectTimeoutMs = 5_000,
+): Promise<pg.Client> {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: connectTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    application_name: APPLICATION_NAME,
+  });
   client.on('error', onError);
   try {
     await client.connect();

@@ -47,7 +47,8 @@ export async function openLiveConnection(url: string, handlers: LiveHandlers): P
   const listen = async (): Promise<void> => {
     let current: pg.Client | null = null;
     const lostIt = (err: Error | null) => {
-      if (client === current && current !== null) drop(`the database connection was lost: ${err ? errorText(err) : 'closed'}`);
+      if (client !== current || current === null) return;
+      drop(`the database connection was lost: ${err ? errorText(err) : 'closed'}`);
     };
     current = await connectClient(url, (err) => lostIt(err));
     current.on('end', () => lostIt(null));

@@ -60,7 +60,11 @@ const BATCH_ROWS = 100;
  * The records matching `filter`, read through a cursor on a connection of its own. Stops as soon as
  * `current()` turns false (the store was cleared under the reader).
  */
-export async function* streamRecords(pool: pg.Pool, filter: RecordFilter, current: () => boolean): AsyncGenerator<StoredRecord> {
+export async function* streamRecords(
+  pool: pg.Pool,
+  filter: RecordFilter,
+  current: () => boolean,
+): AsyncGenerator<StoredRecord> {
   if (filter.limit !== undefined && filter.limit <= 0) return;
   const { sql, values } = dumpQuery(filter);
   const client = await pool.connect();

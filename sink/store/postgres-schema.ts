@@ -63,7 +63,8 @@ $fn$;
 -- order. One row per webhook, i from 1: outcome stored, duplicate (key: the first's) or full.
 CREATE FUNCTION sink_append(p_bodies text[], p_message_ids text[], p_events text[], p_statuses text[],
                             p_status_keys text[], p_live_modes boolean[], p_max_bytes bigint)
-RETURNS TABLE (i integer, outcome text, key bigint, epoch bigint, last_key bigint, bytes bigint, received_at timestamptz)
+RETURNS TABLE (i integer, outcome text, key bigint, epoch bigint, last_key bigint, bytes bigint,
+               received_at timestamptz)
 LANGUAGE plpgsql AS $fn$
 DECLARE
   c sink_counter%ROWTYPE;
@@ -122,8 +123,9 @@ export const NOTIFY_CHANNEL = 'sink_webhooks';
 /** Brings the schema to the newest version; returns the versions it applied (none when already there). */
 export async function migrate(client: pg.ClientBase, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const encoding = await client.query<{ server_encoding: string }>('SHOW server_encoding');
-  if (encoding.rows[0]?.server_encoding !== 'UTF8') {
-    throw new Error(`the database's encoding is ${encoding.rows[0]?.server_encoding}; the sink needs UTF8 to keep bodies byte for byte`);
+  const name = encoding.rows[0]?.server_encoding;
+  if (name !== 'UTF8') {
+    throw new Error(`the database's encoding is ${name}; the sink needs UTF8 to keep bodies byte for byte`);
   }
   const applied: number[] = [];
   await client.query('BEGIN');
@@ -136,11 +138,14 @@ export async function migrate(client: pg.ClientBase, migrations: readonly Migrat
     const current = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM sink_schema_version');
     const at = current.rows[0]?.v ?? 0;
     const newest = migrations.at(-1)?.version ?? 0;
-    if (at > newest) throw new Error(`the database's schema is at version ${at}, newer than this sink's ${newest}: update the sink`);
+    if (at > newest) {
+      throw new Error(`the database's schema is at version ${at}, newer than this sink's ${newest}: update the sink`);
+    }
     for (const m of migrations) {
       if (m.version <= at) continue;
       await client.query(m.sql);
-      await client.query('INSERT INTO sink_schema_version (version, description) VALUES ($1, $2)', [m.version, m.description]);
+      const record = 'INSERT INTO sink_schema_version (version, description) VALUES ($1, $2)';
+      await client.query(record, [m.version, m.description]);
       applied.push(m.version);
     }
     await client.query('COMMIT');

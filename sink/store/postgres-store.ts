@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import { normalizeStatus } from '../../shared/status.js';
 import { createListeners } from './listeners.js';
+import { createAppendQueue } from './postgres-append.js';
 import { createPool, errorText, isUnavailable, redactUrl } from './postgres-connection.js';
 import { openLiveConnection, type LiveConnection } from './postgres-live.js';
 import { RECORD_COLUMNS, rowToRecord, streamRecords, type RecordRow } from './postgres-read.js';
 import { migrate } from './postgres-schema.js';
-import { StoreUnavailableError, type AppendResult, type RecordFilter, type RecordMeta, type WebhookStore } from './types.js';
+import { StoreUnavailableError, type RecordFilter, type WebhookStore } from './types.js';
 
 /**
  * The team store: webhooks in a PostgreSQL table that several sinks share. The database does what the file
@@ -32,29 +32,17 @@ export interface PostgresStore extends WebhookStore {
   readonly location: string;
 }
 
-interface Pending {
-  body: Buffer;
-  meta: RecordMeta;
-  resolve: (result: AppendResult) => void;
-}
-
-interface AppendRow {
-  i: number;
-  outcome: 'stored' | 'duplicate' | 'full';
-  key: string;
+interface CounterRow {
   epoch: string;
   last_key: string;
   bytes: string;
-  received_at: Date;
 }
 
-const APPEND = 'SELECT * FROM sink_append($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7)';
-const MAX_BATCH = 500;
-const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 const CATCH_UP_ROWS = 500;
 const CATCH_UP =
   `SELECT c.epoch, c.last_key, c.bytes, w.* FROM sink_counter c LEFT JOIN LATERAL ` +
-  `(SELECT ${RECORD_COLUMNS} FROM sink_webhooks WHERE key > $1 ORDER BY key LIMIT ${CATCH_UP_ROWS}) w ON true WHERE c.id = 1`;
+  `(SELECT ${RECORD_COLUMNS} FROM sink_webhooks WHERE key > $1 ORDER BY key LIMIT ${CATCH_UP_ROWS}) w ON true ` +
+  'WHERE c.id = 1';
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const shown = redactUrl(options.url);
@@ -118,7 +106,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           announced = Math.max(announced, cache.lastKey);
           continue;
         }
-        const { rows } = await pool.query<{ epoch: string; last_key: string; bytes: string } & Partial<RecordRow>>(CATCH_UP, [announced]);
+        const { rows } = await pool.query<CounterRow & Partial<RecordRow>>(CATCH_UP, [announced]);
         const head = rows[0];
         if (head === undefined) break;
         const epoch = Number(head.epoch);
@@ -141,9 +129,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   };
 
   const refresh = async () => {
-    const { rows } = await pool.query<{ epoch: string; last_key: string; bytes: string }>(
-      'SELECT epoch, last_key, bytes FROM sink_counter WHERE id = 1',
-    );
+    const { rows } = await pool.query<CounterRow>('SELECT epoch, last_key, bytes FROM sink_counter WHERE id = 1');
     const row = rows[0]!;
     seen(Number(row.epoch), Number(row.last_key), Number(row.bytes));
   };
@@ -176,80 +162,18 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     throw new Error(`cannot listen on PostgreSQL at ${shown}: ${errorText(err)}`);
   }
 
-  // Group commit, as the file store does: appends waiting when the previous batch commits go together, in
-  // one transaction, keys in arrival order. One batch at a time per sink; sinks take turns on the counter row.
-  const queue: Pending[] = [];
-  let writing = false;
-  let written: Promise<void> = Promise.resolve();
-  const takeBatch = () => {
-    let bytes = 0;
-    let n = 0;
-    while (n < queue.length && n < MAX_BATCH && (n === 0 || bytes + queue[n]!.body.length <= MAX_BATCH_BYTES)) {
-      bytes += queue[n]!.body.length;
-      n += 1;
+  const appends = createAppendQueue(pool, options.maxBytes, (row, body, meta) => {
+    const key = Number(row.key);
+    const epoch = Number(row.epoch);
+    seen(epoch, Number(row.last_key), Number(row.bytes));
+    if (row.outcome !== 'stored' || epoch !== cache.epoch || key <= announced) return;
+    if (key === announced + 1) {
+      announced = key;
+      if (listeners.active) listeners.appended({ ...meta, key, receivedAt: row.received_at.toISOString(), body });
+    } else {
+      catchUp(); // another sink's append before this one is not heard of yet: tell them in order
     }
-    return queue.splice(0, n);
-  };
-  const write = () => {
-    if (writing || queue.length === 0) return;
-    writing = true;
-    // setImmediate: every request whose body completed in this turn of the event loop joins the batch.
-    written = new Promise((resolve) => setImmediate(resolve))
-      .then(() => commitBatch(takeBatch()))
-      .finally(() => {
-        writing = false;
-        write();
-      });
-  };
-
-  async function commitBatch(batch: Pending[]): Promise<void> {
-    let rows: AppendRow[];
-    try {
-      const column = <T>(pick: (p: Pending) => T) => batch.map(pick);
-      const values = [
-        column((p) => p.body.toString('utf8')),
-        column((p) => p.meta.messageId),
-        column((p) => p.meta.event),
-        column((p) => p.meta.status),
-        column((p) => (p.meta.status === null ? null : normalizeStatus(p.meta.status))),
-        column((p) => p.meta.liveMode),
-        options.maxBytes,
-      ];
-      rows = (await pool.query<AppendRow>(APPEND, values)).rows;
-    } catch (err) {
-      // Not answered, so not acknowledged: if the COMMIT did happen, a retry finds the messageId stored.
-      const result: AppendResult = isUnavailable(err)
-        ? { status: 'unavailable', message: `the database is unavailable (${errorText(err)})` }
-        : { status: 'error', message: errorText(err) };
-      for (const p of batch) p.resolve(result);
-      return;
-    }
-    for (const row of rows) {
-      const item = batch[row.i - 1]!;
-      const key = Number(row.key);
-      const epoch = Number(row.epoch);
-      seen(epoch, Number(row.last_key), Number(row.bytes));
-      if (row.outcome === 'duplicate') item.resolve({ status: 'duplicate', key });
-      else if (row.outcome === 'full') item.resolve({ status: 'full' });
-      else {
-        if (epoch === cache.epoch && key === announced + 1) {
-          announced = key;
-          if (listeners.active) listeners.appended({ ...item.meta, key, receivedAt: row.received_at.toISOString(), body: item.body });
-        } else if (epoch === cache.epoch && key > announced) {
-          catchUp(); // another sink's append before this one is not heard of yet: tell them in order
-        }
-        item.resolve({ status: 'stored', key });
-      }
-    }
-  }
-
-  function append(body: Buffer, meta: RecordMeta): Promise<AppendResult> {
-    if (closed) return Promise.resolve({ status: 'error', message: 'the store is closed' });
-    return new Promise((resolve) => {
-      queue.push({ body, meta, resolve });
-      write();
-    });
-  }
+  });
 
   const store: PostgresStore = {
     kind: 'postgres',
@@ -267,7 +191,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     get unavailable() {
       return live.down;
     },
-    append,
+    append: (body, meta) =>
+      closed ? Promise.resolve({ status: 'error', message: 'the store is closed' }) : appends.append(body, meta),
     records(filter: RecordFilter = {}) {
       const gen = generation;
       return streamRecords(pool, filter, () => gen === generation);
@@ -285,7 +210,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async close() {
       if (closed) return;
       closed = true;
-      while (writing) await written;
+      await appends.drain();
       await live.close();
       await pool.end();
     },
