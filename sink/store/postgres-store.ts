@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type pg from 'pg';
 import { createListeners } from './listeners.js';
 import { createAppendQueue } from './postgres-append.js';
@@ -191,8 +192,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     get unavailable() {
       return live.down;
     },
-    append: (body, meta) =>
-      closed ? Promise.resolve({ status: 'error', message: 'the store is closed' }) : appends.append(body, meta),
+    append(body, meta) {
+      if (closed) return Promise.resolve({ status: 'error', message: 'the store is closed' });
+      // A text column holds UTF-8 without NUL; the HTTP layer lets only JSON through, which never has either.
+      // Refused here all the same, so that one such body cannot fail the batch it would share.
+      if (!isUtf8(body) || body.includes(0)) {
+        return Promise.resolve({ status: 'error', message: 'the body is not UTF-8 text without NUL' });
+      }
+      return appends.append(body, meta);
+    },
     records(filter: RecordFilter = {}) {
       const gen = generation;
       return streamRecords(pool, filter, () => gen === generation);

@@ -246,6 +246,17 @@ describe('postgres store: several sinks on one database', () => {
     offCleared();
   });
 
+  it('refuses a body a text column cannot hold, alone, without failing the others of its batch', async () => {
+    const results = await Promise.all([
+      a.append(Buffer.from('{"ok":1}'), meta(1, { messageId: 'batch-1' })),
+      a.append(Buffer.from([0x7b, 0xff, 0x7d]), meta(2, { messageId: 'batch-2' })),
+      a.append(Buffer.from('{"nul":"\0"}'), meta(3, { messageId: 'batch-3' })),
+      a.append(Buffer.from('{"ok":2}'), meta(4, { messageId: 'batch-4' })),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['stored', 'error', 'error', 'stored']);
+    expect((results[3] as { key: number }).key).toBe((results[0] as { key: number }).key + 1);
+  });
+
   it('keeps each body in a table people can query: jsonb and the raw text', async () => {
     const raw = Buffer.from('{\n  "event": "order.status",\n  "nul": "a\\u0000b"\n}');
     const key = ((await a.append(raw, meta(7, { messageId: 'nul' }))) as { key: number }).key;
