@@ -26,8 +26,18 @@ export function redactUrl(url: string): string {
 const UNAVAILABLE_STATE = /^(08|57P0[1-3]|53300)/;
 const UNAVAILABLE_MESSAGE = new RegExp(
   [
-    'Connection terminated', 'connection timeout', 'timeout exceeded when trying to connect', 'Client was closed',
-    'not queryable', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+    'Connection terminated',
+    'connection timeout',
+    'timeout exceeded when trying to connect',
+    'Client was closed',
+    'not queryable',
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EHOSTUNREACH',
+    'ENOTFOUND',
+    'EAI_AGAIN',
   ].join('|'),
   'i',
 );

@@ -30,7 +30,11 @@ export interface PostgresServer {
 /** The newest PostgreSQL server binaries on this machine (Debian's layout), or a clear error. */
 export function findPostgresBin(): string {
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   for (const v of versions) {
     const bin = path.join(root, v, 'bin');
     if (existsSync(path.join(bin, 'postgres')) && existsSync(path.join(bin, 'initdb'))) return bin;
@@ -70,7 +74,15 @@ export async function startPostgres(): Promise<PostgresServer> {
   ownedByServerUser(dir);
   const data = path.join(dir, 'data');
   const [initCmd, initArgs] = asServerUser(path.join(bin, 'initdb'), [
-    '-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions',
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '--encoding=UTF8',
+    '--locale=C',
+    '--no-sync',
+    '--no-instructions',
   ]);
   const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
   if (init.status !== 0) {
@@ -85,7 +97,8 @@ export async function startPostgres(): Promise<PostgresServer> {
     // `read` returns when our end of stdin closes (this process ended or halt()): the server is then stopped.
     const script =
       `"${path.join(bin, 'postgres')}" -D "${data}" -p ${port} -c listen_addresses=127.0.0.1 ` +
-      `-c unix_socket_directories="${dir}" -c max_connections=200 -c fsync=on & pid=$!; read _; kill -INT $pid; wait $pid`;
+      `-c unix_socket_directories="${dir}" -c max_connections=200 -c fsync=on & ` +
+      'pid=$!; read _; kill -INT $pid; wait $pid';
     const [cmd, args] = asServerUser('sh', ['-c', script]);
     const proc = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     child = proc;

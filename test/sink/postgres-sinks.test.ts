@@ -33,10 +33,16 @@ async function twoSinks(): Promise<[SpawnedSink, SpawnedSink]> {
   return pair;
 }
 
-const stored = (text: string) => Number(/^\{"msg": "value with key (\d+) (already )?stored"\}\n$/.exec(text)?.[1] ?? NaN);
+const stored = (text: string) =>
+  Number(/^\{"msg": "value with key (\d+) (already )?stored"\}\n$/.exec(text)?.[1] ?? NaN);
 
 /** Waits until `pred` holds for the text the stream gives `read`; every check follows new output. */
-function waitForOutput(read: () => string, stream: NodeJS.ReadableStream, pred: (text: string) => boolean, what: string): Promise<void> {
+function waitForOutput(
+  read: () => string,
+  stream: NodeJS.ReadableStream,
+  pred: (text: string) => boolean,
+  what: string,
+): Promise<void> {
   if (pred(read())) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -77,7 +83,8 @@ function events(url: string, headers: Record<string, string> = {}): Promise<Sse>
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const field = (name: string) => [...block.matchAll(/^(\w+): (.*)$/gm)].find((m) => m[1] === name)?.[2];
-          if (field('event') === 'webhook') webhooks.push({ id: Number(field('id')), data: JSON.parse(field('data')!) });
+          if (field('event') === 'webhook')
+            webhooks.push({ id: Number(field('id')), data: JSON.parse(field('data')!) });
         }
         for (const w of waiters) w();
       });
@@ -145,13 +152,17 @@ describe('two sinks on one PostgreSQL database', () => {
     expect(dumpLines((await call(a.url, '/dump-webhooks')).text).count).toBe(20);
   });
 
-  it("show in one sink's inbox stream, within a second, a webhook posted to the other; resume and clear too", async () => {
+  it("show in one sink's inbox stream, within a second, a webhook posted to the other; resume, clear", async () => {
     const [a, b] = await twoSinks();
     const live = await events(a.url);
     try {
       const reply = await post(b.url, '{"messageId":"live-1","event":"job.status","body":{"status":"FAILED"}}');
       await live.webhook(stored(reply.text), 1_000);
-      expect(live.webhooks[0]!.data).toMatchObject({ key: 1, messageId: 'live-1', body: { body: { status: 'FAILED' } } });
+      expect(live.webhooks[0]!.data).toMatchObject({
+        key: 1,
+        messageId: 'live-1',
+        body: { body: { status: 'FAILED' } },
+      });
       for (let i = 2; i <= 4; i++) await post(b.url, `{"messageId":"live-${i}"}`);
       await live.webhook(4, 1_000);
       expect(live.webhooks.map((w) => w.id)).toEqual([1, 2, 3, 4]);
@@ -191,7 +202,9 @@ describe('two sinks on one PostgreSQL database', () => {
     expect(killed).toBe(true);
     expect(await a.stop()).toBe(null); // gone by SIGKILL
     const { lines } = dumpLines((await call(b.url, '/dump-webhooks?envelope=1')).text);
-    const kept = new Map(lines.map((l) => JSON.parse(l) as { key: number; messageId: string }).map((r) => [r.messageId, r.key]));
+    const kept = new Map(
+      lines.map((l) => JSON.parse(l) as { key: number; messageId: string }).map((r) => [r.messageId, r.key]),
+    );
     for (const [id, key] of acked) expect(kept.get(id)).toBe(key);
     expect([...kept.values()]).toEqual(Array.from({ length: kept.size }, (_, i) => i + 1));
     // b served all its clients' 600 webhooks.
@@ -204,7 +217,12 @@ describe('two sinks on one PostgreSQL database', () => {
     await server.halt();
     try {
       for (const sink of [a, b]) {
-        await waitForOutput(sink.stderr, sink.child.stderr!, (t) => t.includes('database connection was lost'), 'the lost connection');
+        await waitForOutput(
+          sink.stderr,
+          sink.child.stderr!,
+          (t) => t.includes('database connection was lost'),
+          'the lost connection',
+        );
         const reply = await post(sink.url, '{"messageId":"during"}');
         expect(reply.status).toBe(503);
         expect(JSON.parse(reply.text)).toMatchObject({ code: 503, msg: expect.stringContaining('database') });
@@ -218,7 +236,12 @@ describe('two sinks on one PostgreSQL database', () => {
       await server.start();
     }
     for (const sink of [a, b]) {
-      await waitForOutput(sink.stderr, sink.child.stderr!, (t) => t.includes('database connection is restored'), 'the reconnection');
+      await waitForOutput(
+        sink.stderr,
+        sink.child.stderr!,
+        (t) => t.includes('database connection is restored'),
+        'the reconnection',
+      );
     }
     expect(stored((await post(b.url, '{"messageId":"during"}')).text)).toBe(2);
     const { lines } = dumpLines((await call(a.url, '/dump-webhooks')).text);
@@ -232,7 +255,9 @@ describe('a sink whose database cannot be reached at start', () => {
     const url = `postgres://team:pw-not-shown@127.0.0.1:${server.port + 1}/webhooks`;
     const run = runSink({ SINK_STORE: 'postgres', SINK_DATABASE_URL: url });
     expect(await run.exited).toBe(1);
-    expect(run.err()).toContain(`sink: cannot start: cannot reach PostgreSQL at postgres://team:***@127.0.0.1:${server.port + 1}/webhooks: `);
+    expect(run.err()).toContain(
+      `sink: cannot start: cannot reach PostgreSQL at postgres://team:***@127.0.0.1:${server.port + 1}/webhooks: `,
+    );
     expect(run.err() + run.out()).not.toContain('pw-not-shown');
   });
 });

@@ -47,7 +47,13 @@ function describeContract(name: string, open: Open, sizeOf: SizeOf) {
   describe(`${name} store (contract)`, () => {
     it('gives consecutive keys from 1 and returns bodies byte for byte, in both orders', async () => {
       const store = await open();
-      const bodies = [body(1), Buffer.from('{\n  "pretty": true\n}\n'), Buffer.from('[1, 2.50]'), Buffer.from('"s"'), Buffer.from('{"u":"ünï ✓ \\u00e9"}')];
+      const bodies = [
+        body(1),
+        Buffer.from('{\n  "pretty": true\n}\n'),
+        Buffer.from('[1, 2.50]'),
+        Buffer.from('"s"'),
+        Buffer.from('{"u":"ünï ✓ \\u00e9"}'),
+      ];
       const results = await Promise.all(bodies.map((b, i) => store.append(b, meta(i + 1))));
       expect(results).toEqual([1, 2, 3, 4, 5].map((key) => ({ status: 'stored', key })));
       expect(store.count).toBe(5);
@@ -100,7 +106,12 @@ function describeContract(name: string, open: Open, sizeOf: SizeOf) {
       const fixed = (i: number) => meta(1, { messageId: `m-${i}` });
       const small = Buffer.from('1');
       const big = Buffer.from(`{"pad":"${'x'.repeat(200)}"}`);
-      const store = await open(sizeOf(1, fixed(1), body(1)) + sizeOf(2, fixed(2), body(2)) + sizeOf(3, fixed(3), body(3)) + sizeOf(4, fixed(4), small));
+      const store = await open(
+        sizeOf(1, fixed(1), body(1)) +
+          sizeOf(2, fixed(2), body(2)) +
+          sizeOf(3, fixed(3), body(3)) +
+          sizeOf(4, fixed(4), small),
+      );
       for (let i = 1; i <= 3; i++) expect(await store.append(body(i), fixed(i))).toEqual({ status: 'stored', key: i });
       expect(await store.append(big, fixed(4))).toEqual({ status: 'full' });
       expect(await store.append(small, fixed(4))).toEqual({ status: 'stored', key: 4 });
@@ -115,7 +126,10 @@ function describeContract(name: string, open: Open, sizeOf: SizeOf) {
       for (let i = 1; i <= 5; i++) await store.append(body(i), meta(i));
       let cleared = 0;
       const seen: number[] = [];
-      const unsubscribe = store.subscribe((r) => seen.push(r.key), () => (cleared += 1));
+      const unsubscribe = store.subscribe(
+        (r) => seen.push(r.key),
+        () => (cleared += 1),
+      );
       const iterator = store.records()[Symbol.asyncIterator]();
       expect((await iterator.next()).value).toMatchObject({ key: 1 });
       await store.clear();
@@ -133,12 +147,24 @@ function describeContract(name: string, open: Open, sizeOf: SizeOf) {
 
     it('gets every body, from a few bytes to past 256 KiB, kept by a reader or copied by a transient one', async () => {
       const store = await open();
-      const sizes = [40, 300 * 1024, 90, 70 * 1024, ...Array.from({ length: 300 }, (_, i) => 200 + ((i * 977) % 3000)), 260 * 1024, 12];
-      const bodies = sizes.map((n, i) => Buffer.from(JSON.stringify({ i, pad: String.fromCharCode(97 + (i % 26)).repeat(n) })));
-      for (const [i, b] of bodies.entries()) expect(await store.append(b, meta(i + 1))).toEqual({ status: 'stored', key: i + 1 });
+      const sizes = [
+        40,
+        300 * 1024,
+        90,
+        70 * 1024,
+        ...Array.from({ length: 300 }, (_, i) => 200 + ((i * 977) % 3000)),
+        260 * 1024,
+        12,
+      ];
+      const bodies = sizes.map((n, i) =>
+        Buffer.from(JSON.stringify({ i, pad: String.fromCharCode(97 + (i % 26)).repeat(n) })),
+      );
+      for (const [i, b] of bodies.entries())
+        expect(await store.append(b, meta(i + 1))).toEqual({ status: 'stored', key: i + 1 });
       for (const order of ['asc', 'desc'] as const) {
         const copied: { key: number; body: Buffer }[] = [];
-        for await (const r of store.records({ order }, { transient: true })) copied.push({ key: r.key, body: Buffer.from(r.body) });
+        for await (const r of store.records({ order }, { transient: true }))
+          copied.push({ key: r.key, body: Buffer.from(r.body) });
         const expected = bodies.map((b, i) => ({ key: i + 1, body: b }));
         if (order === 'desc') expected.reverse();
         expect(copied.map((r) => r.key)).toEqual(expected.map((r) => r.key));
@@ -156,7 +182,13 @@ function describeContract(name: string, open: Open, sizeOf: SizeOf) {
       await store.append(body(1), meta(1));
       await store.append(body(1), meta(1)); // duplicate: not a new record
       expect(seen).toHaveLength(1);
-      expect(seen[0]).toMatchObject({ key: 1, messageId: 'm-1', event: 'job.status', status: 'SUCCEEDED', liveMode: true });
+      expect(seen[0]).toMatchObject({
+        key: 1,
+        messageId: 'm-1',
+        event: 'job.status',
+        status: 'SUCCEEDED',
+        liveMode: true,
+      });
       expect(seen[0]!.body.equals(body(1))).toBe(true);
       await store.close();
       expect(await store.append(body(2), meta(2))).toMatchObject({ status: 'error' });
@@ -227,7 +259,9 @@ describe('postgres store: several sinks on one database', () => {
     const heardByA: number[] = [];
     const offA = a.subscribe((r) => heardByA.push(r.key));
     const stores = [a, b];
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => stores[i % 2]!.append(body(i), meta(i, { messageId: `x-${i % 150}` }))));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => stores[i % 2]!.append(body(i), meta(i, { messageId: `x-${i % 150}` }))),
+    );
     const stored = results.filter((r) => r.status === 'stored').map((r) => (r as { key: number }).key);
     expect(stored.sort((x, y) => x - y)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
     expect(results.filter((r) => r.status === 'duplicate')).toHaveLength(50);
@@ -238,7 +272,10 @@ describe('postgres store: several sinks on one database', () => {
     offA();
     // A clear through b: a hears it, and both count from 1 again.
     let clearedA = 0;
-    const offCleared = a.subscribe(() => undefined, () => (clearedA += 1));
+    const offCleared = a.subscribe(
+      () => undefined,
+      () => (clearedA += 1),
+    );
     await b.clear();
     await until(a, () => clearedA === 1, 'a to hear the clear');
     expect(a.count).toBe(0);
@@ -264,10 +301,23 @@ describe('postgres store: several sinks on one database', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      const rows = await client.query('SELECT key, body, body_text, event, status, live_mode, message_id FROM sink_webhooks WHERE key = ANY($1) ORDER BY key', [[key, plain]]);
+      const rows = await client.query(
+        'SELECT key, body, body_text, event, status, live_mode, message_id FROM sink_webhooks ' +
+          'WHERE key = ANY($1) ORDER BY key',
+        [[key, plain]],
+      );
       // jsonb cannot hold \u0000: the raw text keeps it, the jsonb column is null.
-      expect(rows.rows[0]).toMatchObject({ body: null, body_text: raw.toString('utf8'), event: 'job.status', message_id: 'nul' });
-      expect(rows.rows[1]).toMatchObject({ body: { n: 8, text: 'webhook number 8' }, event: 'order.status', live_mode: false });
+      expect(rows.rows[0]).toMatchObject({
+        body: null,
+        body_text: raw.toString('utf8'),
+        event: 'job.status',
+        message_id: 'nul',
+      });
+      expect(rows.rows[1]).toMatchObject({
+        body: { n: 8, text: 'webhook number 8' },
+        event: 'order.status',
+        live_mode: false,
+      });
     } finally {
       await client.end();
     }
@@ -281,13 +331,17 @@ describe('postgres store: start', () => {
       () => null,
       (e: unknown) => e as Error,
     );
-    expect(err?.message).toMatch(/^cannot reach PostgreSQL at postgres:\/\/team:\*\*\*@127\.0\.0\.1:\d+\/webhooks\?sslmode=disable: /);
+    expect(err?.message).toMatch(
+      /^cannot reach PostgreSQL at postgres:\/\/team:\*\*\*@127\.0\.0\.1:\d+\/webhooks\?sslmode=disable: /,
+    );
     expect(err?.message).not.toContain('s3cret');
   });
 
   it('hides passwords however the URL carries them', () => {
     expect(redactUrl('postgresql://u:p%40ss@db.example:5432/x')).toBe('postgresql://u:***@db.example:5432/x');
-    expect(redactUrl('postgres://db.example/x?password=pw&sslmode=require')).toBe('postgres://db.example/x?password=***&sslmode=require');
+    expect(redactUrl('postgres://db.example/x?password=pw&sslmode=require')).toBe(
+      'postgres://db.example/x?password=***&sslmode=require',
+    );
     expect(redactUrl('postgres://u@db.example/x')).toBe('postgres://u@db.example/x');
   });
 
