@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { BUILT_SINK, buildServers } from './bundle.js';
 import { benchRunner, benchStepFiles } from './forwarder.js';
 import { PAYLOAD_BYTES } from './payload.js';
+import { benchPostgres } from './postgres.js';
 import { REPO_ROOT } from './processes.js';
 import { fmt, formatTable, meets, row, type Row } from './report.js';
 import { benchMemoryStoreHolding, benchStore } from './store-figures.js';
@@ -55,6 +56,10 @@ async function main(): Promise<number> {
   log(`1-2. throughput: ${P.rounds} round(s) of baseline, file and memory store (POST ${P.seconds} s) and /ping (${P.pingSeconds} s), ${CONNECTIONS} connections`);
   const tp = await benchThroughput({ rounds: P.rounds, seconds: P.seconds, pingSeconds: P.pingSeconds, warmupSeconds: P.warmupSeconds, connections: CONNECTIONS, workDir, sinkArgs: BUILT_SINK, log });
 
+  log(`2b. PostgreSQL store: one sink, then two sinks on one database (POST ${P.seconds} s each)`);
+  const pgOptions = { seconds: P.seconds, warmupSeconds: P.warmupSeconds, connections: CONNECTIONS, workDir, log };
+  const pg = await benchPostgres({ ...pgOptions, sinkArgs: BUILT_SINK });
+
   log(`3-5. dump, start-up and memory with ${P.records} stored webhooks`);
   const store = await benchStore({ records: P.records, smallRecords: P.smallRecords, startRuns: P.startRuns, workDir, dataRoot, sinkArgs: BUILT_SINK, log });
   const memHolding = await benchMemoryStoreHolding({ records: P.records, workDir, sinkArgs: BUILT_SINK, log });
@@ -71,6 +76,7 @@ async function main(): Promise<number> {
   const { steady } = runner;
   const { file: fileRatio, memory: memoryRatio, ping: pingRatio } = tp.ratios;
   const dataChecks = [...file.runs, ...memory.runs].map((r) => r.check!).concat(memHolding.check);
+  if (pg.measured) dataChecks.push(pg.oneSink.check, pg.twoSinks.check);
   const dataOk = dataChecks.every((c) => c.ok);
   const checkText = (runs: typeof file.runs) => {
     const failed = runs.filter((r) => !r.check!.ok).length;
@@ -84,6 +90,24 @@ async function main(): Promise<number> {
   const MB = 1e6;
   const us = (cpu: CpuPerRequest) => `${cpu.serverUs.toFixed(1)} / ${cpu.loadGeneratorUs.toFixed(1)} µs`;
 
+  const pgOk = pg.measured && pg.oneSink.check.ok && pg.twoSinks.check.ok;
+  const postgresRows: Row[] = pg.measured
+    ? [
+        row(
+          `POST postgres store (COMMIT per reply), 1 sink`,
+          `${fmt.rps(pg.oneSink.rps)}; ${fmt.ratio(pg.oneSink.rps / baseline.rps)} x baseline, ` +
+            `p99 ${pg.oneSink.p99} ms`,
+        ),
+        row(`POST postgres store, 2 sinks on one database`, `${fmt.rps(pg.twoSinks.rps)} together, p99 ${pg.twoSinks.p99} ms`),
+        row(
+          `POST postgres store data check`,
+          pgOk ? 'every 200 stored, keys 1..N across sinks' : 'lost or mixed up data',
+          'no loss',
+          pgOk ? 'pass' : 'FAILED',
+        ),
+        row(`dump of ${pg.dump.records.toLocaleString('en-US')} from postgres (streamed)`, fmt.ms(pg.dump.ms)),
+      ]
+    : [row('POST postgres store', `not measured: ${pg.reason}`)];
   const rows: Row[] = [
     row(`POST baseline (bare node:http)`, `${fmt.rps(baseline.rps)}, p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`),
     row(`POST file store (fdatasync per reply)`, `${fmt.rps(file.rps)}; ${fmt.ratio(fileRatio)} x baseline`, '>= 0.75 x baseline', meets(fileRatio >= 0.75)),
@@ -95,6 +119,7 @@ async function main(): Promise<number> {
       `POST CPU per request, server / load generator`,
       `baseline ${us(baseline.cpu)}, file ${us(file.cpu)}, memory ${us(memory.cpu)}`,
     ),
+    ...postgresRows,
     row(`GET /ping baseline`, `${fmt.rps(tp.ping.baseline.rps)}, p50 ${tp.ping.baseline.p50} ms, p99 ${tp.ping.baseline.p99} ms`),
     row(`GET /ping sink`, `${fmt.rps(tp.ping.sink.rps)}; ${fmt.ratio(pingRatio)} x baseline`, '>= 0.9 x baseline', meets(pingRatio >= 0.9)),
     row(`GET /ping CPU per request, server / load generator`, `baseline ${us(tp.ping.baseline.cpu)}, sink ${us(tp.ping.sink.cpu)}`),
@@ -147,6 +172,7 @@ async function main(): Promise<number> {
     commit: gitCommit(),
     parameters: { ...P, connections: CONNECTIONS, payloadBytes: PAYLOAD_BYTES },
     throughput: tp,
+    postgres: pg,
     store,
     memoryStoreHolding: memHolding,
     verify,
