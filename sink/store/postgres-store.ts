@@ -145,9 +145,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     if (epoch === cache.epoch && key > announced) catchUp();
   };
 
-  let live: LiveConnection;
+  let opened: LiveConnection | null = null;
   try {
-    live = await openLiveConnection(options.url, {
+    opened = await openLiveConnection(options.url, {
       notification,
       lost: (message) => warn(`${message}; requests get 503 until it is back`),
       restored: () => {
@@ -159,9 +159,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await refresh();
     announced = cache.lastKey;
   } catch (err) {
+    await opened?.close();
     await pool.end().catch(() => undefined);
     throw new Error(`cannot listen on PostgreSQL at ${shown}: ${errorText(err)}`);
   }
+  const live = opened;
 
   const appends = createAppendQueue(pool, options.maxBytes, (row, body, meta) => {
     const key = Number(row.key);
