@@ -2,8 +2,8 @@
  * A throwaway PostgreSQL server for the tests: initdb into a temporary folder, the server on a free port of
  * 127.0.0.1, stopped (and the folder removed) by stop(). PostgreSQL refuses to run as root, so when the tests
  * run as root the server runs as the unprivileged `postgres` user through runuser. The server is started
- * under a shell that stops it as soon as its stdin closes, which happens when this process ends in any way:
- * no server outlives the test run. Without the server binaries this throws a clear error: the PostgreSQL
+ * under a shell that stops it as soon as its stdin closes, which happens when this process ends in any way,
+ * and then removes the folder: no server and no folder outlive the test run. Without the server binaries this throws a clear error: the PostgreSQL
  * tests fail, they are never silently skipped.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -94,11 +94,12 @@ export async function startPostgres(): Promise<PostgresServer> {
   let log = '';
 
   const start = async () => {
-    // `read` returns when our end of stdin closes (this process ended or halt()): the server is then stopped.
+    // `read` returns when our end of stdin closes (this process ended, or halt() or stop()): the server is
+    // then stopped, and its folder removed unless halt() said `keep` (it is started again on the same data).
     const script =
       `"${path.join(bin, 'postgres')}" -D "${data}" -p ${port} -c listen_addresses=127.0.0.1 ` +
       `-c unix_socket_directories="${dir}" -c max_connections=200 -c fsync=on & ` +
-      'pid=$!; read _; kill -INT $pid; wait $pid';
+      `pid=$!; read cmd; kill -INT $pid; wait $pid; [ "$cmd" = keep ] || rm -rf "${dir}"`;
     const [cmd, args] = asServerUser('sh', ['-c', script]);
     const proc = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     child = proc;
@@ -109,15 +110,18 @@ export async function startPostgres(): Promise<PostgresServer> {
         if (log.includes('database system is ready to accept connections')) resolve();
       });
       proc.on('exit', (code) => reject(new Error(`PostgreSQL exited (${code}) before it was ready:\n${log}`)));
+    }).catch((err: unknown) => {
+      proc.stdin!.end(); // the shell waits on its stdin even when the server could not start
+      throw err;
     });
   };
 
-  const halt = async () => {
+  const shutDown = async (keep: boolean) => {
     const proc = child;
     child = null;
     if (proc === null || proc.exitCode !== null) return;
     const exited = once(proc, 'exit');
-    proc.stdin!.end();
+    proc.stdin!.end(keep ? 'keep\n' : '');
     await exited;
   };
 
@@ -136,10 +140,10 @@ export async function startPostgres(): Promise<PostgresServer> {
       }
       return url(name);
     },
-    halt,
+    halt: () => shutDown(true),
     start,
     async stop() {
-      await halt();
+      await shutDown(false);
       rmSync(dir, { recursive: true, force: true });
     },
   };
