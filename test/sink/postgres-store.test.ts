@@ -337,6 +337,22 @@ describe('postgres store: start', () => {
     expect(err?.message).not.toContain('s3cret');
   });
 
+  it('takes what the URL leaves out from the standard PG* variables', async () => {
+    const database = new URL(await freshDatabase()).pathname.slice(1);
+    const saved = { PGHOST: process.env.PGHOST, PGPORT: process.env.PGPORT, PGUSER: process.env.PGUSER };
+    Object.assign(process.env, { PGHOST: '127.0.0.1', PGPORT: String(server.port), PGUSER: 'postgres' });
+    try {
+      const store = await openPostgresStore({ url: `postgres:///${database}`, maxBytes: 1024 });
+      opened.push(store);
+      expect(await store.append(body(1), meta(1))).toEqual({ status: 'stored', key: 1 });
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it('hides passwords however the URL carries them', () => {
     expect(redactUrl('postgresql://u:p%40ss@db.example:5432/x')).toBe('postgresql://u:***@db.example:5432/x');
     expect(redactUrl('postgres://db.example/x?password=pw&sslmode=require')).toBe(
