@@ -3,8 +3,8 @@
  * 127.0.0.1, stopped (and the folder removed) by stop(). PostgreSQL refuses to run as root, so when the tests
  * run as root the server runs as the unprivileged `postgres` user through runuser. The server is started
  * under a shell that stops it as soon as its stdin closes, which happens when this process ends in any way,
- * and then removes the folder: no server and no folder outlive the test run. Without the server binaries this throws a clear error: the PostgreSQL
- * tests fail, they are never silently skipped.
+ * and then removes the folder: no server and no folder outlive the test run. Without the server binaries
+ * this throws a clear error: the PostgreSQL tests fail, they are never silently skipped.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';

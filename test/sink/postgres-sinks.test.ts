@@ -33,6 +33,9 @@ async function twoSinks(): Promise<[SpawnedSink, SpawnedSink]> {
   return pair;
 }
 
+const keysByMessageId = (lines: string[]) =>
+  new Map(lines.map((l) => JSON.parse(l) as { key: number; messageId: string }).map((r) => [r.messageId, r.key]));
+
 const stored = (text: string) =>
   Number(/^\{"msg": "value with key (\d+) (already )?stored"\}\n$/.exec(text)?.[1] ?? NaN);
 
@@ -202,9 +205,7 @@ describe('two sinks on one PostgreSQL database', () => {
     expect(killed).toBe(true);
     expect(await a.stop()).toBe(null); // gone by SIGKILL
     const { lines } = dumpLines((await call(b.url, '/dump-webhooks?envelope=1')).text);
-    const kept = new Map(
-      lines.map((l) => JSON.parse(l) as { key: number; messageId: string }).map((r) => [r.messageId, r.key]),
-    );
+    const kept = keysByMessageId(lines);
     for (const [id, key] of acked) expect(kept.get(id)).toBe(key);
     expect([...kept.values()]).toEqual(Array.from({ length: kept.size }, (_, i) => i + 1));
     // b served all its clients' 600 webhooks.
@@ -247,6 +248,49 @@ describe('two sinks on one PostgreSQL database', () => {
     const { lines } = dumpLines((await call(a.url, '/dump-webhooks')).text);
     expect(lines).toEqual(['{"messageId":"before"}', '{"messageId":"during"}']);
     expect(a.stderr()).not.toMatch(/password/i);
+  });
+});
+
+describe('two sinks under load when the database stops', () => {
+  it('keep every webhook they acknowledged, answer 503 meanwhile, and store again once it is back', async () => {
+    const [a, b] = await twoSinks();
+    const acked = new Map<string, number>();
+    const refused = new Set<number>();
+    let halted = false;
+    let stopping = false;
+    let n = 0;
+    let resume: () => void = () => undefined;
+    const restarted = new Promise<void>((resolve) => (resume = resolve));
+    let wanted: { count: number; reached: () => void } | null = null;
+    const client = async (target: SpawnedSink) => {
+      while (!stopping) {
+        const id = `outage-${n++}`;
+        const reply = await post(target.url, JSON.stringify({ messageId: id }));
+        if (reply.status === 200) acked.set(id, stored(reply.text));
+        else refused.add(reply.status);
+        if (wanted !== null && acked.size >= wanted.count) wanted.reached();
+        if (!halted && acked.size >= 200) {
+          halted = true;
+          // Stopped with requests in flight: their transactions are cut off, their senders must not get a 200.
+          void server.halt().then(() => server.start()).then(resume);
+        }
+        if (reply.status !== 200 && !halted) throw new Error(`refused before the outage: ${reply.text}`);
+      }
+    };
+    const clients = Promise.all(Array.from({ length: 16 }, (_, c) => client(c % 2 === 0 ? a : b)));
+    await restarted;
+    for (const sink of [a, b]) {
+      await waitForOutput(sink.stderr, sink.child.stderr!, (t) => t.includes('connection is restored'), 'reconnection');
+    }
+    // They store again: wait for 100 more acknowledgements.
+    await new Promise<void>((resolve) => (wanted = { count: acked.size + 100, reached: resolve }));
+    stopping = true;
+    await clients;
+    expect([...refused]).toEqual([503]);
+    const { lines } = dumpLines((await call(a.url, '/dump-webhooks?envelope=1')).text);
+    const kept = keysByMessageId(lines);
+    for (const [id, key] of acked) expect(kept.get(id)).toBe(key);
+    expect([...kept.values()]).toEqual(Array.from({ length: kept.size }, (_, i) => i + 1));
   });
 });
 
