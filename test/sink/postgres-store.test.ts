@@ -3,7 +3,7 @@ import pg from 'pg';
 import { parseSinkConfig } from '../../shared/config.js';
 import { redactUrl } from '../../sink/store/postgres-connection.js';
 import { openPostgresStore, type PostgresStore } from '../../sink/store/postgres-store.js';
-import { MIGRATIONS } from '../../sink/store/postgres-schema.js';
+import { migrate, MIGRATIONS } from '../../sink/store/postgres-schema.js';
 import type { RecordFilter, RecordMeta, StoredRecord, WebhookStore } from '../../sink/store/types.js';
 import { startPostgres, type PostgresServer } from './postgres-server.js';
 
@@ -321,6 +321,31 @@ describe('postgres store: several sinks on one database', () => {
     } finally {
       await client.end();
     }
+  });
+});
+
+describe('postgres store: migrations', () => {
+  it('applies only the missing ones, in order, and refuses a schema newer than the sink', async () => {
+    const url = await freshDatabase();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      expect(await migrate(client)).toEqual([1]);
+      expect(await migrate(client)).toEqual([]);
+      const next = { version: 2, description: 'a test column', sql: 'ALTER TABLE sink_webhooks ADD COLUMN note text' };
+      expect(await migrate(client, [...MIGRATIONS, next])).toEqual([2]);
+      const columns = await client.query("SELECT 1 FROM information_schema.columns WHERE column_name = 'note'");
+      expect(columns.rowCount).toBe(1);
+      await expect(migrate(client)).rejects.toThrow("the database's schema is at version 2, newer than this sink's 1");
+    } finally {
+      await client.end();
+    }
+    const refused = await openPostgresStore({ url, maxBytes: 1024 }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(refused?.message).toMatch(/^cannot prepare the database at postgres:\/\/postgres@127\.0\.0\.1:\d+\/store_\d+: /);
+    expect(refused?.message).toContain('newer than this sink');
   });
 });
 
