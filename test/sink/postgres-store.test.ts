@@ -344,7 +344,7 @@ describe('postgres store: migrations', () => {
       () => null,
       (e: unknown) => e as Error,
     );
-    expect(refused?.message).toMatch(/^cannot prepare the database at postgres:\/\/postgres@127\.0\.0\.1:\d+\/store_\d+: /);
+    expect(refused?.message).toMatch(new RegExp(`^cannot prepare the database at ${url}: `));
     expect(refused?.message).toContain('newer than this sink');
   });
 });
