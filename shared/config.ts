@@ -150,7 +150,9 @@ export function parseForwardConfig(env: Env): ConfigResult<ForwardConfig> {
 export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
   const r = reader(env);
   const store = r.value('SINK_STORE');
-  if (store !== 'file' && store !== 'memory' && store !== 'postgres') r.problems.push('SINK_STORE must be file, memory or postgres');
+  if (store !== 'file' && store !== 'memory' && store !== 'postgres') {
+    r.problems.push('SINK_STORE must be file, memory or postgres');
+  }
   const databaseUrl = readEnv(env, 'SINK_DATABASE_URL') ?? null;
   if (store === 'postgres' && databaseUrl === null) {
     r.problems.push(`${describeName('SINK_DATABASE_URL')} is not set: SINK_STORE=postgres needs the database's URL`);

@@ -52,7 +52,11 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const store =
     config.store === 'postgres'
-      ? await openPostgresStore({ url: config.databaseUrl ?? '', maxBytes: config.maxBytes, warn: (m) => warn(`sink: ${m}`) })
+      ? await openPostgresStore({
+          url: config.databaseUrl ?? '',
+          maxBytes: config.maxBytes,
+          warn: (m) => warn(`sink: ${m}`),
+        })
       : config.store === 'memory'
       ? createMemoryStore({ maxBytes: config.maxBytes })
       : await openFileStore({ dataDir: config.dataDir, maxBytes: config.maxBytes, ...(options.fileOps ? { fileOps: options.fileOps } : {}) });

@@ -1,6 +1,6 @@
 /**
- * The contract every store keeps (file: durable JSON lines; memory: throwaway; postgres: a shared table). The HTTP layer, the live
- * event stream and the tests only ever see this interface.
+ * The contract every store keeps (file: durable JSON lines; memory: throwaway; postgres: a table several
+ * sinks share). The HTTP layer, the live event stream and the tests only ever see this interface.
  */
 
 /** What the sink reads from a webhook body once, at receive time, for filters and idempotency. */
