@@ -54,7 +54,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     client = await pool.connect();
   } catch (err) {
     await pool.end().catch(() => undefined);
-    throw new Error(`cannot reach PostgreSQL at ${shown}: ${errorText(err)}`);
+    throw new Error(`cannot connect to PostgreSQL at ${shown}: ${errorText(err)}`);
   }
   try {
     await migrate(client);

@@ -300,7 +300,7 @@ describe('a sink whose database cannot be reached at start', () => {
     const run = runSink({ SINK_STORE: 'postgres', SINK_DATABASE_URL: url });
     expect(await run.exited).toBe(1);
     expect(run.err()).toContain(
-      `sink: cannot start: cannot reach PostgreSQL at postgres://team:***@127.0.0.1:${server.port + 1}/webhooks: `,
+      `sink: cannot start: cannot connect to PostgreSQL at postgres://team:***@127.0.0.1:${server.port + 1}/webhooks: `,
     );
     expect(run.err() + run.out()).not.toContain('pw-not-shown');
   });

@@ -357,7 +357,7 @@ describe('postgres store: start', () => {
       (e: unknown) => e as Error,
     );
     expect(err?.message).toMatch(
-      /^cannot reach PostgreSQL at postgres:\/\/team:\*\*\*@127\.0\.0\.1:\d+\/webhooks\?sslmode=disable: /,
+      /^cannot connect to PostgreSQL at postgres:\/\/team:\*\*\*@127\.0\.0\.1:\d+\/webhooks\?sslmode=disable: /,
     );
     expect(err?.message).not.toContain('s3cret');
   });
