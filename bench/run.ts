@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { BUILT_SINK, buildServers } from './bundle.js';
 import { benchRunner, benchStepFiles } from './forwarder.js';
 import { PAYLOAD_BYTES } from './payload.js';
+import { benchPostgres } from './postgres.js';
 import { REPO_ROOT } from './processes.js';
 import { fmt, formatTable, meets, row, type Row } from './report.js';
 import { benchMemoryStoreHolding, benchStore } from './store-figures.js';
@@ -80,6 +81,10 @@ async function main(): Promise<number> {
     log,
   });
 
+  log(`2b. PostgreSQL store: one sink, then two sinks on one database (POST ${P.seconds} s each)`);
+  const pgOptions = { seconds: P.seconds, warmupSeconds: P.warmupSeconds, connections: CONNECTIONS, workDir, log };
+  const pg = await benchPostgres({ ...pgOptions, sinkArgs: BUILT_SINK });
+
   log(`3-5. dump, start-up and memory with ${P.records} stored webhooks`);
   const { records, smallRecords, startRuns } = P;
   const store = await benchStore({ records, smallRecords, startRuns, workDir, dataRoot, sinkArgs: BUILT_SINK, log });
@@ -104,6 +109,7 @@ async function main(): Promise<number> {
   const { steady } = runner;
   const { file: fileRatio, memory: memoryRatio, ping: pingRatio } = tp.ratios;
   const dataChecks = [...file.runs, ...memory.runs].map((r) => r.check!).concat(memHolding.check);
+  if (pg.measured) dataChecks.push(pg.oneSink.check, pg.twoSinks.check);
   const dataOk = dataChecks.every((c) => c.ok);
   const checkText = (runs: typeof file.runs) => {
     const failed = runs.filter((r) => !r.check!.ok).length;
@@ -120,6 +126,24 @@ async function main(): Promise<number> {
   const latency = (s: Series) => `${fmt.rps(s.rps)}, p50 ${s.p50} ms, p99 ${s.p99} ms`;
   const verdict = (runs: RunRecord[]) => (runs.every((r) => r.check!.ok) ? 'pass' : 'FAILED');
 
+  const pgOk = pg.measured && pg.oneSink.check.ok && pg.twoSinks.check.ok;
+  const postgresRows: Row[] = pg.measured
+    ? [
+        row(
+          `POST postgres store (COMMIT per reply), 1 sink`,
+          `${fmt.rps(pg.oneSink.rps)}; ${fmt.ratio(pg.oneSink.rps / fileBaseline.rps)} x the file baseline, ` +
+            `p99 ${pg.oneSink.p99} ms`,
+        ),
+        row(`POST postgres store, 2 sinks on one database`, `${fmt.rps(pg.twoSinks.rps)} together, p99 ${pg.twoSinks.p99} ms`),
+        row(
+          `POST postgres store data check`,
+          pgOk ? 'every 200 stored, keys 1..N across sinks' : 'lost or mixed up data',
+          'no loss',
+          pgOk ? 'pass' : 'FAILED',
+        ),
+        row(`dump of ${pg.dump.records.toLocaleString('en-US')} from postgres (streamed)`, fmt.ms(pg.dump.ms)),
+      ]
+    : [row('POST postgres store', `not measured: ${pg.reason}`)];
   const rows: Row[] = [
     row(`POST memory baseline (node:http, JSON.parse, array)`, latency(memoryBaseline)),
     row(
@@ -160,6 +184,7 @@ async function main(): Promise<number> {
       '< 1 s',
       meets(store.dumpLarge.ms < 1000),
     ),
+    ...postgresRows,
     row(
       `dump peak memory, ${store.dumpSmall.records.toLocaleString('en-US')} vs ${N}`,
       `+${fmt.mb(store.dumpSmall.growth)} vs +${fmt.mb(store.dumpLarge.growth)} RSS ` +
@@ -247,6 +272,7 @@ async function main(): Promise<number> {
     commit: gitCommit(),
     parameters: { ...P, connections: CONNECTIONS, payloadBytes: PAYLOAD_BYTES },
     throughput: tp,
+    postgres: pg,
     store,
     memoryStoreHolding: memHolding,
     verify,

@@ -34,13 +34,15 @@ export interface ForwardConfig {
   parkMaxHours: number;
 }
 
-export type StoreKind = 'file' | 'memory';
+export type StoreKind = 'file' | 'memory' | 'postgres';
 
 export interface SinkConfig {
   host: string;
   port: number;
   dataDir: string;
   store: StoreKind;
+  /** The postgres store's connection URL (it holds the password: never logged as is); null for the others. */
+  databaseUrl?: string | null;
   maxBytes: number;
   maxBodyBytes: number;
   auth: BasicAuth | null;
@@ -178,14 +180,23 @@ export function parseForwardConfig(env: Env): ConfigResult<ForwardConfig> {
 export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
   const r = reader(env);
   const store = r.value('SINK_STORE');
-  if (store !== 'file' && store !== 'memory') r.problems.push('SINK_STORE must be file or memory');
+  if (store !== 'file' && store !== 'memory' && store !== 'postgres') {
+    r.problems.push('SINK_STORE must be file, memory or postgres');
+  }
+  const databaseUrl = readEnv(env, 'SINK_DATABASE_URL') ?? null;
+  if (store === 'postgres' && databaseUrl === null) {
+    r.problems.push(`${describeName('SINK_DATABASE_URL')} is not set: SINK_STORE=postgres needs the database's URL`);
+  } else if (store === 'postgres' && !/^postgres(ql)?:\/\//i.test(databaseUrl ?? '')) {
+    r.problems.push(`${describeName('SINK_DATABASE_URL')} must be a postgres:// or postgresql:// URL`);
+  }
   const authtoken = readEnv(env, 'NGROK_AUTHTOKEN');
   const domain = readEnv(env, 'NGROK_DOMAIN');
   return r.done({
     host: r.value('SINK_HOST')!,
     port: r.integer('SINK_PORT', 0, 65_535),
     dataDir: r.value('SINK_DATA_DIR')!,
-    store: store === 'memory' ? 'memory' : 'file',
+    store: store === 'memory' || store === 'postgres' ? store : 'file',
+    databaseUrl: store === 'postgres' ? databaseUrl : null,
     maxBytes: r.bytes('SINK_MAX_BYTES'),
     maxBodyBytes: r.bytes('SINK_MAX_BODY_BYTES'),
     auth: r.auth(),

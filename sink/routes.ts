@@ -17,7 +17,7 @@ import {
   type Exchange,
 } from './respond.js';
 import { bodyLine, envelopeLine } from './envelope.js';
-import type { WebhookStore } from './store/types.js';
+import { StoreUnavailableError, type WebhookStore } from './store/types.js';
 import type { HookStatus } from './hooks/hook-runner.js';
 import { webhookMeta } from './webhook-meta.js';
 
@@ -35,6 +35,13 @@ export interface RouteContext {
 export type Route = (ctx: RouteContext, ex: Exchange, query: string) => void | Promise<void>;
 
 const PONG = Buffer.from('PONG');
+
+/** Answers 503 when the store's database is out of reach (the sender retries); false when it can serve. */
+const unavailable = (ctx: RouteContext, ex: Exchange, message = ctx.store.unavailable): boolean => {
+  if (!message) return false;
+  sendError(ex, 503, `${message}; try again later`, { 'Retry-After': '2' });
+  return true;
+};
 
 export const ping: Route = (_ctx, ex) => send(ex, 200, 'text/plain', PONG);
 
@@ -66,6 +73,8 @@ export const receiveWebhook: Route = async (ctx, ex) => {
       return send(ex, 200, JSON_TYPE, duplicateBody(result.key));
     case 'full':
       return sendError(ex, 507, 'store is full');
+    case 'unavailable':
+      return void unavailable(ctx, ex, result.message);
     case 'error':
       ctx.onError(`could not store a webhook: ${result.message}`);
       return sendError(ex, 500, 'could not store the webhook');
@@ -76,6 +85,7 @@ async function dump(ctx: RouteContext, ex: Exchange, query: string): Promise<voi
   const parsed = parseDumpQuery(new URLSearchParams(query));
   if (!parsed.ok) return sendError(ex, 400, parsed.message);
   const { filter, envelope } = parsed.value;
+  if (unavailable(ctx, ex)) return;
   const { res } = ex;
   writeHead(ex, 200, ['Content-Type', 'application/x-ndjson; charset=utf-8', 'Cache-Control', 'no-store']);
   if (ex.req.method === 'HEAD') {
@@ -108,6 +118,7 @@ export const dumpWebhooks: Route = async (ctx, ex, query) => {
     try {
       await ctx.store.clear();
     } catch (err) {
+      if (err instanceof StoreUnavailableError) return void unavailable(ctx, ex, err.message);
       ctx.onError(`could not clear the store: ${err instanceof Error ? err.message : String(err)}`);
       return sendError(ex, 500, 'could not clear the store');
     }
@@ -118,6 +129,7 @@ export const dumpWebhooks: Route = async (ctx, ex, query) => {
 
 export const stats: Route = (ctx, ex) => {
   if (ex.req.method !== 'GET' && ex.req.method !== 'HEAD') return methodNotAllowed(ex, 'GET, HEAD');
+  if (unavailable(ctx, ex)) return;
   send(ex, 200, JSON_TYPE, `${statsJson(ctx.store)}\n`, { 'Cache-Control': 'no-store' });
 };
 
@@ -128,6 +140,7 @@ export const events: Route = async (ctx, ex, query) => {
   if (raw !== null && raw !== '' && !/^[0-9]{1,15}$/.test(raw.trim())) {
     return sendError(ex, 400, 'Last-Event-ID and since must be a whole number');
   }
+  if (unavailable(ctx, ex)) return;
   await ctx.live.attach(ex, raw === null || raw === '' ? null : Number(raw.trim()));
 };
 

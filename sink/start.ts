@@ -5,6 +5,7 @@ import { createLineWriter } from './line-writer.js';
 import { closeSinkServer, createSinkServer, type SinkServerOptions } from './server.js';
 import { openFileStore, type StoreFileOps } from './store/file-store.js';
 import { createMemoryStore } from './store/memory-store.js';
+import { openPostgresStore } from './store/postgres-store.js';
 import type { WebhookStore } from './store/types.js';
 import { startHooks } from './hooks/start-hooks.js';
 
@@ -51,7 +52,13 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
   const log = options.log ?? writer!;
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const store =
-    config.store === 'memory'
+    config.store === 'postgres'
+      ? await openPostgresStore({
+          url: config.databaseUrl ?? '',
+          maxBytes: config.maxBytes,
+          warn: (m) => warn(`sink: ${m}`),
+        })
+      : config.store === 'memory'
       ? createMemoryStore({ maxBytes: config.maxBytes })
       : await openFileStore({ dataDir: config.dataDir, maxBytes: config.maxBytes, ...(options.fileOps ? { fileOps: options.fileOps } : {}) });
 
@@ -84,6 +91,7 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
 
   log(`listening on ${url}`);
   if (store.kind === 'file') log(`data in ${store.location}`);
+  else if (store.kind === 'postgres') log(`webhooks in PostgreSQL at ${store.location}, shared with every sink using it`);
   else log('memory store: nothing is written to disk, everything is gone when the sink stops');
   log(`${store.count} webhooks stored (${mib(store.bytes)} of ${mib(store.maxBytes)})`);
   if (store.kind === 'file' && 'repair' in store && store.repair) {

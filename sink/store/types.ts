@@ -1,6 +1,6 @@
 /**
- * The contract both stores keep (file: durable JSON lines; memory: throwaway). The HTTP layer, the live
- * event stream and the tests only ever see this interface.
+ * The contract every store keeps (file: durable JSON lines; memory: throwaway; postgres: a table several
+ * sinks share). The HTTP layer, the live event stream and the tests only ever see this interface.
  */
 
 /** What the sink reads from a webhook body once, at receive time, for filters and idempotency. */
@@ -23,6 +23,8 @@ export type AppendResult =
   | { status: 'stored'; key: number }
   | { status: 'duplicate'; key: number }
   | { status: 'full' }
+  /** The database behind the store is out of reach: nothing was acknowledged; the sender should retry. */
+  | { status: 'unavailable'; message: string }
   | { status: 'error'; message: string };
 
 export interface RecordFilter {
@@ -53,16 +55,23 @@ export interface StoreListener {
   (record: StoredRecord): void;
 }
 
+/** What clear() throws when the database behind the store is out of reach (answered 503). */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
 export interface WebhookStore {
-  readonly kind: 'file' | 'memory';
-  /** The data file, or null for the memory store. */
+  readonly kind: 'file' | 'memory' | 'postgres';
+  /** The data file, the database URL without its password, or null for the memory store. */
   readonly location: string | null;
   readonly count: number;
-  /** Bytes the records take, as encoded on disk (the memory store counts the same way). */
+  /** Bytes the records take, as encoded on disk (the memory store counts the same way; postgres: the bodies). */
   readonly bytes: number;
   readonly maxBytes: number;
   /** 0 when empty. Keys are 1..lastKey, consecutive. */
   readonly lastKey: number;
+  /** Why the store cannot serve now (its database is out of reach), or null; absent for stores on this machine. */
+  readonly unavailable?: string | null;
   /**
    * Stores a body under the next key. Resolves, never rejects: `error` (disk failure) and `full` consume no
    * key and leave the store serving. `stored` means durable (for the file store: written and fdatasync'ed).

@@ -65,7 +65,7 @@ describe('emptyEnv', () => {
     const sink = emptyEnv(['sink']);
     expect(Object.keys(sink).sort()).toEqual(
       [
-        'SINK_HOST', 'SINK_PORT', 'SINK_DATA_DIR', 'SINK_STORE', 'SINK_MAX_BYTES', 'SINK_MAX_BODY_BYTES',
+        'SINK_HOST', 'SINK_PORT', 'SINK_DATA_DIR', 'SINK_STORE', 'SINK_DATABASE_URL', 'SINK_MAX_BYTES', 'SINK_MAX_BODY_BYTES',
         'SINK_BASIC_AUTH_USER', 'ngrok_basic_auth_user', 'SINK_BASIC_AUTH_PASS', 'ngrok_basic_auth_pass',
         'NGROK_AUTHTOKEN', 'NGROK_DOMAIN',
         'SINK_HOOK_COMMAND', 'SINK_HOOK_FILTER', 'SINK_HOOK_TIMEOUT_SECONDS', 'SINK_HOOK_FROM_KEY',
@@ -288,6 +288,7 @@ describe('parseSinkConfig', () => {
       port: 9888,
       dataDir: './data',
       store: 'file',
+      databaseUrl: null,
       maxBytes: 268435456,
       maxBodyBytes: 1048576,
       auth: null,
@@ -316,6 +317,7 @@ describe('parseSinkConfig', () => {
       port: 0,
       dataDir: '/tmp/sink',
       store: 'memory',
+      databaseUrl: null,
       maxBytes: 1073741824,
       maxBodyBytes: 65536,
       auth: { user: 'up42', pass: PASS },
@@ -333,7 +335,7 @@ describe('parseSinkConfig', () => {
     const message = problem(
       parseSinkConfig({ SINK_PORT: '65536', SINK_STORE: 'redis', SINK_MAX_BYTES: 'lots', SINK_MAX_BODY_BYTES: '0', SINK_BASIC_AUTH_PASS: PASS, NGROK_AUTHTOKEN: 'tok-secret-value' }),
     );
-    for (const part of ['SINK_PORT must be a whole number from 0 to 65535', 'SINK_STORE must be file or memory', 'SINK_MAX_BYTES must be a positive number of bytes', 'SINK_MAX_BODY_BYTES must be a positive number of bytes', 'must be set together']) {
+    for (const part of ['SINK_PORT must be a whole number from 0 to 65535', 'SINK_STORE must be file, memory or postgres', 'SINK_MAX_BYTES must be a positive number of bytes', 'SINK_MAX_BODY_BYTES must be a positive number of bytes', 'must be set together']) {
       expect(message).toContain(part);
     }
     expect(message).not.toContain(PASS);
