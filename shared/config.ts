@@ -37,6 +37,8 @@ export interface SinkConfig {
   store: StoreKind;
   maxBytes: number;
   maxBodyBytes: number;
+  /** Concurrent GET /events streams; each holds a socket and, while it lags, up to 4 MiB of buffer. */
+  maxEventStreams: number;
   auth: BasicAuth | null;
   ngrok: { authtoken: string; domain?: string } | null;
 }
@@ -158,6 +160,7 @@ export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
     store: store === 'memory' ? 'memory' : 'file',
     maxBytes: r.bytes('SINK_MAX_BYTES'),
     maxBodyBytes: r.bytes('SINK_MAX_BODY_BYTES'),
+    maxEventStreams: r.integer('SINK_MAX_EVENT_STREAMS', 1, 100_000),
     auth: r.auth(),
     ngrok: authtoken ? { authtoken, ...(domain ? { domain } : {}) } : null,
   });

@@ -65,7 +65,7 @@ describe('emptyEnv', () => {
     const sink = emptyEnv(['sink']);
     expect(Object.keys(sink).sort()).toEqual(
       [
-        'SINK_HOST', 'SINK_PORT', 'SINK_DATA_DIR', 'SINK_STORE', 'SINK_MAX_BYTES', 'SINK_MAX_BODY_BYTES',
+        'SINK_HOST', 'SINK_PORT', 'SINK_DATA_DIR', 'SINK_STORE', 'SINK_MAX_BYTES', 'SINK_MAX_BODY_BYTES', 'SINK_MAX_EVENT_STREAMS',
         'SINK_BASIC_AUTH_USER', 'ngrok_basic_auth_user', 'SINK_BASIC_AUTH_PASS', 'ngrok_basic_auth_pass',
         'NGROK_AUTHTOKEN', 'NGROK_DOMAIN',
       ].sort(),
@@ -272,6 +272,7 @@ describe('parseSinkConfig', () => {
       store: 'file',
       maxBytes: 268435456,
       maxBodyBytes: 1048576,
+      maxEventStreams: 256,
       auth: null,
       ngrok: null,
     });
@@ -286,6 +287,7 @@ describe('parseSinkConfig', () => {
         SINK_STORE: 'memory',
         SINK_MAX_BYTES: '1G',
         SINK_MAX_BODY_BYTES: '64K',
+        SINK_MAX_EVENT_STREAMS: '12',
         ngrok_basic_auth_user: 'up42',
         ngrok_basic_auth_pass: PASS,
         NGROK_AUTHTOKEN: 'tok',
@@ -299,6 +301,7 @@ describe('parseSinkConfig', () => {
       store: 'memory',
       maxBytes: 1073741824,
       maxBodyBytes: 65536,
+      maxEventStreams: 12,
       auth: { user: 'up42', pass: PASS },
       ngrok: { authtoken: 'tok', domain: 'me.ngrok.app' },
     });

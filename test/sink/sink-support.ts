@@ -26,6 +26,7 @@ export function sinkConfig(overrides: Partial<SinkConfig> = {}): SinkConfig {
     store: 'file',
     maxBytes: 256 * 1024 * 1024,
     maxBodyBytes: 1024 * 1024,
+    maxEventStreams: 256,
     auth: null,
     ngrok: null,
     ...overrides,

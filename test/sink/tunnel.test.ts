@@ -30,6 +30,7 @@ function config(overrides: Partial<SinkConfig> = {}): SinkConfig {
     store: 'memory',
     maxBytes: 1024,
     maxBodyBytes: 1024,
+    maxEventStreams: 256,
     auth: { user: USER, pass: PASS },
     ngrok: { authtoken: TOKEN },
     ...overrides,
