@@ -163,7 +163,7 @@ describeInBrowser('the inbox page', () => {
     expect(problems).toEqual([]);
   });
 
-  it('filters on the sink, applies the same filters to live webhooks, and keeps them in the URL', async () => {
+  it('filters on the sink, the stored webhooks and the live ones, and keeps the filters in the URL', async () => {
     const { page, problems } = await openInbox(sink);
     const marker = `needle-${randomUUID()}`;
     const liveFailed = await postWebhook(sink, credentials, webhook('job.status', 'FAILED', true, { jobName: marker }));
@@ -171,8 +171,11 @@ describeInBrowser('the inbox page', () => {
     const permanent = await postWebhook(sink, credentials, webhook('order.status', 'FAILED_PERMANENTLY', true));
     await eventually(async () => expect((await keysShown(page))[0]).toBe(permanent));
 
+    // The sink filters: the page's stream asks it for the filters, as its dump requests do.
+    const filteredStream = page.waitForRequest((r) => /\/events\?status=Failed$/.test(r.url()));
     await page.locator('#f-status').fill('Failed');
     await eventually(async () => expect(page.url()).toContain('status=Failed'));
+    await filteredStream;
     await eventually(async () => {
       const keys = await keysShown(page);
       expect(keys.slice(0, 2)).toEqual([testFailed, liveFailed]);
@@ -190,7 +193,9 @@ describeInBrowser('the inbox page', () => {
     await eventually(async () => expect((await keysShown(page))[0]).toBe(liveFailed));
     for (const k of await keysShown(page)) expect(await rowFor(page, k).locator('.mode').textContent()).toBe('live');
 
+    const searchStream = page.waitForRequest((r) => r.url().endsWith(`/events?status=Failed&liveMode=true&q=${marker.toUpperCase()}`));
     await page.locator('#f-q').fill(marker.toUpperCase());
+    await searchStream;
     await eventually(async () => expect(page.url()).toContain(`q=${marker.toUpperCase()}`));
     await eventually(async () => expect(await keysShown(page)).toEqual([liveFailed]));
 
