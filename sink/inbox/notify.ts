@@ -182,7 +182,11 @@ function readForm(): void {
   };
   save();
   showState();
-  // From now on: the new filter is not applied to what came before.
+}
+
+/** A changed filter applies to webhooks from now on, not to those that came before. */
+function refilter(): void {
+  readForm();
   notify.lastKey = null;
   if (notify.source) listen();
 }
@@ -195,10 +199,12 @@ export function startNotifications(open: (key: number) => void): void {
   ui.notifyStatuses.value = notify.settings.statuses;
   ui.notifyLive.checked = notify.settings.liveOnly;
   ui.notifyToggle.addEventListener('click', () => void toggle());
-  ui.notifyForm.addEventListener('change', readForm);
+  // Typing is kept at once (a reload keeps it); the stream follows when the field is left or Enter pressed.
+  ui.notifyForm.addEventListener('input', readForm);
+  ui.notifyForm.addEventListener('change', refilter);
   ui.notifyForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    readForm();
+    refilter();
   });
   showState();
   listen();

@@ -15,6 +15,7 @@ import { sampleFailedJobEvent } from '../../shared/events.js';
 import {
   CHROMIUM_PATH,
   REPO_ROOT,
+  eventually,
   getJson,
   launchChromium,
   postWebhook,
@@ -37,20 +38,6 @@ const haveChromium = existsSync(CHROMIUM_PATH);
 // In CI a missing browser is a failure (.ci/run installs it), never a silent skip.
 const describeInBrowser = haveChromium || process.env.CI ? describe : describe.skip;
 if (!haveChromium) console.warn(`${CHROMIUM_PATH} is missing: apt-get install -y chromium (the inbox tests are skipped)`);
-
-/** Polls `check` until it stops throwing; fails with its last error. The page updates asynchronously. */
-async function eventually(check: () => Promise<void> | void, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 const rows = (page: Page) => page.locator('#list > li');
 // Globals of the page, for the functions that run in it: the tests compile without the DOM library.
