@@ -34,7 +34,9 @@ export const ui = {
   notifyLive: byId('n-live', HTMLInputElement),
 };
 
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+type Tag = keyof HTMLElementTagNameMap;
+
+export function el<K extends Tag>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;

@@ -6,7 +6,12 @@ const liveModeOf = (v: string | null): Filters['liveMode'] => (v === 'true' || v
 
 export function filtersFromUrl(): Filters {
   const p = new URLSearchParams(location.search);
-  return { event: p.get('event') ?? '', status: p.get('status') ?? '', liveMode: liveModeOf(p.get('liveMode')), q: p.get('q') ?? '' };
+  return {
+    event: p.get('event') ?? '',
+    status: p.get('status') ?? '',
+    liveMode: liveModeOf(p.get('liveMode')),
+    q: p.get('q') ?? '',
+  };
 }
 
 export function filtersFromForm(): Filters {

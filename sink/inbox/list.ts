@@ -83,7 +83,8 @@ function renderRow(envelope: Envelope, fresh: boolean): HTMLLIElement {
 
 function fillTime(time: HTMLTimeElement, now: Date): void {
   const d = new Date(time.dateTime);
-  time.replaceChildren(el('span', 'rel', relativeTime(d.getTime(), now.getTime())), el('span', 'abs', absoluteTime(d, now)));
+  const rel = el('span', 'rel', relativeTime(d.getTime(), now.getTime()));
+  time.replaceChildren(rel, el('span', 'abs', absoluteTime(d, now)));
 }
 
 export function refreshTimes(): void {
@@ -108,7 +109,8 @@ function buildDetail(detail: HTMLElement): void {
     setTimeout(() => (note.textContent = ''), 2000);
   });
   const bar = el('div', 'detail-bar');
-  bar.append(copy, note, el('span', 'received', `received ${typeof envelope.receivedAt === 'string' ? envelope.receivedAt : ''}`));
+  const receivedAt = typeof envelope.receivedAt === 'string' ? envelope.receivedAt : '';
+  bar.append(copy, note, el('span', 'received', `received ${receivedAt}`));
   const pre = el('pre', 'json');
   const code = el('code');
   highlightJson(text, code);
@@ -179,5 +181,6 @@ export function renderFoot(message?: string): void {
   }
   const what = n === 1 ? 'webhook' : 'webhooks';
   const which = hasFilters(state.filters) ? ' matching the filters' : '';
-  ui.shown.textContent = `${n.toLocaleString('en-US')} ${what}${which} shown${state.hasOlder ? ', older ones below' : ''}`;
+  const more = state.hasOlder ? ', older ones below' : '';
+  ui.shown.textContent = `${n.toLocaleString('en-US')} ${what}${which} shown${more}`;
 }

@@ -167,10 +167,10 @@ function scheduleReconnect(): void {
 function onStats(stats: Stats, onConnect: boolean): void {
   // On (re)connection, fewer keys than shown here: the store was emptied or replaced while the page was away.
   // (Later stats may trail a catch-up answer by a moment, so only the first one is compared.)
+  const { highestKey } = state;
   const lastKey = stats.lastKey;
-  if (onConnect && state.highestKey !== null && (lastKey === null || (typeof lastKey === 'number' && lastKey < state.highestKey))) {
-    void reload();
-  }
+  const emptied = lastKey === null || (typeof lastKey === 'number' && highestKey !== null && lastKey < highestKey);
+  if (onConnect && highestKey !== null && emptied) void reload();
   const count = Number(stats.count);
   ui.storeCount.textContent = Number.isFinite(count) ? count.toLocaleString('en-US') : '?';
   ui.storeCountLabel.textContent = count === 1 ? 'webhook stored' : 'webhooks stored';

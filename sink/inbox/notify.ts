@@ -98,7 +98,9 @@ export function subjectOf(envelope: Envelope): string {
   const body = envelope.body;
   const inner = typeof body === 'object' && body !== null ? (body as { body?: unknown }).body : undefined;
   const b = typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>) : {};
-  if (typeof b.jobId === 'string') return typeof b.jobName === 'string' ? `Job ${b.jobId} (${b.jobName})` : `Job ${b.jobId}`;
+  if (typeof b.jobId === 'string') {
+    return typeof b.jobName === 'string' ? `Job ${b.jobId} (${b.jobName})` : `Job ${b.jobId}`;
+  }
   if (typeof b.orderId === 'string') return `Order ${b.orderId}`;
   return `Message ${textOf(envelope.messageId)}`;
 }

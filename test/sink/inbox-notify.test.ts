@@ -11,7 +11,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeEvent } from '../../shared/events.js';
-import { CHROMIUM_PATH, eventually, launchChromium, postWebhook, startSink, webhook, type Credentials, type SinkProcess } from './inbox-support.js';
+import {
+  CHROMIUM_PATH,
+  eventually,
+  launchChromium,
+  postWebhook,
+  startSink,
+  webhook,
+  type Credentials,
+  type SinkProcess,
+} from './inbox-support.js';
 
 const credentials: Credentials = { username: 'notify', password: randomBytes(12).toString('hex') };
 const describeInBrowser = existsSync(CHROMIUM_PATH) || process.env.CI ? describe : describe.skip;
@@ -36,14 +45,18 @@ function recordNotifications(): void {
     constructor(title: string, options: { body?: string; tag?: string } = {}) {
       super(title, options);
       raised.push(this);
-      window.__raisedInfo = [...(window.__raisedInfo ?? []), { title, body: options.body ?? '', tag: options.tag ?? '' }];
+      const info = { title, body: options.body ?? '', tag: options.tag ?? '' };
+      window.__raisedInfo = [...(window.__raisedInfo ?? []), info];
     }
   };
 }
 
 const raised = (page: Page): Promise<Raised[]> => page.evaluate(() => window.__raisedInfo ?? []);
+const pressed = (page: Page) => page.locator('#notify-toggle').getAttribute('aria-pressed');
 const rowFor = (page: Page, key: number) => page.locator(`#list > li[data-key="${key}"]`);
-const failedJob = () => ({ ...makeEvent({ event: 'job.status', status: 'FAILED', liveMode: true, messageId: randomUUID(), timestamp: new Date().toISOString() }) });
+const live = (event: 'job.status' | 'order.status', status: string) =>
+  makeEvent({ event, status, liveMode: true, messageId: randomUUID(), timestamp: new Date().toISOString() });
+const failedJob = () => live('job.status', 'FAILED');
 
 describeInBrowser('desktop notifications from the inbox page', () => {
   let browser: Browser;
@@ -51,7 +64,7 @@ describeInBrowser('desktop notifications from the inbox page', () => {
   let dataDir: string;
   const contexts: BrowserContext[] = [];
 
-  async function openPage(context: BrowserContext, query = ''): Promise<{ page: Page; problems: string[]; streams: string[] }> {
+  async function openPage(context: BrowserContext): Promise<{ page: Page; problems: string[]; streams: string[] }> {
     const page = await context.newPage();
     const problems: string[] = [];
     const streams: string[] = [];
@@ -63,7 +76,7 @@ describeInBrowser('desktop notifications from the inbox page', () => {
       if (m.type() === 'error') problems.push(`console: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    await page.goto(`${sink.url}/${query}`);
+    await page.goto(`${sink.url}/`);
     await page.locator('#connection[data-state="connected"]').waitFor({ timeout: 10_000 });
     return { page, problems, streams };
   }
@@ -89,7 +102,7 @@ describeInBrowser('desktop notifications from the inbox page', () => {
     await rm(dataDir, { recursive: true, force: true });
   }, 30_000);
 
-  it('raises one for a failed live job, none for a running one or a test event, and counts them in the title', async () => {
+  it('raises one for a failed live job, none for a running job or a test event; the title counts them', async () => {
     const context = await newContext();
     const { page, problems } = await openPage(context);
     const toggle = page.locator('#notify-toggle');
@@ -115,7 +128,7 @@ describeInBrowser('desktop notifications from the inbox page', () => {
     expect(note!.tag).toBe(`webhook-${failed}`);
     expect(await page.title()).toBe('(1) Webhook inbox');
 
-    const order = makeEvent({ event: 'order.status', status: 'FAILED PERMANENTLY', liveMode: true, messageId: randomUUID(), timestamp: new Date().toISOString() });
+    const order = live('order.status', 'FAILED PERMANENTLY');
     const orderKey = await postWebhook(sink, credentials, order);
     await eventually(async () => expect(await raised(page)).toHaveLength(2));
     expect((await raised(page))[1]).toEqual({
@@ -130,7 +143,8 @@ describeInBrowser('desktop notifications from the inbox page', () => {
     await eventually(async () => expect(await rowFor(page, orderKey).count()).toBe(1));
     expect(await rowFor(page, failed).count()).toBe(0);
     await page.evaluate(() => window.__raised[0].dispatchEvent(new Event('click')));
-    await eventually(async () => expect(await rowFor(page, failed).locator('button.summary').getAttribute('aria-expanded')).toBe('true'));
+    const summary = rowFor(page, failed).locator('button.summary');
+    await eventually(async () => expect(await summary.getAttribute('aria-expanded')).toBe('true'));
     expect(await page.locator('#f-event').inputValue()).toBe('');
     expect(new URL(page.url()).search).toBe('');
     expect(await page.title()).toBe('Webhook inbox');
@@ -141,7 +155,7 @@ describeInBrowser('desktop notifications from the inbox page', () => {
     const context = await newContext();
     const first = await openPage(context);
     await first.page.locator('#notify-toggle').click();
-    await eventually(async () => expect(await first.page.locator('#notify-toggle').getAttribute('aria-pressed')).toBe('true'));
+    await eventually(async () => expect(await pressed(first.page)).toBe('true'));
     await first.page.locator('#n-statuses').fill('running');
     await first.page.locator('#n-live').uncheck();
     await first.page.locator('#n-event').selectOption('job.status');
@@ -166,7 +180,7 @@ describeInBrowser('desktop notifications from the inbox page', () => {
     expect((await raised(page))[0]!.body).toContain(`#${running} · test`);
 
     await page.locator('#notify-toggle').click();
-    await eventually(async () => expect(await page.locator('#notify-toggle').getAttribute('aria-pressed')).toBe('false'));
+    await eventually(async () => expect(await pressed(page)).toBe('false'));
     const after = await postWebhook(sink, credentials, webhook('job.status', 'RUNNING', false));
     await eventually(async () => expect(await rowFor(page, after).count()).toBe(1));
     expect(await raised(page)).toHaveLength(1);
