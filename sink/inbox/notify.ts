@@ -29,8 +29,8 @@ export const DEFAULT_NOTIFY: NotifySettings = {
 
 const STORAGE_KEY = 'webhook-inbox.notifications';
 const TITLE = 'Webhook inbox';
-/** Delay before reopening a stream the browser gave up on (the sink refused it or is down). */
-const REOPEN_MS = 5000;
+/** Delay before reopening a stream that failed (the sink restarts, is down or refused it). */
+const REOPEN_MS = 2000;
 
 const notify = {
   settings: DEFAULT_NOTIFY,
@@ -150,8 +150,10 @@ function listen(): void {
   });
   source.addEventListener('cleared', () => (notify.lastKey = 0));
   source.addEventListener('error', () => {
-    // The browser reconnects by itself (with Last-Event-ID) after a dropped connection, not after a refusal.
-    if (source.readyState !== EventSource.CLOSED || source !== notify.source) return;
+    // Reopened here rather than by the browser, which gives up after a refusal and, before any webhook came,
+    // would not say where to resume: with since=, the sink replays what was stored while the page was away.
+    if (source !== notify.source) return;
+    source.close();
     notify.reopenTimer = setTimeout(listen, REOPEN_MS);
   });
 }

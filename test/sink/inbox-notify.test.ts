@@ -89,6 +89,18 @@ describeInBrowser('desktop notifications from the inbox page', () => {
     return context;
   }
 
+  /** The same sink again on its old port; another process may briefly hold the port as a client's. */
+  async function restartOn(port: number): Promise<SinkProcess> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await startSink({ dataDir, credentials, port });
+      } catch (err) {
+        if (attempt >= 10 || !/EADDRINUSE/.test(String(err))) throw err;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+  }
+
   beforeAll(async () => {
     browser = await launchChromium();
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'inbox-notify-'));
@@ -150,6 +162,29 @@ describeInBrowser('desktop notifications from the inbox page', () => {
     expect(await page.title()).toBe('Webhook inbox');
     expect(problems).toEqual([]);
   });
+
+  it('notifies, after the sink comes back, what was stored while the page could not listen', async () => {
+    const context = await newContext();
+    const { page, problems } = await openPage(context);
+    await page.locator('#notify-toggle').click();
+    await eventually(async () => expect(await pressed(page)).toBe('true'));
+    const before = await postWebhook(sink, credentials, failedJob());
+    await eventually(async () => expect(await raised(page)).toHaveLength(1));
+
+    // Hold the page's streams back, so that what is posted next can only reach it by a replay.
+    await page.route('**/events*', (route) => route.abort('connectionrefused'));
+    const port = sink.port;
+    await sink.stop();
+    sink = await restartOn(port);
+    const missed = await postWebhook(sink, credentials, failedJob());
+    expect(missed).toBe(before + 1);
+    const replay = page.waitForResponse((r) => r.url() === `${sink.url}/events?liveMode=true&since=${before}`);
+    await page.unroute('**/events*');
+    await replay;
+    await eventually(async () => expect(await raised(page)).toHaveLength(2));
+    expect((await raised(page))[1]!.tag).toBe(`webhook-${missed}`);
+    expect(problems.filter((p) => !/ERR_CONNECTION_REFUSED|ERR_FAILED|net::/.test(p))).toEqual([]);
+  }, 30_000);
 
   it('keeps the choice and the filter over a reload, and stops when switched off', async () => {
     const context = await newContext();
