@@ -444,7 +444,11 @@ describeInBrowser('the inbox page', () => {
     // A small store, so that the fill bar shows.
     const shot = await startSink({ dataDir: dir, credentials, store: 'memory', maxBytes: 48 * 1024 });
     extraSinks.push(shot);
-    const { page, problems } = await openInbox(shot, '', { reducedMotion: 'reduce', colorScheme: 'light', viewport: { width: 1200, height: 900 } });
+    const look = { reducedMotion: 'reduce', colorScheme: 'light', viewport: { width: 1200, height: 900 } } as const;
+    const { page, context, problems } = await openInbox(shot, '', look);
+    await context.grantPermissions(['notifications'], { origin: shot.url });
+    await page.locator('#notify-toggle').click();
+    await eventually(async () => expect(await page.locator('#notify-toggle').textContent()).toBe('Notifications on'));
     const sent = [
       webhook('job.status', 'SUCCEEDED', false, { jobName: 'Test job' }),
       webhook('order.status', 'FULFILLED', true),
