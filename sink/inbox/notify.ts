@@ -168,7 +168,7 @@ async function toggle(): Promise<void> {
   if (!supported()) return showState('This browser has no desktop notifications.');
   const permission = await Notification.requestPermission();
   if (permission !== 'granted') {
-    return showState('The browser blocks notifications for this page: allow them in its site settings.');
+    return showState('The browser did not allow notifications for this page: allow them in its site settings.');
   }
   notify.settings = { ...notify.settings, enabled: true };
   save();

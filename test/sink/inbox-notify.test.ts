@@ -163,6 +163,19 @@ describeInBrowser('desktop notifications from the inbox page', () => {
     expect(problems).toEqual([]);
   });
 
+  it('says so, and stays off, when the browser does not allow notifications', async () => {
+    const context = await browser.newContext({ httpCredentials: credentials });
+    contexts.push(context);
+    await context.addInitScript(recordNotifications);
+    const { page, problems } = await openPage(context);
+    await page.locator('#notify-toggle').click();
+    const state = page.locator('#notify-state');
+    await eventually(async () => expect(await state.textContent()).toMatch(/did not allow notifications/));
+    expect(await pressed(page)).toBe('false');
+    expect(await page.evaluate(() => localStorage.getItem('webhook-inbox.notifications'))).toBeNull();
+    expect(problems).toEqual([]);
+  });
+
   it('notifies, after the sink comes back, what was stored while the page could not listen', async () => {
     const context = await newContext();
     const { page, problems } = await openPage(context);
