@@ -111,10 +111,16 @@ function raise(envelope: Envelope): void {
   const status = normalizeStatus(envelope.status);
   if (!statuses.value.has(status)) return;
   const mode = envelope.liveMode === true ? 'live' : envelope.liveMode === false ? 'test' : 'mode unknown';
-  const n = new Notification(`${textOf(envelope.event)} ${status}`, {
-    body: `${subjectOf(envelope)}\n#${envelope.key} · ${mode}`,
-    tag: `webhook-${envelope.key}`,
-  });
+  let n: Notification;
+  try {
+    n = new Notification(`${textOf(envelope.event)} ${status}`, {
+      body: `${subjectOf(envelope)}\n#${envelope.key} · ${mode}`,
+      tag: `webhook-${envelope.key}`,
+    });
+  } catch {
+    // Some mobile browsers show notifications only from a service worker, which this page does not have.
+    return showState('This browser cannot show notifications from this page.');
+  }
   n.addEventListener('click', () => {
     window.focus();
     n.close();
@@ -134,7 +140,8 @@ function stop(): void {
 function listen(): void {
   stop();
   if (!notify.settings.enabled || !supported() || Notification.permission !== 'granted') return;
-  const source = new EventSource(`/events?${notifyQuery(notify.settings, notify.lastKey)}`);
+  const query = notifyQuery(notify.settings, notify.lastKey);
+  const source = new EventSource(query ? `/events?${query}` : '/events');
   notify.source = source;
   source.addEventListener('webhook', (e) => {
     const envelope = parseJson(e.data);
