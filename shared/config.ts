@@ -45,6 +45,8 @@ export interface SinkConfig {
   databaseUrl?: string | null;
   maxBytes: number;
   maxBodyBytes: number;
+  /** Concurrent GET /events streams; each holds a socket and, while it lags, up to 4 MiB of buffer. */
+  maxEventStreams: number;
   auth: BasicAuth | null;
   ngrok: { authtoken: string; domain?: string } | null;
   hook: HookConfig | null;
@@ -199,6 +201,7 @@ export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
     databaseUrl: store === 'postgres' ? databaseUrl : null,
     maxBytes: r.bytes('SINK_MAX_BYTES'),
     maxBodyBytes: r.bytes('SINK_MAX_BODY_BYTES'),
+    maxEventStreams: r.integer('SINK_MAX_EVENT_STREAMS', 1, 100_000),
     auth: r.auth(),
     ngrok: authtoken ? { authtoken, ...(domain ? { domain } : {}) } : null,
     hook: parseHook(r, env),

@@ -40,6 +40,7 @@ export const ENV_VARS = [
   { name: 'SINK_HOOK_FILTER', parts: ['sink'], description: "Which webhooks run the hook, in the dump's query syntax (event=order.status&status=FULFILLED&liveMode=true); empty: all." },
   { name: 'SINK_HOOK_TIMEOUT_SECONDS', parts: ['sink'], default: '300', description: 'A hook run longer than this is stopped and tried again later.' },
   { name: 'SINK_HOOK_FROM_KEY', parts: ['sink'], description: 'The first key a newly configured hook runs for; by default only webhooks stored from then on.' },
+  { name: 'SINK_MAX_EVENT_STREAMS', parts: ['sink'], default: '256', description: 'Most /events streams (inbox pages, curl -N) open at once; past it new ones get 503.' },
   { name: 'NGROK_AUTHTOKEN', parts: ['sink'], secret: true, description: 'When set, npm start also opens an ngrok tunnel to the sink (basic auth required).' },
   { name: 'NGROK_DOMAIN', parts: ['sink'], description: 'A reserved ngrok domain for the tunnel. Optional.' },
   { name: 'FORWARDER_HOST', parts: ['runner'], default: '127.0.0.1', description: 'Address of the local forwarder runner (npm run forwarder).' },

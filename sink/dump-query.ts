@@ -1,5 +1,7 @@
 import { fail, ok, type Result } from '../shared/result.js';
-import type { RecordFilter } from './store/types.js';
+import { normalizeStatus } from '../shared/status.js';
+import { bodyContains } from './store/record-index.js';
+import type { RecordFilter, StoredRecord } from './store/types.js';
 
 /**
  * The query of GET /dump-webhooks, validated: event, status, liveMode, since, before, limit, order, q and
@@ -58,4 +60,39 @@ export function parseDumpQuery(params: URLSearchParams): Result<DumpQuery, 'bad-
   const envelope = bool(params, 'envelope', problems) ?? false;
   if (problems.length > 0) return fail('bad-query', problems.join('; '));
   return ok({ filter, envelope });
+}
+
+/** What GET /events filters on: the dump's record filters; a stream has no end, order or page. */
+export type EventsFilter = Pick<RecordFilter, 'event' | 'status' | 'liveMode' | 'q'>;
+
+const NOT_FOR_STREAMS = ['before', 'limit', 'order', 'envelope'] as const;
+
+/** The query of GET /events: the dump's `event`, `status`, `liveMode` and `q`, parsed by the dump's parser. */
+export function parseEventsQuery(params: URLSearchParams): Result<EventsFilter, 'bad-query'> {
+  const refused = NOT_FOR_STREAMS.filter((name) => params.has(name));
+  if (refused.length > 0) {
+    return fail('bad-query', `${refused.join(', ')}: not for a stream (it takes event, status, liveMode, q and since)`);
+  }
+  const withoutSince = new URLSearchParams(params);
+  withoutSince.delete('since'); // since is the stream's, read with Last-Event-ID
+  const parsed = parseDumpQuery(withoutSince);
+  if (!parsed.ok) return parsed;
+  const { event, status, liveMode, q } = parsed.value.filter;
+  const filter: EventsFilter = {};
+  if (event !== undefined) filter.event = event;
+  if (status !== undefined) filter.status = status;
+  if (liveMode !== undefined) filter.liveMode = liveMode;
+  if (q !== undefined) filter.q = q;
+  return ok(filter);
+}
+
+/** Whether one record passes the filter, with the store's rules (normalised status, case-insensitive q). */
+export function recordMatches(record: StoredRecord, filter: EventsFilter): boolean {
+  if (filter.event !== undefined && record.event !== filter.event) return false;
+  if (filter.status !== undefined) {
+    if (record.status === null || normalizeStatus(record.status) !== normalizeStatus(filter.status)) return false;
+  }
+  if (filter.liveMode !== undefined && record.liveMode !== filter.liveMode) return false;
+  if (filter.q !== undefined && filter.q !== '' && !bodyContains(record.body, filter.q.toLowerCase())) return false;
+  return true;
 }

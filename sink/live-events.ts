@@ -1,3 +1,4 @@
+import { recordMatches, type EventsFilter } from './dump-query.js';
 import { envelopeLine } from './envelope.js';
 import type { StoredRecord, WebhookStore } from './store/types.js';
 import { writeChunk, writeHead, type Exchange } from './respond.js';
@@ -7,9 +8,10 @@ import { writeChunk, writeHead, type Exchange } from './respond.js';
  * ?since=) first the records after it; then after each durable append `id: K` + `event: webhook` + the
  * envelope, and a fresh `stats`; after a clear, `cleared`. Comments keep idle connections alive. A client
  * that stops reading is dropped (it reconnects with Last-Event-ID) rather than buffered without bound.
+ * Each stream has the dump's filters: the backlog and the live records both pass them; stats go to all.
  */
 export interface LiveEvents {
-  attach(ex: Exchange, since: number | null): Promise<void>;
+  attach(ex: Exchange, since: number | null, filter?: EventsFilter): Promise<void>;
   /** Ends every stream, for shutdown. */
   closeAll(): void;
   readonly clients: number;
@@ -17,8 +19,17 @@ export interface LiveEvents {
 
 interface Client {
   ex: Exchange;
+  filter: EventsFilter;
   /** While the backlog is sent, live messages wait here. */
   pending: { key: number; text: string }[] | null;
+}
+
+/** One live message, formatted once for every stream whose filter it passes. */
+interface Broadcast {
+  key: number;
+  record: StoredRecord | null;
+  /** Sent to every stream: the stats, or `cleared` then the stats. */
+  always: string;
 }
 
 const MAX_BUFFERED = 4 * 1024 * 1024;
@@ -47,8 +58,11 @@ export function createLiveEvents(store: WebhookStore, keepAliveMs: number): Live
     res.write(text);
   };
 
-  const broadcast = (key: number, text: string) => {
+  const broadcast = ({ key, record, always }: Broadcast) => {
+    let withRecord: string | null = null;
     for (const c of clients) {
+      let text = always;
+      if (record !== null && recordMatches(record, c.filter)) text = (withRecord ??= webhookEvent(record) + always);
       if (c.pending !== null) c.pending.push({ key, text });
       else deliver(c, text);
     }
@@ -56,8 +70,8 @@ export function createLiveEvents(store: WebhookStore, keepAliveMs: number): Live
 
   const start = () => {
     unsubscribe = store.subscribe(
-      (record) => broadcast(record.key, webhookEvent(record) + statsEvent(store)),
-      () => broadcast(0, CLEARED + statsEvent(store)),
+      (record) => broadcast({ key: record.key, record, always: statsEvent(store) }),
+      () => broadcast({ key: 0, record: null, always: CLEARED + statsEvent(store) }),
     );
     timer = setInterval(() => {
       for (const c of clients) if (c.pending === null) deliver(c, ': keep-alive\n\n');
@@ -81,20 +95,23 @@ export function createLiveEvents(store: WebhookStore, keepAliveMs: number): Live
     get clients() {
       return clients.size;
     },
-    async attach(ex, since) {
+    async attach(ex, since, filter = {}) {
       const { res } = ex;
       writeHead(ex, 200, ['Content-Type', 'text/event-stream; charset=utf-8', 'Cache-Control', 'no-cache', 'Connection', 'keep-alive']);
-      const client: Client = { ex, pending: since === null ? null : [] };
+      const client: Client = { ex, filter, pending: since === null ? null : [] };
       if (clients.size === 0) start();
       clients.add(client);
       res.on('close', () => remove(client));
+      // The sink lets clients half-close after a request; a stream's client sends nothing more, so its FIN
+      // means it is gone. Without this its place (see SINK_MAX_EVENT_STREAMS) stays taken until a write fails.
+      ex.req.socket.once('end', () => res.destroy());
       ex.bodyBytes += Buffer.byteLength('retry: 2000\n\n');
       res.write('retry: 2000\n\n');
-      deliver({ ex, pending: null }, statsEvent(store));
+      deliver({ ex, filter, pending: null }, statsEvent(store));
       if (since === null) return;
       let last = since;
       try {
-        for await (const record of store.records({ since }, { transient: true })) {
+        for await (const record of store.records({ ...filter, since }, { transient: true })) {
           if (!(await writeChunk(ex, Buffer.from(webhookEvent(record))))) return;
           last = record.key;
         }

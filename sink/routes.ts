@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { SinkConfig } from '../shared/config.js';
-import { parseDumpQuery } from './dump-query.js';
+import { parseDumpQuery, parseEventsQuery } from './dump-query.js';
 import { PAGE_SECURITY_HEADERS, type InboxPages } from './inbox-pages.js';
 import type { LiveEvents } from './live-events.js';
 import { statsJson } from './live-events.js';
@@ -135,13 +135,22 @@ export const stats: Route = (ctx, ex) => {
 
 export const events: Route = async (ctx, ex, query) => {
   if (ex.req.method !== 'GET') return methodNotAllowed(ex, 'GET');
+  const params = new URLSearchParams(query);
   const header = ex.req.headers['last-event-id'];
-  const raw = (typeof header === 'string' && header !== '' ? header : new URLSearchParams(query).get('since')) ?? null;
+  const raw = (typeof header === 'string' && header !== '' ? header : params.get('since')) ?? null;
   if (raw !== null && raw !== '' && !/^[0-9]{1,15}$/.test(raw.trim())) {
     return sendError(ex, 400, 'Last-Event-ID and since must be a whole number');
   }
   if (unavailable(ctx, ex)) return;
-  await ctx.live.attach(ex, raw === null || raw === '' ? null : Number(raw.trim()));
+  const filter = parseEventsQuery(params);
+  if (!filter.ok) return sendError(ex, 400, filter.message);
+  // Each stream holds a socket for hours: past the cap, refuse rather than let streams take every descriptor.
+  const cap = ctx.config.maxEventStreams;
+  if (ctx.live.clients >= cap) {
+    const msg = `too many event streams open (SINK_MAX_EVENT_STREAMS is ${cap}): close one and retry`;
+    return sendError(ex, 503, msg, { 'Retry-After': '5' });
+  }
+  await ctx.live.attach(ex, raw === null || raw === '' ? null : Number(raw.trim()), filter.value);
 };
 
 const page =

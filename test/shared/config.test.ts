@@ -66,6 +66,7 @@ describe('emptyEnv', () => {
     expect(Object.keys(sink).sort()).toEqual(
       [
         'SINK_HOST', 'SINK_PORT', 'SINK_DATA_DIR', 'SINK_STORE', 'SINK_DATABASE_URL', 'SINK_MAX_BYTES', 'SINK_MAX_BODY_BYTES',
+        'SINK_MAX_EVENT_STREAMS',
         'SINK_BASIC_AUTH_USER', 'ngrok_basic_auth_user', 'SINK_BASIC_AUTH_PASS', 'ngrok_basic_auth_pass',
         'NGROK_AUTHTOKEN', 'NGROK_DOMAIN',
         'SINK_HOOK_COMMAND', 'SINK_HOOK_FILTER', 'SINK_HOOK_TIMEOUT_SECONDS', 'SINK_HOOK_FROM_KEY',
@@ -291,6 +292,7 @@ describe('parseSinkConfig', () => {
       databaseUrl: null,
       maxBytes: 268435456,
       maxBodyBytes: 1048576,
+      maxEventStreams: 256,
       auth: null,
       ngrok: null,
       hook: null,
@@ -306,6 +308,7 @@ describe('parseSinkConfig', () => {
         SINK_STORE: 'memory',
         SINK_MAX_BYTES: '1G',
         SINK_MAX_BODY_BYTES: '64K',
+        SINK_MAX_EVENT_STREAMS: '12',
         ngrok_basic_auth_user: 'up42',
         ngrok_basic_auth_pass: PASS,
         NGROK_AUTHTOKEN: 'tok',
@@ -320,6 +323,7 @@ describe('parseSinkConfig', () => {
       databaseUrl: null,
       maxBytes: 1073741824,
       maxBodyBytes: 65536,
+      maxEventStreams: 12,
       auth: { user: 'up42', pass: PASS },
       ngrok: { authtoken: 'tok', domain: 'me.ngrok.app' },
       hook: null,

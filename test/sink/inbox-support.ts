@@ -160,3 +160,17 @@ export async function writeStoreFile(dataDir: string, bodies: readonly unknown[]
   const lines = bodies.map((value, i) => encodeRecord(i + 1, receivedAtMs + i, webhookMeta(value), Buffer.from(JSON.stringify(value))).line);
   await writeFile(path.join(dataDir, DATA_FILE), Buffer.concat(lines));
 }
+
+/** Polls `check` until it stops throwing; fails with its last error. The page updates asynchronously. */
+export async function eventually(check: () => Promise<void> | void, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

@@ -15,6 +15,7 @@ import { sampleFailedJobEvent } from '../../shared/events.js';
 import {
   CHROMIUM_PATH,
   REPO_ROOT,
+  eventually,
   getJson,
   launchChromium,
   postWebhook,
@@ -37,20 +38,6 @@ const haveChromium = existsSync(CHROMIUM_PATH);
 // In CI a missing browser is a failure (.ci/run installs it), never a silent skip.
 const describeInBrowser = haveChromium || process.env.CI ? describe : describe.skip;
 if (!haveChromium) console.warn(`${CHROMIUM_PATH} is missing: apt-get install -y chromium (the inbox tests are skipped)`);
-
-/** Polls `check` until it stops throwing; fails with its last error. The page updates asynchronously. */
-async function eventually(check: () => Promise<void> | void, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 const rows = (page: Page) => page.locator('#list > li');
 // Globals of the page, for the functions that run in it: the tests compile without the DOM library.
@@ -163,7 +150,7 @@ describeInBrowser('the inbox page', () => {
     expect(problems).toEqual([]);
   });
 
-  it('filters on the sink, applies the same filters to live webhooks, and keeps them in the URL', async () => {
+  it('filters on the sink, the stored webhooks and the live ones, and keeps the filters in the URL', async () => {
     const { page, problems } = await openInbox(sink);
     const marker = `needle-${randomUUID()}`;
     const liveFailed = await postWebhook(sink, credentials, webhook('job.status', 'FAILED', true, { jobName: marker }));
@@ -171,8 +158,11 @@ describeInBrowser('the inbox page', () => {
     const permanent = await postWebhook(sink, credentials, webhook('order.status', 'FAILED_PERMANENTLY', true));
     await eventually(async () => expect((await keysShown(page))[0]).toBe(permanent));
 
+    // The sink filters: the page's stream asks it for the filters, as its dump requests do.
+    const filteredStream = page.waitForRequest((r) => /\/events\?status=Failed$/.test(r.url()));
     await page.locator('#f-status').fill('Failed');
     await eventually(async () => expect(page.url()).toContain('status=Failed'));
+    await filteredStream;
     await eventually(async () => {
       const keys = await keysShown(page);
       expect(keys.slice(0, 2)).toEqual([testFailed, liveFailed]);
@@ -190,7 +180,9 @@ describeInBrowser('the inbox page', () => {
     await eventually(async () => expect((await keysShown(page))[0]).toBe(liveFailed));
     for (const k of await keysShown(page)) expect(await rowFor(page, k).locator('.mode').textContent()).toBe('live');
 
+    const searchStream = page.waitForRequest((r) => r.url().endsWith(`/events?status=Failed&liveMode=true&q=${marker.toUpperCase()}`));
     await page.locator('#f-q').fill(marker.toUpperCase());
+    await searchStream;
     await eventually(async () => expect(page.url()).toContain(`q=${marker.toUpperCase()}`));
     await eventually(async () => expect(await keysShown(page)).toEqual([liveFailed]));
 
@@ -452,7 +444,11 @@ describeInBrowser('the inbox page', () => {
     // A small store, so that the fill bar shows.
     const shot = await startSink({ dataDir: dir, credentials, store: 'memory', maxBytes: 48 * 1024 });
     extraSinks.push(shot);
-    const { page, problems } = await openInbox(shot, '', { reducedMotion: 'reduce', colorScheme: 'light', viewport: { width: 1200, height: 900 } });
+    const look = { reducedMotion: 'reduce', colorScheme: 'light', viewport: { width: 1200, height: 900 } } as const;
+    const { page, context, problems } = await openInbox(shot, '', look);
+    await context.grantPermissions(['notifications'], { origin: shot.url });
+    await page.locator('#notify-toggle').click();
+    await eventually(async () => expect(await page.locator('#notify-toggle').textContent()).toBe('Notifications on'));
     const sent = [
       webhook('job.status', 'SUCCEEDED', false, { jobName: 'Test job' }),
       webhook('order.status', 'FULFILLED', true),

@@ -27,6 +27,7 @@ export function sinkConfig(overrides: Partial<SinkConfig> = {}): SinkConfig {
     maxBytes: 256 * 1024 * 1024,
     maxBodyBytes: 1024 * 1024,
     hook: null,
+    maxEventStreams: 256,
     auth: null,
     ngrok: null,
     ...overrides,

@@ -31,6 +31,7 @@ function config(overrides: Partial<SinkConfig> = {}): SinkConfig {
     maxBytes: 1024,
     maxBodyBytes: 1024,
     hook: null,
+    maxEventStreams: 256,
     auth: { user: USER, pass: PASS },
     ngrok: { authtoken: TOKEN },
     ...overrides,
