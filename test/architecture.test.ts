@@ -1,0 +1,77 @@
+import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The house rules of the README, checked from the code itself: which folder may import which, and how long a
+// source file may grow.
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Each deployable part and the folders of ours it may import (besides itself). */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  shared: [],
+  http: ['shared'],
+  sink: ['shared', 'http'],
+  forwarder: ['shared', 'http'],
+  scripts: ['shared', 'http', 'sink', 'forwarder'],
+};
+const SOURCE_FOLDERS = Object.keys(MAY_IMPORT);
+const MAX_LINES = 300;
+
+function sourceFiles(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return entries.flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === 'node_modules' ? [] : sourceFiles(path);
+    return /\.(ts|js|mjs)$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+const topFolder = (path: string) => relative(ROOT, path).split(sep)[0]!;
+
+/** Relative specifiers of every static import, export-from and dynamic import in a module's text. */
+export function importedSpecifiers(text: string): string[] {
+  const found: string[] = [];
+  const patterns = [/\bfrom\s+['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g, /^\s*import\s+['"]([^'"]+)['"]/gm];
+  for (const pattern of patterns) for (const match of text.matchAll(pattern)) found.push(match[1]!);
+  return found.filter((specifier) => specifier.startsWith('.'));
+}
+
+const files = SOURCE_FOLDERS.flatMap((folder) => sourceFiles(join(ROOT, folder)));
+
+describe('house rules', () => {
+  it('finds the source folders', () => {
+    expect(files.length).toBeGreaterThan(50);
+  });
+
+  it.each(SOURCE_FOLDERS)('%s/ imports only the folders it may', (folder) => {
+    const wrong: string[] = [];
+    for (const file of files.filter((f) => topFolder(f) === folder)) {
+      for (const specifier of importedSpecifiers(readFileSync(file, 'utf8'))) {
+        const target = topFolder(resolve(dirname(file), specifier));
+        if (target !== folder && !MAY_IMPORT[folder]!.includes(target)) {
+          wrong.push(`${relative(ROOT, file)} imports ${specifier}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it(`keeps every source file at ${MAX_LINES} lines or fewer`, () => {
+    const long = files
+      .map((file) => ({ file: relative(ROOT, file), lines: readFileSync(file, 'utf8').split('\n').length - 1 }))
+      .filter(({ lines }) => lines > MAX_LINES);
+    expect(long).toEqual([]);
+  });
+
+  it('reads imports of every form', () => {
+    const text = "import a from '../x.js';\nexport { b } from './y.js';\nconst c = await import('../z.js');\nimport './w.js';";
+    expect(importedSpecifiers(text).sort()).toEqual(['../x.js', '../z.js', './w.js', './y.js']);
+  });
+});
