@@ -1,0 +1,65 @@
+import { judgeReply, planOutboxRetry, type OutboxPlan } from '../../shared/delivery-decision.js';
+import type { Result } from '../../shared/result.js';
+import type { Delivered, ForwardFailure } from '../forward.js';
+import type { SinkExchange } from './sink-fetch.js';
+
+/** A delivery in the outbox, as stored. `body` is the text UP42 sent, byte for byte once encoded as UTF-8. */
+export interface Kept {
+  seq: number;
+  receivedAtMs: number;
+  body: string;
+  messageId: string | null;
+  event: string | null;
+  status: string | null;
+  /** Tries of this delivery that found the sink away. */
+  attempts: number;
+  lastTryAtMs: number | null;
+  cause: string | null;
+  nextTryAtMs: number | null;
+  failedAtMs: number | null;
+}
+
+export type TryOutcome =
+  | { outcome: 'delivered'; key: number | null; duplicate: boolean }
+  | { outcome: 'away'; cause: string }
+  | { outcome: 'refused'; cause: string };
+
+/**
+ * What one forward attempt means for the outbox. A failure before the POST (no PONG, even a 401 on the ping)
+ * concerns the sink, not this delivery: it waits. A POST the sink itself answered with a final refusal concerns
+ * this delivery only: it is marked failed, kept, and the next one goes.
+ */
+export function judgeTry(result: Result<Delivered, ForwardFailure>, last: SinkExchange['last']): TryOutcome {
+  if (result.ok) return { outcome: 'delivered', key: result.value.key, duplicate: result.value.duplicate };
+  const cause = `${result.reason}: ${result.message}`;
+  if (last.post === null) return { outcome: 'away', cause };
+  const verdict = judgeReply(last.post);
+  return verdict.verdict === 'final' ? { outcome: 'refused', cause } : { outcome: 'away', cause };
+}
+
+/** The next try of the head of the line, after `streak` tries in a row found the sink away. */
+export function planNextTry(streak: number, head: Kept, delaysSeconds: readonly number[], maxHours: number, nowMs: number): OutboxPlan {
+  return planOutboxRetry(streak, delaysSeconds, head.receivedAtMs, nowMs, maxHours * 3600);
+}
+
+export const seqKey = (prefix: 'waiting:' | 'failed:', seq: number) => `${prefix}${String(seq).padStart(12, '0')}`;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** One delivery as `GET /outbox` shows it: what it is and why it waits, never its body. */
+export function describeKept(kept: Kept, state: 'waiting' | 'failed') {
+  return {
+    seq: kept.seq,
+    state,
+    messageId: kept.messageId,
+    event: kept.event,
+    status: kept.status,
+    bytes: new TextEncoder().encode(kept.body).length,
+    receivedAt: iso(kept.receivedAtMs),
+    attempts: kept.attempts,
+    lastTryAt: iso(kept.lastTryAtMs),
+    nextTryAt: iso(kept.nextTryAtMs),
+    failedAt: iso(kept.failedAtMs),
+    cause: kept.cause,
+  };
+}
