@@ -3,8 +3,7 @@ import { resolve } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { parseWorkerConfig, parseWorkerLocalConfig } from '../../shared/config.js';
 import { WORKER_DIST } from '../../scripts/build-worker.js';
-import { miniflareOptions, workerBindings } from './miniflare.js';
-import type { DurableObjectNamespace } from './runtime-types.js';
+import { miniflareOptions, wakeOutbox, workerBindings } from './miniflare.js';
 
 /**
  * `npm run worker`: the Worker (built by its preworker) in workerd on 127.0.0.1:WORKER_PORT, its settings from
@@ -33,9 +32,7 @@ const url = await mf.ready.catch((err: unknown) => {
 });
 
 // Deliveries kept before a restart go on at once, not only when the next one arrives.
-const outbox = (await mf.getDurableObjectNamespace('OUTBOX')) as unknown as DurableObjectNamespace;
-const woken = await outbox.get(outbox.idFromName('outbox')).fetch('https://outbox/wake', { method: 'POST' });
-const { waiting } = (await woken.json()) as { waiting: boolean };
+const waiting = await wakeOutbox(mf);
 
 console.log(`listening on ${url.origin} (outbox in ${dataDir}${waiting ? ', deliveries waiting' : ''})`);
 

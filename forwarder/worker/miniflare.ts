@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { MiniflareOptions } from 'miniflare';
+import { dirname, join } from 'node:path';
+import type { Miniflare, MiniflareOptions } from 'miniflare';
 import { ENV_VARS, type Env, type EnvVar } from '../../shared/env.js';
 import { REPO_ROOT } from '../manifest.js';
+import type { DurableObjectNamespace } from './runtime-types.js';
 
 /**
  * The Worker in workerd through Miniflare, set up from wrangler.json (compatibility date and flags, the outbox's
@@ -42,6 +43,9 @@ export function miniflareOptions(o: {
   return {
     scriptPath: o.scriptPath,
     modules: true,
+    // Module names relative to the script's own folder: a script outside the working directory (a test's
+    // temporary build) would otherwise get a name starting with ../, which workerd cannot load.
+    modulesRoot: dirname(o.scriptPath),
     compatibilityDate: wrangler.compatibility_date,
     compatibilityFlags: wrangler.compatibility_flags,
     durableObjects,
@@ -50,4 +54,14 @@ export function miniflareOptions(o: {
     host: '127.0.0.1',
     port: o.port,
   };
+}
+
+/**
+ * Wakes the outbox of a freshly started runtime, so deliveries kept before a restart go on at once rather than
+ * when the next one arrives. Says whether any wait.
+ */
+export async function wakeOutbox(mf: Miniflare): Promise<boolean> {
+  const outbox = (await mf.getDurableObjectNamespace('OUTBOX')) as unknown as DurableObjectNamespace;
+  const woken = await outbox.get(outbox.idFromName('outbox')).fetch('https://outbox/wake', { method: 'POST' });
+  return ((await woken.json()) as { waiting: boolean }).waiting;
 }
