@@ -3,11 +3,14 @@ import type { Result } from '../../shared/result.js';
 import type { Delivered, ForwardFailure } from '../forward.js';
 import type { SinkExchange } from './sink-fetch.js';
 
-/** A delivery in the outbox, as stored. `body` is the text UP42 sent, byte for byte once encoded as UTF-8. */
+/**
+ * A delivery in the outbox, as stored. Its body (the text UP42 sent, byte for byte once encoded as UTF-8) is
+ * kept under a key of its own, so listing what waits never loads the bodies.
+ */
 export interface Kept {
   seq: number;
   receivedAtMs: number;
-  body: string;
+  bytes: number;
   messageId: string | null;
   event: string | null;
   status: string | null;
@@ -42,7 +45,7 @@ export function planNextTry(streak: number, head: Kept, delaysSeconds: readonly 
   return planOutboxRetry(streak, delaysSeconds, head.receivedAtMs, nowMs, maxHours * 3600);
 }
 
-export const seqKey = (prefix: 'waiting:' | 'failed:', seq: number) => `${prefix}${String(seq).padStart(12, '0')}`;
+export const seqKey = (prefix: 'waiting:' | 'failed:' | 'body:', seq: number) => `${prefix}${String(seq).padStart(12, '0')}`;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -54,7 +57,7 @@ export function describeKept(kept: Kept, state: 'waiting' | 'failed') {
     messageId: kept.messageId,
     event: kept.event,
     status: kept.status,
-    bytes: new TextEncoder().encode(kept.body).length,
+    bytes: kept.bytes,
     receivedAt: iso(kept.receivedAtMs),
     attempts: kept.attempts,
     lastTryAt: iso(kept.lastTryAtMs),

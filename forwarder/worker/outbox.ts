@@ -12,9 +12,10 @@ import { stringBindings } from './bindings.js';
  * schedule (the last delay repeating) and everything behind it waits too, so the sink receives them in order.
  * A delivery still undelivered FORWARD_PARK_MAX_HOURS after it arrived is marked failed and kept.
  *
- * Storage keys: `waiting:<seq>` and `failed:<seq>` (zero-padded, so listing is arrival order), and one key per
- * counter, each written by one side only: `meta:next-seq` on arrival, the others by the drain (an arrival can
- * come in while the drain awaits the sink).
+ * Storage keys: `waiting:<seq>` and `failed:<seq>` (zero-padded, so listing is arrival order), `body:<seq>`
+ * for each body (up to 1 MiB; SQLite-backed objects take values up to 2 MB), and one key per counter, each
+ * written by one side only: `meta:next-seq` on arrival, the others by the drain (an arrival can come in while
+ * the drain awaits the sink).
  */
 
 export interface KeepRequest {
@@ -79,7 +80,7 @@ export class Outbox {
     const kept: Kept = {
       seq,
       receivedAtMs: Date.now(),
-      body: request.body,
+      bytes: new TextEncoder().encode(request.body).length,
       messageId: request.messageId,
       event: request.event,
       status: request.status,
@@ -89,8 +90,8 @@ export class Outbox {
       nextTryAtMs: null,
       failedAtMs: null,
     };
-    // One atomic write: the delivery and the counter together.
-    await this.storage.put<unknown>({ [seqKey('waiting:', seq)]: kept, 'meta:next-seq': seq });
+    // One atomic write: the delivery, its body and the counter together.
+    await this.storage.put<unknown>({ [seqKey('waiting:', seq)]: kept, [seqKey('body:', seq)]: request.body, 'meta:next-seq': seq });
     await this.ensureAlarm();
     return { seq, waiting: (await this.storage.list({ prefix: 'waiting:' })).size };
   }
@@ -133,15 +134,21 @@ export class Outbox {
 
   /** Tries the head of the line: null when the line moves on, else when to try again. */
   private async tryHead(head: Kept, config: ForwardConfig): Promise<number | null> {
-    const exchange = sinkExchange(head.body);
-    const result = await forwardToSink(JSON.parse(head.body) as unknown, config, exchange.transport);
+    const body = await this.storage.get<string>(seqKey('body:', head.seq));
+    if (body === undefined) {
+      await this.fail({ ...head, cause: 'its body is missing from the outbox storage' }, Date.now());
+      return null;
+    }
+    const exchange = sinkExchange(body);
+    const result = await forwardToSink(JSON.parse(body) as unknown, config, exchange.transport);
     const outcome = judgeTry(result, exchange.last);
     const now = Date.now();
     if (outcome.outcome === 'delivered') {
       const delivered = ((await this.storage.get<number>('meta:delivered')) ?? 0) + 1;
       // Issued together, without an await between them: the runtime commits them as one write.
       const counters = this.storage.put<unknown>({ 'meta:delivered': delivered, 'meta:streak': 0 });
-      await Promise.all([counters, this.storage.delete(seqKey('waiting:', head.seq))]);
+      const gone = [seqKey('waiting:', head.seq), seqKey('body:', head.seq)].map((key) => this.storage.delete(key));
+      await Promise.all([counters, ...gone]);
       return null;
     }
     const tried: Kept = { ...head, attempts: head.attempts + 1, lastTryAtMs: now, cause: outcome.cause };
