@@ -29,11 +29,15 @@ export default {
     const path = new URL(request.url).pathname;
     const config = parseWorkerConfig(stringBindings(env));
     if (request.method === 'GET' && path === '/check') {
-      return config.ok ? json(200, { ok: true }) : json(500, { ok: false, reason: 'invalid-config', message: config.message });
+      return config.ok
+        ? json(200, { ok: true })
+        : json(500, { ok: false, reason: 'invalid-config', message: config.message });
     }
     if (!config.ok) return json(500, { outcome: 'error', reason: 'invalid-config', message: config.message });
-    if (path === '/outbox') return request.method === 'GET' ? showOutbox(request, env, config.value) : json(405, { message: 'GET only' });
-    if (request.method !== 'POST') return json(405, { message: "POST UP42's webhooks here; GET /outbox shows what waits" }, { allow: 'POST' });
+    if (path === '/outbox')
+      return request.method === 'GET' ? showOutbox(request, env, config.value) : json(405, { message: 'GET only' });
+    if (request.method !== 'POST')
+      return json(405, { message: "POST UP42's webhooks here; GET /outbox shows what waits" }, { allow: 'POST' });
     return receive(request, env, config.value);
   },
 };
@@ -43,22 +47,47 @@ async function receive(request: Request, env: WorkerEnv, config: WorkerConfig): 
   if (!body.ok) return json(body.status, { outcome: 'bad-request', message: body.message });
   const headers: Record<string, string> = {};
   request.headers.forEach((value, name) => (headers[name] = value));
-  const decision = decideDelivery({ headers, body: body.parsed, bodyRaw: body.raw }, config.validate, Math.floor(Date.now() / 1000));
+  const decision = decideDelivery(
+    { headers, body: body.parsed, bodyRaw: body.raw },
+    config.validate,
+    Math.floor(Date.now() / 1000),
+  );
   if (decision.action === 'reject') {
     const message = `signature rejected (${decision.reason}): ${decision.message}`;
     return json(401, { outcome: 'rejected', reason: decision.reason, message });
   }
   if (decision.action === 'ignore') {
-    return json(202, { outcome: 'ignored', reason: decision.reason, event: decision.event ?? null, status: decision.status ?? null });
+    return json(202, {
+      outcome: 'ignored',
+      reason: decision.reason,
+      event: decision.event ?? null,
+      status: decision.status ?? null,
+    });
   }
-  const keep: KeepRequest = { body: body.raw, messageId: decision.messageId ?? null, event: decision.event, status: decision.status };
+  const keep: KeepRequest = {
+    body: body.raw,
+    messageId: decision.messageId ?? null,
+    event: decision.event,
+    status: decision.status,
+  };
   const kept = await outboxStub(env).fetch('https://outbox/keep', { method: 'POST', body: JSON.stringify(keep) });
   if (kept.status !== 201) {
     // Not kept, so not acknowledged: UP42 tries again later.
-    return json(500, { outcome: 'error', reason: 'outbox', message: `the outbox did not keep the delivery (${kept.status})` });
+    return json(500, {
+      outcome: 'error',
+      reason: 'outbox',
+      message: `the outbox did not keep the delivery (${kept.status})`,
+    });
   }
   const { seq, waiting } = (await kept.json()) as { seq: number; waiting: number };
-  return json(200, { outcome: 'kept', seq, waiting, event: decision.event, status: decision.status, messageId: decision.messageId ?? null });
+  return json(200, {
+    outcome: 'kept',
+    seq,
+    waiting,
+    event: decision.event,
+    status: decision.status,
+    messageId: decision.messageId ?? null,
+  });
 }
 
 type Body = { ok: true; raw: string; parsed: unknown } | { ok: false; status: 400 | 413; message: string };
@@ -89,7 +118,9 @@ async function readBody(request: Request): Promise<Body> {
 async function showOutbox(request: Request, env: WorkerEnv, config: WorkerConfig): Promise<Response> {
   const challenge = { 'www-authenticate': 'Basic realm="outbox"' };
   if (config.forward.auth === null) {
-    return json(403, { message: 'set SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS: GET /outbox asks for the sink credentials' });
+    return json(403, {
+      message: 'set SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS: GET /outbox asks for the sink credentials',
+    });
   }
   if (!sameSecret(request.headers.get('authorization') ?? '', basicAuthorization(config.forward.auth))) {
     return json(401, { message: "GET /outbox needs the sink's basic-auth credentials" }, challenge);

@@ -24,7 +24,12 @@ if (!worker.ok) console.error(`worker: ${worker.message}; until fixed every deli
 
 const dataDir = resolve(local.value.dataDir);
 const mf = new Miniflare(
-  miniflareOptions({ scriptPath: resolve(WORKER_DIST, 'worker.mjs'), bindings: workerBindings(process.env), persistDir: dataDir, port: local.value.port }),
+  miniflareOptions({
+    scriptPath: resolve(WORKER_DIST, 'worker.mjs'),
+    bindings: workerBindings(process.env),
+    persistDir: dataDir,
+    port: local.value.port,
+  }),
 );
 const url = await mf.ready.catch((err: unknown) => {
   console.error(`worker: cannot start: ${err instanceof Error ? err.message : String(err)}`);

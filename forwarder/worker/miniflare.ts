@@ -39,7 +39,8 @@ export function miniflareOptions(o: {
 }): MiniflareOptions {
   const wrangler = JSON.parse(readFileSync(WRANGLER_JSON, 'utf8')) as WranglerJson;
   const durableObjects: Record<string, { className: string; useSQLite: boolean }> = {};
-  for (const binding of wrangler.durable_objects.bindings) durableObjects[binding.name] = { className: binding.class_name, useSQLite: true };
+  for (const binding of wrangler.durable_objects.bindings)
+    durableObjects[binding.name] = { className: binding.class_name, useSQLite: true };
   return {
     scriptPath: o.scriptPath,
     modules: true,

@@ -41,11 +41,18 @@ export function judgeTry(result: Result<Delivered, ForwardFailure>, last: SinkEx
 }
 
 /** The next try of the head of the line, after `streak` tries in a row found the sink away. */
-export function planNextTry(streak: number, head: Kept, delaysSeconds: readonly number[], maxHours: number, nowMs: number): OutboxPlan {
+export function planNextTry(
+  streak: number,
+  head: Kept,
+  delaysSeconds: readonly number[],
+  maxHours: number,
+  nowMs: number,
+): OutboxPlan {
   return planOutboxRetry(streak, delaysSeconds, head.receivedAtMs, nowMs, maxHours * 3600);
 }
 
-export const seqKey = (prefix: 'waiting:' | 'failed:' | 'body:', seq: number) => `${prefix}${String(seq).padStart(12, '0')}`;
+export const seqKey = (prefix: 'waiting:' | 'failed:' | 'body:', seq: number) =>
+  `${prefix}${String(seq).padStart(12, '0')}`;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

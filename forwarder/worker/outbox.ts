@@ -56,7 +56,8 @@ export class Outbox {
 
   async fetch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
-    if (request.method === 'POST' && path === '/keep') return json(201, await this.keep((await request.json()) as KeepRequest));
+    if (request.method === 'POST' && path === '/keep')
+      return json(201, await this.keep((await request.json()) as KeepRequest));
     if (request.method === 'GET' && path === '/outbox') return json(200, await this.view());
     if (request.method === 'POST' && path === '/wake') {
       await this.ensureAlarm();
@@ -70,7 +71,12 @@ export class Outbox {
       await this.drain();
     } catch (error) {
       // Never let the alarm fail silently into the runtime's own retries: note why, and try again later.
-      await this.noteSink({ away: true, since: Date.now(), cause: `outbox error: ${String(error)}`, nextTryAtMs: Date.now() + CONFIG_RETRY_MS });
+      await this.noteSink({
+        away: true,
+        since: Date.now(),
+        cause: `outbox error: ${String(error)}`,
+        nextTryAtMs: Date.now() + CONFIG_RETRY_MS,
+      });
       await this.storage.setAlarm(Date.now() + CONFIG_RETRY_MS);
     }
   }
@@ -91,7 +97,11 @@ export class Outbox {
       failedAtMs: null,
     };
     // One atomic write: the delivery, its body and the counter together.
-    await this.storage.put<unknown>({ [seqKey('waiting:', seq)]: kept, [seqKey('body:', seq)]: request.body, 'meta:next-seq': seq });
+    await this.storage.put<unknown>({
+      [seqKey('waiting:', seq)]: kept,
+      [seqKey('body:', seq)]: request.body,
+      'meta:next-seq': seq,
+    });
     await this.ensureAlarm();
     return { seq, waiting: (await this.storage.list({ prefix: 'waiting:' })).size };
   }
@@ -114,7 +124,12 @@ export class Outbox {
   private async drain(): Promise<void> {
     const config = parseForwardConfig(stringBindings(this.env));
     if (!config.ok) {
-      await this.noteSink({ away: true, since: Date.now(), cause: config.message, nextTryAtMs: Date.now() + CONFIG_RETRY_MS });
+      await this.noteSink({
+        away: true,
+        since: Date.now(),
+        cause: config.message,
+        nextTryAtMs: Date.now() + CONFIG_RETRY_MS,
+      });
       await this.storage.setAlarm(Date.now() + CONFIG_RETRY_MS);
       return;
     }
@@ -129,7 +144,10 @@ export class Outbox {
   }
 
   private async settled(): Promise<void> {
-    await Promise.all([this.storage.put('meta:streak', 0), this.noteSink({ away: false, since: null, cause: null, nextTryAtMs: null })]);
+    await Promise.all([
+      this.storage.put('meta:streak', 0),
+      this.noteSink({ away: false, since: null, cause: null, nextTryAtMs: null }),
+    ]);
   }
 
   /** Tries the head of the line: null when the line moves on, else when to try again. */
@@ -162,11 +180,20 @@ export class Outbox {
     while (line !== undefined) {
       const plan = planNextTry(streak, line, config.parkDelaysSeconds, config.parkMaxHours, now);
       if (plan.action === 'retry') {
-        await this.storage.put<unknown>({ [seqKey('waiting:', line.seq)]: { ...line, nextTryAtMs: plan.nextTryAtMs }, 'meta:streak': streak });
-        await this.noteSink({ away: true, since: sink?.away ? sink.since : now, cause: outcome.cause, nextTryAtMs: plan.nextTryAtMs });
+        await this.storage.put<unknown>({
+          [seqKey('waiting:', line.seq)]: { ...line, nextTryAtMs: plan.nextTryAtMs },
+          'meta:streak': streak,
+        });
+        await this.noteSink({
+          away: true,
+          since: sink?.away ? sink.since : now,
+          cause: outcome.cause,
+          nextTryAtMs: plan.nextTryAtMs,
+        });
         return plan.nextTryAtMs;
       }
-      const gaveUp = `${line.cause ?? outcome.cause} (gave up: not delivered within ${describeSeconds(config.parkMaxHours * 3600)})`;
+      const within = describeSeconds(config.parkMaxHours * 3600);
+      const gaveUp = `${line.cause ?? outcome.cause} (gave up: not delivered within ${within})`;
       await this.fail({ ...line, cause: gaveUp }, now);
       [line] = await this.list('waiting:', 1);
     }
@@ -182,7 +209,12 @@ export class Outbox {
   private async view() {
     const waiting = await this.list('waiting:');
     const failed = await this.list('failed:');
-    const sink = (await this.storage.get<SinkState>('meta:sink')) ?? { away: false, since: null, cause: null, nextTryAtMs: null };
+    const sink = (await this.storage.get<SinkState>('meta:sink')) ?? {
+      away: false,
+      since: null,
+      cause: null,
+      nextTryAtMs: null,
+    };
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     return {
       waiting: waiting.length,

@@ -40,14 +40,24 @@ export function sinkExchange(rawBody: string, fetcher: typeof fetch = fetch): Si
         signal: AbortSignal.timeout(request.timeoutMs),
       });
       const text = await response.text();
-      last[which] = { kind: 'response', status: response.status, ngrokErrorCode: response.headers.get('ngrok-error-code') ?? undefined };
+      last[which] = {
+        kind: 'response',
+        status: response.status,
+        ngrokErrorCode: response.headers.get('ngrok-error-code') ?? undefined,
+      };
       const retryAfter = response.headers.get('retry-after');
-      return retryAfter === null ? { kind: 'response', status: response.status, text } : { kind: 'response', status: response.status, text, retryAfter };
+      return retryAfter === null
+        ? { kind: 'response', status: response.status, text }
+        : { kind: 'response', status: response.status, text, retryAfter };
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       last[which] = { kind: 'network', timedOut };
       // The error's message only: it names the URL at most, never the Authorization header.
-      return { kind: 'network', timedOut, detail: timedOut ? `no answer within ${request.timeoutMs} ms` : `network error: ${describe(error)}` };
+      return {
+        kind: 'network',
+        timedOut,
+        detail: timedOut ? `no answer within ${request.timeoutMs} ms` : `network error: ${describe(error)}`,
+      };
     }
   };
   return { transport, last };

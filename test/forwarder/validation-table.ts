@@ -36,7 +36,11 @@ const ok = { status: 200 } as const;
 const rejected = (reason: string, says: RegExp) => ({ status: 401, reason, says }) as const;
 
 export const VALIDATION_CASES: ValidationCase[] = [
-  { name: 'a live FAILED job is notified', env: {}, sends: [{ event: { status: 'FAILED' }, options: signed, expect: ok }] },
+  {
+    name: 'a live FAILED job is notified',
+    env: {},
+    sends: [{ event: { status: 'FAILED' }, options: signed, expect: ok }],
+  },
   ...['FAILED_PERMANENTLY', 'FAILED PERMANENTLY', 'failed_permanently'].map((status) => ({
     name: `an order ${status} is notified as FAILED_PERMANENTLY`,
     env: {},
@@ -45,19 +49,31 @@ export const VALIDATION_CASES: ValidationCase[] = [
   ...['RUNNING', 'PENDING', 'BEING_FULFILLED'].map((status) => ({
     name: `${status} is ignored with the reason`,
     env: {},
-    sends: [{ event: { status }, options: signed, expect: { status: 202 as const, says: new RegExp(`status ${status} is not in the notify list`) } }],
+    sends: [
+      {
+        event: { status },
+        options: signed,
+        expect: { status: 202 as const, says: new RegExp(`status ${status} is not in the notify list`) },
+      },
+    ],
   })),
   {
     name: 'a test event is ignored when test mode is off',
     env: {},
-    sends: [{ event: { liveMode: false, status: 'SUCCEEDED' }, options: signed, expect: { status: 202, says: /test event/ } }],
+    sends: [
+      { event: { liveMode: false, status: 'SUCCEEDED' }, options: signed, expect: { status: 202, says: /test event/ } },
+    ],
   },
   {
     name: 'UP42_NOTIFY_STATUSES chooses the statuses',
     env: { UP42_NOTIFY_STATUSES: 'running' },
     sends: [
       { event: { status: 'RUNNING' }, options: signed, expect: ok },
-      { event: { status: 'FAILED' }, options: signed, expect: { status: 202, says: /status FAILED is not in the notify list/ } },
+      {
+        event: { status: 'FAILED' },
+        options: signed,
+        expect: { status: 202, says: /status FAILED is not in the notify list/ },
+      },
     ],
   },
   ...[
@@ -92,7 +108,10 @@ export const VALIDATION_CASES: ValidationCase[] = [
     sends: [
       { options: () => ({}), expect: rejected('missing-signature', /no signature header/) },
       { options: () => ({ secret: 'another-secret' }), expect: rejected('mac-mismatch', /does not match/) },
-      { options: () => ({ secret: SECRET, created: nowSeconds() - 400 }), expect: rejected('stale', /created \d+ s ago/) },
+      {
+        options: () => ({ secret: SECRET, created: nowSeconds() - 400 }),
+        expect: rejected('stale', /created \d+ s ago/),
+      },
       { options: () => ({ secret: SECRET, created: nowSeconds() + 120 }), expect: rejected('future', /in the future/) },
       {
         options: () => ({ secret: SECRET, tamper: (r) => (r.body = r.body.replace('"FAILED"', '"SUCCEEDED"')) }),
@@ -102,8 +121,14 @@ export const VALIDATION_CASES: ValidationCase[] = [
         options: () => ({ secret: SECRET, tamper: (r) => delete r.headers['signature-input'] }),
         expect: rejected('missing-signature-input', /no signature-input header/),
       },
-      { options: () => ({ secret: SECRET, tamper: (r) => (r.headers.signature = 'garbage') }), expect: rejected('malformed-signature', /not of the form/) },
-      { options: () => ({ secret: SECRET, tamper: (r) => (r.headers.date = new Date(0).toUTCString()) }), expect: rejected('mac-mismatch', /does not match/) },
+      {
+        options: () => ({ secret: SECRET, tamper: (r) => (r.headers.signature = 'garbage') }),
+        expect: rejected('malformed-signature', /not of the form/),
+      },
+      {
+        options: () => ({ secret: SECRET, tamper: (r) => (r.headers.date = new Date(0).toUTCString()) }),
+        expect: rejected('mac-mismatch', /does not match/),
+      },
       { options: signed, expect: ok },
     ],
   },

@@ -15,7 +15,8 @@ export interface NgrokEdge {
   close(): Promise<void>;
 }
 
-const OFFLINE_PAGE = '<!DOCTYPE html><html><body><h1>The endpoint is offline.</h1><p>ERR_NGROK_3200</p></body></html>\n';
+const OFFLINE_PAGE =
+  '<!DOCTYPE html><html><body><h1>The endpoint is offline.</h1><p>ERR_NGROK_3200</p></body></html>\n';
 
 export async function startNgrokEdge(target: string | null): Promise<NgrokEdge> {
   const offline = (res: ServerResponse) => {

@@ -52,7 +52,9 @@ async function stop(thing: { close(): Promise<void> }) {
 }
 
 const receivedIds = (sink: StubSink) =>
-  sink.requests.filter((r) => r.path === '/receive-webhooks').map((r) => (JSON.parse(r.body) as { messageId: string }).messageId);
+  sink.requests
+    .filter((r) => r.path === '/receive-webhooks')
+    .map((r) => (JSON.parse(r.body) as { messageId: string }).messageId);
 
 describe('the sink down, a restart, the sink back', () => {
   it('keeps 30 deliveries, loses none across a restart, then delivers each once, in order', async () => {
@@ -101,15 +103,20 @@ describe('the retry schedule while the sink is away', () => {
     expect((await deliver(worker.url, payload, { secret: SECRET })).status).toBe(200);
 
     const tries = new Map<number, OutboxView['deliveries'][number]>();
-    await until('four tries', async () => {
-      const [head] = (await outbox(worker.url, AUTH)).deliveries;
-      if (head !== undefined && head.attempts > 0) tries.set(head.attempts, head);
-      return tries.has(4);
-    }, 20_000);
+    await until(
+      'four tries',
+      async () => {
+        const [head] = (await outbox(worker.url, AUTH)).deliveries;
+        if (head !== undefined && head.attempts > 0) tries.set(head.attempts, head);
+        return tries.has(4);
+      },
+      20_000,
+    );
     const waits = [1, 2, 3, 4].map((n) => Date.parse(tries.get(n)!.nextTryAt!) - Date.parse(tries.get(n)!.lastTryAt!));
     expect(waits).toEqual([1000, 1000, 2000, 2000]);
     // Each try came when it was due.
-    for (const n of [2, 3, 4]) expect(Date.parse(tries.get(n)!.lastTryAt!)).toBeGreaterThanOrEqual(Date.parse(tries.get(n - 1)!.nextTryAt!));
+    for (const n of [2, 3, 4])
+      expect(Date.parse(tries.get(n)!.lastTryAt!)).toBeGreaterThanOrEqual(Date.parse(tries.get(n - 1)!.nextTryAt!));
     await stop(worker);
   });
 });
@@ -160,7 +167,9 @@ describe('a delivery the sink refuses for good', () => {
     expect(view).toMatchObject({ failed: 1, delivered: 1 });
     expect(view.deliveries).toHaveLength(1);
     expect(view.deliveries[0]).toMatchObject({ state: 'failed', messageId: refused.messageId, attempts: 1 });
-    expect(view.deliveries[0]!.cause).toMatch(/refused: the sink refused the webhook .* 400 "not a webhook the sink takes"/);
+    expect(view.deliveries[0]!.cause).toMatch(
+      /refused: the sink refused the webhook .* 400 "not a webhook the sink takes"/,
+    );
     expect(sink.stored.has(next.messageId)).toBe(true);
     expect(sink.stored.has(refused.messageId)).toBe(false);
     await stop(worker);

@@ -21,7 +21,11 @@ export async function buildWorkerOnce(): Promise<{ scriptPath: string; dir: stri
   return { scriptPath, dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export async function startWorker(scriptPath: string, bindings: Record<string, string>, persistDir: string | null = null): Promise<RunningWorker> {
+export async function startWorker(
+  scriptPath: string,
+  bindings: Record<string, string>,
+  persistDir: string | null = null,
+): Promise<RunningWorker> {
   const options = (b: Record<string, string>) => miniflareOptions({ scriptPath, bindings: b, persistDir, port: 0 });
   const mf = new Miniflare(options(bindings));
   // A runtime that failed to start is still a process to end, or jest never exits.
@@ -59,13 +63,19 @@ export interface OutboxView {
 }
 
 export async function outbox(url: string, auth: { user: string; pass: string }): Promise<OutboxView> {
-  const response = await fetch(`${url}/outbox`, { headers: { authorization: `Basic ${Buffer.from(`${auth.user}:${auth.pass}`).toString('base64')}` } });
+  const response = await fetch(`${url}/outbox`, {
+    headers: { authorization: `Basic ${Buffer.from(`${auth.user}:${auth.pass}`).toString('base64')}` },
+  });
   if (response.status !== 200) throw new Error(`GET /outbox answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as OutboxView;
 }
 
 /** Polls `check` until it holds (the outbox works on its own alarm; there is no event to wait on from here). */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -106,7 +106,11 @@ describe('bad input: a clear answer, nothing kept', () => {
   it('400 to a body that is not JSON or not UTF-8, 413 over 1 MiB, and keeps serving', async () => {
     await withSettings(baseEnv());
     const before = (await outbox(worker.url, AUTH)).delivered;
-    const notJson = await fetch(worker.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"event": ' });
+    const notJson = await fetch(worker.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"event": ',
+    });
     expect(notJson.status).toBe(400);
     expect(await notJson.json()).toMatchObject({ outcome: 'bad-request', message: 'the body is not valid JSON' });
     const notUtf8 = await fetch(worker.url, { method: 'POST', body: new Uint8Array([0x7b, 0xff, 0x7d]) });
@@ -133,7 +137,9 @@ describe('GET /outbox', () => {
     const none = await fetch(`${worker.url}/outbox`);
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toContain('Basic');
-    const wrong = await fetch(`${worker.url}/outbox`, { headers: { authorization: `Basic ${Buffer.from(`${USER}:nope`).toString('base64')}` } });
+    const wrong = await fetch(`${worker.url}/outbox`, {
+      headers: { authorization: `Basic ${Buffer.from(`${USER}:nope`).toString('base64')}` },
+    });
     expect(wrong.status).toBe(401);
     seen.push(await none.text(), await wrong.text());
     expect(await outbox(worker.url, AUTH)).toMatchObject({ waiting: 0, failed: 0, sink: { away: false } });
