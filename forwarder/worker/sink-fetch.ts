@@ -50,7 +50,9 @@ export function sinkExchange(rawBody: string, fetcher: typeof fetch = fetch): Si
         ? { kind: 'response', status: response.status, text }
         : { kind: 'response', status: response.status, text, retryAfter };
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      // A DOMException, which is not an Error in every runtime: read its name.
+      const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+      const timedOut = name === 'TimeoutError' || name === 'AbortError';
       last[which] = { kind: 'network', timedOut };
       // The error's message only: it names the URL at most, never the Authorization header.
       return {
@@ -64,5 +66,6 @@ export function sinkExchange(rawBody: string, fetcher: typeof fetch = fetch): Si
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(error);
 }
