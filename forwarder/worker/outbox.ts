@@ -33,8 +33,8 @@ interface SinkState {
   nextTryAtMs: number | null;
 }
 
-/** Deliveries per alarm: two requests each (ping, POST) stay well within a Worker invocation's subrequests. */
-export const DRAIN_BATCH = 10;
+/** Deliveries per alarm: with the default 4 attempts each at ping and POST, within 50 subrequests. */
+export const DRAIN_BATCH = 5;
 /** A configuration problem is retried after this long (the fix is a redeploy, which wakes the outbox anyway). */
 const CONFIG_RETRY_MS = 60_000;
 
