@@ -70,15 +70,16 @@ async function receive(request: Request, env: WorkerEnv, config: WorkerConfig): 
     event: decision.event,
     status: decision.status,
   };
-  const kept = await outboxStub(env).fetch('https://outbox/keep', { method: 'POST', body: JSON.stringify(keep) });
-  if (kept.status !== 201) {
-    // Not kept, so not acknowledged: UP42 tries again later.
-    return json(500, {
-      outcome: 'error',
-      reason: 'outbox',
-      message: `the outbox did not keep the delivery (${kept.status})`,
-    });
+  // Not kept, so not acknowledged: UP42 tries again later.
+  const notKept = (why: string) =>
+    json(500, { outcome: 'error', reason: 'outbox', message: `the outbox did not keep the delivery (${why})` });
+  let kept: Response;
+  try {
+    kept = await outboxStub(env).fetch('https://outbox/keep', { method: 'POST', body: JSON.stringify(keep) });
+  } catch (error) {
+    return notKept(error instanceof Error ? error.message : String(error));
   }
+  if (kept.status !== 201) return notKept(`it answered ${kept.status}`);
   const { seq, waiting } = (await kept.json()) as { seq: number; waiting: number };
   return json(200, {
     outcome: 'kept',

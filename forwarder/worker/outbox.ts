@@ -35,6 +35,8 @@ interface SinkState {
 
 /** Deliveries per alarm: with the default 4 attempts each at ping and POST, within 50 subrequests. */
 export const DRAIN_BATCH = 5;
+/** Deliveries of each state that `GET /outbox` lists (it counts them all). */
+const VIEW_LIMIT = 1000;
 /** A configuration problem is retried after this long (the fix is a redeploy, which wakes the outbox anyway). */
 const CONFIG_RETRY_MS = 60_000;
 
@@ -221,7 +223,11 @@ export class Outbox {
       failed: failed.length,
       delivered: (await this.storage.get<number>('meta:delivered')) ?? 0,
       sink: { away: sink.away, since: iso(sink.since), cause: sink.cause, nextTryAt: iso(sink.nextTryAtMs) },
-      deliveries: [...waiting.map((k) => describeKept(k, 'waiting')), ...failed.map((k) => describeKept(k, 'failed'))],
+      // The first of each, in arrival order: enough to see why the line waits, without an unbounded answer.
+      deliveries: [
+        ...waiting.slice(0, VIEW_LIMIT).map((k) => describeKept(k, 'waiting')),
+        ...failed.slice(0, VIEW_LIMIT).map((k) => describeKept(k, 'failed')),
+      ],
     };
   }
 }
