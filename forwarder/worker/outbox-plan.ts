@@ -1,4 +1,4 @@
-import { judgeReply, planOutboxRetry, type OutboxPlan } from '../../shared/delivery-decision.js';
+import { describeSeconds, judgeReply, planOutboxRetry } from '../../shared/delivery-decision.js';
 import type { Result } from '../../shared/result.js';
 import type { Delivered, ForwardFailure } from '../forward.js';
 import type { SinkExchange } from './sink-fetch.js';
@@ -40,15 +40,33 @@ export function judgeTry(result: Result<Delivered, ForwardFailure>, last: SinkEx
   return verdict.verdict === 'final' ? { outcome: 'refused', cause } : { outcome: 'away', cause };
 }
 
-/** The next try of the head of the line, after `streak` tries in a row found the sink away. */
-export function planNextTry(
+export interface LinePlan {
+  /** Given up: waited longer than FORWARD_PARK_MAX_HOURS since they arrived; to be marked failed and kept. */
+  givenUp: Kept[];
+  /** The new head of the line and when to try it, unless nothing is left waiting. */
+  next: { kept: Kept; nextTryAtMs: number } | null;
+}
+
+/**
+ * After `streak` tries in a row found the sink away: the head of the line (`line[0]`, just tried) waits for the
+ * schedule's next delay, unless that would take it past FORWARD_PARK_MAX_HOURS since it arrived; then it is given
+ * up and the next in line is planned the same way.
+ */
+export function planLine(
   streak: number,
-  head: Kept,
+  line: readonly Kept[],
   delaysSeconds: readonly number[],
   maxHours: number,
   nowMs: number,
-): OutboxPlan {
-  return planOutboxRetry(streak, delaysSeconds, head.receivedAtMs, nowMs, maxHours * 3600);
+): LinePlan {
+  const givenUp: Kept[] = [];
+  for (const kept of line) {
+    const plan = planOutboxRetry(streak, delaysSeconds, kept.receivedAtMs, nowMs, maxHours * 3600);
+    if (plan.action === 'retry') return { givenUp, next: { kept, nextTryAtMs: plan.nextTryAtMs } };
+    const cause = `${kept.cause ?? 'not delivered'} (gave up: not delivered within ${describeSeconds(maxHours * 3600)})`;
+    givenUp.push({ ...kept, cause });
+  }
+  return { givenUp, next: null };
 }
 
 export const seqKey = (prefix: 'waiting:' | 'failed:' | 'body:', seq: number) =>

@@ -1,7 +1,6 @@
 import { parseForwardConfig, type ForwardConfig } from '../../shared/config.js';
-import { describeSeconds } from '../../shared/delivery-decision.js';
 import { forwardToSink } from '../forward.js';
-import { describeKept, judgeTry, planNextTry, seqKey, type Kept } from './outbox-plan.js';
+import { describeKept, judgeTry, planLine, seqKey, type Kept } from './outbox-plan.js';
 import type { DurableObjectState, DurableObjectStorage, WorkerEnv } from './runtime-types.js';
 import { sinkExchange } from './sink-fetch.js';
 import { stringBindings } from './bindings.js';
@@ -178,29 +177,22 @@ export class Outbox {
     }
     const streak = ((await this.storage.get<number>('meta:streak')) ?? 0) + 1;
     const sink = await this.storage.get<SinkState>('meta:sink');
-    let line: Kept | undefined = tried;
-    while (line !== undefined) {
-      const plan = planNextTry(streak, line, config.parkDelaysSeconds, config.parkMaxHours, now);
-      if (plan.action === 'retry') {
-        await this.storage.put<unknown>({
-          [seqKey('waiting:', line.seq)]: { ...line, nextTryAtMs: plan.nextTryAtMs },
-          'meta:streak': streak,
-        });
-        await this.noteSink({
-          away: true,
-          since: sink?.away ? sink.since : now,
-          cause: outcome.cause,
-          nextTryAtMs: plan.nextTryAtMs,
-        });
-        return plan.nextTryAtMs;
-      }
-      const within = describeSeconds(config.parkMaxHours * 3600);
-      const gaveUp = `${line.cause ?? outcome.cause} (gave up: not delivered within ${within})`;
-      await this.fail({ ...line, cause: gaveUp }, now);
-      [line] = await this.list('waiting:', 1);
+    const behind = (await this.list('waiting:')).filter((kept) => kept.seq !== tried.seq);
+    // Those behind the head never met the sink themselves: the head's cause is theirs.
+    const line = [tried, ...behind.map((kept) => ({ ...kept, cause: kept.cause ?? outcome.cause }))];
+    const plan = planLine(streak, line, config.parkDelaysSeconds, config.parkMaxHours, now);
+    for (const kept of plan.givenUp) await this.fail(kept, now);
+    if (plan.next === null) {
+      await this.settled();
+      return null;
     }
-    await this.settled();
-    return null;
+    const { kept, nextTryAtMs } = plan.next;
+    await this.storage.put<unknown>({
+      [seqKey('waiting:', kept.seq)]: { ...kept, nextTryAtMs },
+      'meta:streak': streak,
+    });
+    await this.noteSink({ away: true, since: sink?.away ? sink.since : now, cause: outcome.cause, nextTryAtMs });
+    return nextTryAtMs;
   }
 
   private async fail(kept: Kept, now: number): Promise<void> {
