@@ -231,3 +231,17 @@ export function parseWorkerLocalConfig(env: Env): ConfigResult<WorkerLocalConfig
   const r = reader(env);
   return r.done({ port: r.integer('WORKER_PORT', 0, 65_535), dataDir: r.value('WORKER_DATA_DIR')! });
 }
+
+/** The Worker's settings: both halves of the forwarder at once, so one answer names every problem. */
+export interface WorkerConfig {
+  validate: ValidateConfig;
+  forward: ForwardConfig;
+}
+
+export function parseWorkerConfig(env: Env): ConfigResult<WorkerConfig> {
+  const validate = parseValidateConfig(env);
+  const forward = parseForwardConfig(env);
+  if (validate.ok && forward.ok) return ok({ validate: validate.value, forward: forward.value });
+  const problems = [validate, forward].flatMap((r) => (r.ok ? [] : [r.message.replace(/^configuration error: /, '')]));
+  return fail('invalid-config', `configuration error: ${problems.join('; ')}`);
+}

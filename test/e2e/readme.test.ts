@@ -44,15 +44,27 @@ const NOT_RUN: ReadonlyMap<string, string> = new Map([
   ['npm run up42 -- webhooks list', "talks to UP42's API (the arguments are checked)"],
   ['npm run up42 -- webhooks update WEBHOOK_ID --url https://YOUR-ENDPOINT.m.pipedream.net --active', "talks to UP42's API (the arguments are checked)"],
   ['npm run up42 -- webhooks test WEBHOOK_ID', "talks to UP42's API (the arguments are checked)"],
+  ['npx wrangler login', "needs a Cloudflare account (the Worker's tests run it in workerd)"],
+  ['npx wrangler deploy', "needs a Cloudflare account (the Worker's tests run it in workerd)"],
+  ['npx wrangler secret put UP42_WEBHOOK_SECRET', 'needs a Cloudflare account and a deployed Worker'],
+  ['npx wrangler secret put SINK_URL', 'needs a Cloudflare account and a deployed Worker'],
+  ['npx wrangler secret put SINK_BASIC_AUTH_USER', 'needs a Cloudflare account and a deployed Worker'],
+  ['npx wrangler secret put SINK_BASIC_AUTH_PASS', 'needs a Cloudflare account and a deployed Worker'],
+  ['curl -s https://up42-webhook-forwarder.YOUR-SUBDOMAIN.workers.dev/check', "needs a deployed Worker (GET /check is run locally below)"],
+  [
+    'npm run up42 -- webhooks update WEBHOOK_ID --url https://up42-webhook-forwarder.YOUR-SUBDOMAIN.workers.dev',
+    "talks to UP42's API (the arguments are checked)",
+  ],
 ]);
 
 const SEND = 'npm run send-test-event -- --url http://127.0.0.1:9777';
 
 let sandbox: { dir: string; remove: () => Promise<void> };
 let env: Record<string, string>;
-const ports = { sink: 0, runner: 0 };
+const ports = { sink: 0, runner: 0, worker: 0 };
 let sink: Proc | null = null;
 let runner: Proc | null = null;
+let worker: Proc | null = null;
 let auth: { user: string; pass: string };
 
 /** A README command: it must be in the README, as written. */
@@ -99,7 +111,7 @@ beforeAll(async () => {
     });
   }
   sandbox = await tempDir('e2e-readme-');
-  for (const entry of ['package.json', 'tsconfig.json', 'pipedream.yaml', '.env.example', 'sink', 'shared', 'forwarder', 'scripts']) {
+  for (const entry of ['package.json', 'tsconfig.json', 'pipedream.yaml', 'wrangler.json', '.env.example', 'sink', 'shared', 'forwarder', 'scripts']) {
     await cp(join(REPO_ROOT, entry), join(sandbox.dir, entry), { recursive: true });
   }
   await symlink(join(REPO_ROOT, 'node_modules'), join(sandbox.dir, 'node_modules'), 'dir');
@@ -108,7 +120,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([sink?.stop(), runner?.stop()]);
+  await Promise.all([sink?.stop(), runner?.stop(), worker?.stop()]);
   await sandbox?.remove();
 }, 30_000);
 
@@ -283,6 +295,31 @@ describe('README.md, run as written', () => {
     expect(JSON.parse((await http(`http://127.0.0.1:${ports.sink}/stats`, { auth })).text)).toMatchObject({ count: 0, lastKey: 0 });
   });
 
+  it('npm run worker: the Worker in workerd keeps the live event, its outbox delivers it to the sink', async () => {
+    const before = (JSON.parse((await http(`http://127.0.0.1:${ports.sink}/stats`, { auth })).text) as { count: number }).count;
+    worker = serve('npm run worker', { WORKER_PORT: '0' });
+    ports.worker = (await listeningOn(worker)).port;
+    const shown = block('text', 'listening on http://127.0.0.1:8787').split('\n')[0]!.replace(/ \(outbox in .*$/, '');
+    expect(`listening on http://127.0.0.1:${ports.worker}`).toBe(onPorts(shown, ports));
+    const sent = await sh(['npm run send-test-event -- --url http://127.0.0.1:8787 --live --event job.status --status FAILED']);
+    const line = resultLine(sent.stdout);
+    expect([sent.code, line]).toEqual([0, expect.stringMatching(/^200 \{"outcome":"kept","seq":1,"waiting":1,"event":"job.status","status":"FAILED"/)]);
+    expect(line.startsWith(block('text', '200 {"outcome":"kept"').split('…')[0]!)).toBe(true);
+    const exportLine = COMMANDS.find((c) => c.startsWith('export SINK_BASIC_AUTH_USER='))!;
+    const outboxCommand = COMMANDS.find((c) => c.includes('http://127.0.0.1:8787/outbox'))!;
+    for (let tries = 0; ; tries++) {
+      const shownOutbox = await sh([exportLine, outboxCommand]);
+      const view = JSON.parse(shownOutbox.stdout) as { waiting: number; delivered: number };
+      if (view.waiting === 0) {
+        expect(view).toMatchObject({ waiting: 0, failed: 0, delivered: 1, sink: { away: false } });
+        break;
+      }
+      if (tries > 100) throw new Error(`the outbox still waits: ${shownOutbox.stdout}`);
+    }
+    expect(JSON.parse((await http(`http://127.0.0.1:${ports.sink}/stats`, { auth })).text)).toMatchObject({ count: before + 1 });
+    expect((await http(`http://127.0.0.1:${ports.worker}/check`)).status).toBe(200);
+  }, 90_000);
+
   it('npm run build:pipedream writes the files the README pastes and publishes; the secret generator prints 64 hex digits', async () => {
     const built = await sh(['npm run build:pipedream']);
     expect(built.code).toBe(0);
@@ -377,7 +414,7 @@ describe('README.md, checked against the code', () => {
 
   it('the commands that need the internet at least parse, and the scripts named exist', async () => {
     const scripts = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    for (const name of ['start', 'test', 'forwarder', 'send-test-event', 'up42', 'replay', 'build:pipedream', 'test:reliability', 'bench']) {
+    for (const name of ['start', 'test', 'forwarder', 'worker', 'build:worker', 'send-test-event', 'up42', 'replay', 'build:pipedream', 'test:reliability', 'bench']) {
       expect(scripts[name]).toBeDefined();
     }
     for (const command of [...NOT_RUN.keys()].filter((c) => c.startsWith('npm run up42 -- '))) {

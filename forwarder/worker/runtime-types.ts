@@ -1,0 +1,42 @@
+/**
+ * The few parts of the Workers runtime this Worker uses, typed by hand: @cloudflare/workers-types declares the
+ * whole runtime as globals, which clash with Node's in this one TypeScript project.
+ */
+
+export interface StorageListOptions {
+  prefix?: string;
+  limit?: number;
+  start?: string;
+}
+
+/** The key-value storage API of a Durable Object (SQLite-backed here); each write is durable once awaited. */
+export interface DurableObjectStorage {
+  get<T>(key: string): Promise<T | undefined>;
+  put<T>(key: string, value: T): Promise<void>;
+  put<T>(entries: Record<string, T>): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  list<T>(options?: StorageListOptions): Promise<Map<string, T>>;
+  getAlarm(): Promise<number | null>;
+  setAlarm(scheduledTimeMs: number): Promise<void>;
+  transaction<T>(fn: (txn: DurableObjectStorage) => Promise<T>): Promise<T>;
+}
+
+export interface DurableObjectState {
+  storage: DurableObjectStorage;
+  blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export interface DurableObjectStub {
+  fetch(input: string, init?: RequestInit): Promise<Response>;
+}
+
+export interface DurableObjectNamespace {
+  idFromName(name: string): unknown;
+  get(id: unknown): DurableObjectStub;
+}
+
+/** The Worker's bindings: its variables and secrets (strings) and the outbox. */
+export interface WorkerEnv {
+  OUTBOX: DurableObjectNamespace;
+  [variable: string]: unknown;
+}

@@ -1,0 +1,138 @@
+import type { Up42EventType } from '../../shared/events.js';
+import { deliver, event, nowSeconds } from './deliveries.js';
+
+/**
+ * One table of validation cases for every host of the forwarder (the Pipedream steps through the local runner,
+ * the Cloudflare Worker): the same signed deliveries must get the same answer everywhere. Each host's test runs
+ * a case by starting its host with `env` on top of its own base settings (UP42_WEBHOOK_SECRET = SECRET, a sink),
+ * POSTing each of `sends` as built, and checking the answer; a 200 means the delivery reaches the sink (at once
+ * on Pipedream and the runner, through the outbox on the Worker), any other answer that nothing does.
+ */
+
+export const SECRET = 'up42-whsec-7Qe2-TOPSECRET';
+export const OLD_SECRET = 'up42-whsec-old-Pz81-TOPSECRET';
+
+export interface ValidationSend {
+  event?: { event?: Up42EventType; status?: string; liveMode?: boolean };
+  /** Built when sent, so times are current. */
+  options: () => Parameters<typeof deliver>[2];
+  expect: {
+    status: 200 | 202 | 401;
+    /** 401: the exact reason. */
+    reason?: string;
+    /** 202: words the reason contains; 401: what the message says. */
+    says?: RegExp;
+  };
+}
+
+export interface ValidationCase {
+  name: string;
+  env: Record<string, string>;
+  sends: ValidationSend[];
+}
+
+const signed = () => ({ secret: SECRET });
+const ok = { status: 200 } as const;
+const rejected = (reason: string, says: RegExp) => ({ status: 401, reason, says }) as const;
+
+export const VALIDATION_CASES: ValidationCase[] = [
+  {
+    name: 'a live FAILED job is notified',
+    env: {},
+    sends: [{ event: { status: 'FAILED' }, options: signed, expect: ok }],
+  },
+  ...['FAILED_PERMANENTLY', 'FAILED PERMANENTLY', 'failed_permanently'].map((status) => ({
+    name: `an order ${status} is notified as FAILED_PERMANENTLY`,
+    env: {},
+    sends: [{ event: { event: 'order.status' as const, status }, options: signed, expect: ok }],
+  })),
+  ...['RUNNING', 'PENDING', 'BEING_FULFILLED'].map((status) => ({
+    name: `${status} is ignored with the reason`,
+    env: {},
+    sends: [
+      {
+        event: { status },
+        options: signed,
+        expect: { status: 202 as const, says: new RegExp(`status ${status} is not in the notify list`) },
+      },
+    ],
+  })),
+  {
+    name: 'a test event is ignored when test mode is off',
+    env: {},
+    sends: [
+      { event: { liveMode: false, status: 'SUCCEEDED' }, options: signed, expect: { status: 202, says: /test event/ } },
+    ],
+  },
+  {
+    name: 'UP42_NOTIFY_STATUSES chooses the statuses',
+    env: { UP42_NOTIFY_STATUSES: 'running' },
+    sends: [
+      { event: { status: 'RUNNING' }, options: signed, expect: ok },
+      {
+        event: { status: 'FAILED' },
+        options: signed,
+        expect: { status: 202, says: /status FAILED is not in the notify list/ },
+      },
+    ],
+  },
+  ...[
+    ['UP42_TEST_MODE', { UP42_TEST_MODE: 'yes' }],
+    ['its alias is_test', { is_test: 'yes' }],
+  ].map(([name, env]) => ({
+    name: `test mode (${String(name)}) notifies test events and any status, and skips the time window`,
+    env: env as Record<string, string>,
+    sends: [
+      { event: { liveMode: false, status: 'SUCCEEDED' }, options: signed, expect: ok },
+      { event: { status: 'RUNNING' }, options: signed, expect: ok },
+      { options: () => ({ secret: SECRET, created: nowSeconds() - 3600 }), expect: ok },
+      { options: () => ({ secret: SECRET, created: nowSeconds() + 3600 }), expect: ok },
+    ],
+  })),
+  {
+    name: 'test mode never skips the MAC',
+    env: { UP42_TEST_MODE: 'yes' },
+    sends: [{ options: () => ({ secret: 'not-the-secret' }), expect: rejected('mac-mismatch', /does not match/) }],
+  },
+  {
+    name: 'the previous secret is accepted while a new one is rolled out',
+    env: { UP42_WEBHOOK_SECRET_PREVIOUS: OLD_SECRET },
+    sends: [
+      { options: () => ({ secret: OLD_SECRET }), expect: ok },
+      { options: signed, expect: ok },
+    ],
+  },
+  {
+    name: 'signatures that are rejected, each with its reason',
+    env: {},
+    sends: [
+      { options: () => ({}), expect: rejected('missing-signature', /no signature header/) },
+      { options: () => ({ secret: 'another-secret' }), expect: rejected('mac-mismatch', /does not match/) },
+      {
+        options: () => ({ secret: SECRET, created: nowSeconds() - 400 }),
+        expect: rejected('stale', /created \d+ s ago/),
+      },
+      { options: () => ({ secret: SECRET, created: nowSeconds() + 120 }), expect: rejected('future', /in the future/) },
+      {
+        options: () => ({ secret: SECRET, tamper: (r) => (r.body = r.body.replace('"FAILED"', '"SUCCEEDED"')) }),
+        expect: rejected('digest-mismatch', /does not match its signed content-digest/),
+      },
+      {
+        options: () => ({ secret: SECRET, tamper: (r) => delete r.headers['signature-input'] }),
+        expect: rejected('missing-signature-input', /no signature-input header/),
+      },
+      {
+        options: () => ({ secret: SECRET, tamper: (r) => (r.headers.signature = 'garbage') }),
+        expect: rejected('malformed-signature', /not of the form/),
+      },
+      {
+        options: () => ({ secret: SECRET, tamper: (r) => (r.headers.date = new Date(0).toUTCString()) }),
+        expect: rejected('mac-mismatch', /does not match/),
+      },
+      { options: signed, expect: ok },
+    ],
+  },
+];
+
+/** The payload of one send: a fresh event (its own messageId), FAILED and live unless the case says otherwise. */
+export const payloadOf = (send: ValidationSend) => event(send.event ?? {});
