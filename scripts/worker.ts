@@ -1,9 +1,9 @@
 import { config as loadDotenv } from 'dotenv';
 import { resolve } from 'node:path';
 import { Miniflare } from 'miniflare';
-import { parseWorkerConfig, parseWorkerLocalConfig } from '../../shared/config.js';
-import { WORKER_DIST } from '../../scripts/build-worker.js';
-import { miniflareOptions, wakeOutbox, workerBindings } from './miniflare.js';
+import { parseWorkerConfig, parseWorkerLocalConfig } from '../shared/config.js';
+import { WORKER_DIST } from './build-worker.js';
+import { miniflareOptions, wakeOutbox, workerBindings } from '../forwarder/worker/miniflare.js';
 
 /**
  * `npm run worker`: the Worker (built by its preworker) in workerd on 127.0.0.1:WORKER_PORT, its settings from
