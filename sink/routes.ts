@@ -1,10 +1,10 @@
 import { isUtf8 } from 'node:buffer';
+import { readBody } from '../http/read-body.js';
 import type { SinkConfig } from '../shared/config.js';
 import { parseDumpQuery } from './dump-query.js';
 import { PAGE_SECURITY_HEADERS, type InboxPages } from './inbox-pages.js';
 import type { LiveEvents } from './live-events.js';
 import { statsJson } from './live-events.js';
-import { readBody } from './read-body.js';
 import {
   createLineStream,
   duplicateBody,

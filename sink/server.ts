@@ -1,5 +1,6 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { answerClientErrors } from '../http/client-error.js';
+import { allowHalfOpenRequests } from '../http/node-internals.js';
 import type { SinkConfig } from '../shared/config.js';
 import { formatAccessLog } from './access-log.js';
 import { createBasicAuthCheck } from './auth.js';
@@ -11,7 +12,8 @@ import type { WebhookStore } from './store/types.js';
 
 /**
  * The sink's HTTP server on node:http alone: auth, access log, routing, malformed-request answers and
- * timeouts. Routes live in routes.ts. `createSinkServer` returns an http.Server that is not yet listening.
+ * timeouts. Routes live in routes.ts. `createSinkServer` returns an http.Server that is not yet listening and
+ * the graceful stop that goes with it.
  */
 export interface SinkServerOptions {
   /** Defaults to sink/inbox/. */
@@ -27,14 +29,14 @@ export interface SinkServerOptions {
   onError?: (message: string) => void;
 }
 
-interface ServerState {
-  closing: boolean;
-  live: LiveEvents;
-  /** Responses in progress: on shutdown, those not yet answered are told the connection will close. */
-  open: Set<ServerResponse>;
+export interface SinkServer {
+  server: Server;
+  /**
+   * Graceful stop: no new connections, live streams ended, idle keep-alive connections closed, requests in
+   * flight finished (their connections close after the answer). After `graceMs` whatever remains is cut.
+   */
+  close(graceMs?: number): Promise<void>;
 }
-
-const states = new WeakMap<Server, ServerState>();
 
 /** `location ~* /ping`: anywhere in the path, any case, without auth. */
 const PING = /\/ping/i;
@@ -46,12 +48,12 @@ export function createSinkServer(
   store: WebhookStore,
   log: (line: string) => void,
   options: SinkServerOptions = {},
-): Server {
+): SinkServer {
   const onError = options.onError ?? ((message: string) => process.stderr.write(`sink: ${message}\n`));
   const live = createLiveEvents(store, options.sseKeepAliveMs ?? 15_000);
   const ctx: RouteContext = { config, store, pages: options.pages ?? loadInboxPages(options.inboxDir), live, onError };
   const checkAuth = createBasicAuthCheck(config.auth);
-  const state: ServerState = { closing: false, live, open: new Set() };
+  const state = { closing: false, live, open: new Set<ServerResponse>() };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const ex: Exchange = { req, res, user: null, bodyBytes: 0 };
@@ -115,83 +117,42 @@ export function createSinkServer(
     handle,
   );
   server.timeout = options.socketTimeoutMs ?? 120_000;
-  // A client that half-closes after its request still reads the answer (RFC 9112, 9.6): by default Node
-  // aborts the request in progress and closes, so a webhook could be stored and never acknowledged. This
-  // property is Node's own switch for it, undocumented but long read by its HTTP server; a version without it
-  // ignores the assignment and keeps the old behaviour.
-  (server as Server & { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
-
-  // The answer to bytes that are not HTTP: written on the socket itself, since no response object exists.
-  const answerUnparsable = (socket: Socket, status: number, body: string) => {
-    if (!socket.writable) return;
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nServer: ${SERVER_NAME}\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-    log(
-      formatAccessLog({
-        remoteAddr: socket.remoteAddress ?? '-',
-        user: null,
-        time: Date.now(),
-        request: null,
-        status,
-        bodyBytes: Buffer.byteLength(body),
-        referer: undefined,
-        userAgent: undefined,
-      }),
-    );
-  };
-
-  // Node's own answer to a malformed request would carry no Server header; this one does, and is logged.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    const busy = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status =
-      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = errorBody(status, (STATUS_CODES[status] ?? 'bad request').toLowerCase());
-    if (busy !== null && !busy.writableEnded) {
-      socket.pause(); // the parser has failed: nothing more is read from this connection
-      if (busy.req.complete) {
-        // Unparsable bytes pipelined behind a complete request still being answered (a webhook may be stored
-        // by now): its answer goes out first, then this one, and the connection closes.
-        busy.once('finish', () => answerUnparsable(socket, status, body));
-        return;
-      }
-      // The fault is in the body of the request being answered (a bad chunk, a body too slow): answer that
-      // (its route sees the body aborted and stores nothing), unless its answer has begun.
-      if (busy.headersSent) {
-        socket.destroy();
-        return;
-      }
-      busy.writeHead(status, { Server: SERVER_NAME, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
-      busy.end(body);
-      return;
-    }
-    answerUnparsable(socket, status, body);
+  allowHalfOpenRequests(server);
+  answerClientErrors(server, {
+    answer: (status) => ({
+      headers: { Server: SERVER_NAME, 'Content-Type': 'application/json' },
+      body: errorBody(status, (STATUS_CODES[status] ?? 'bad request').toLowerCase()),
+    }),
+    onAnswered: (socket, status, bodyBytes) =>
+      log(
+        formatAccessLog({
+          remoteAddr: socket.remoteAddress ?? '-',
+          user: null,
+          time: Date.now(),
+          request: null,
+          status,
+          bodyBytes,
+          referer: undefined,
+          userAgent: undefined,
+        }),
+      ),
   });
 
-  states.set(server, state);
-  return server;
+  return { server, close: (graceMs) => closeSinkServer(server, state, graceMs) };
 }
 
-/**
- * Graceful stop: no new connections, live streams ended, idle keep-alive connections closed, requests in
- * flight finished (their connections close after the answer). After `graceMs` whatever remains is cut.
- */
-export function closeSinkServer(server: Server, graceMs = 10_000): Promise<void> {
-  const state = states.get(server);
+function closeSinkServer(
+  server: Server,
+  state: { closing: boolean; live: LiveEvents; open: Set<ServerResponse> },
+  graceMs = 10_000,
+): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) {
       resolve();
       return;
     }
-    if (state) {
-      state.closing = true;
-      for (const res of state.open) if (!res.headersSent) res.setHeader('Connection', 'close');
-    }
+    state.closing = true;
+    for (const res of state.open) if (!res.headersSent) res.setHeader('Connection', 'close');
     const sweep = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
     server.close(() => {
@@ -199,7 +160,7 @@ export function closeSinkServer(server: Server, graceMs = 10_000): Promise<void>
       clearTimeout(force);
       resolve();
     });
-    state?.live.closeAll();
+    state.live.closeAll();
     server.closeIdleConnections();
   });
 }

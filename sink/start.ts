@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { formatUrl, listen } from '../http/listen.js';
 import type { SinkConfig } from '../shared/config.js';
 import { createLineWriter } from './line-writer.js';
-import { closeSinkServer, createSinkServer, type SinkServerOptions } from './server.js';
+import { createSinkServer, type SinkServerOptions } from './server.js';
 import { openFileStore, type StoreFileOps } from './store/file-store.js';
 import { createMemoryStore } from './store/memory-store.js';
 import type { WebhookStore } from './store/types.js';
@@ -41,10 +41,6 @@ export function exposureWarning(config: Pick<SinkConfig, 'host' | 'auth'>): stri
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 2 : 0)} MiB`;
 
-export function formatUrl(host: string, port: number): string {
-  return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
-}
-
 export async function startSink(config: SinkConfig, options: StartOptions = {}): Promise<RunningSink> {
   const writer = options.log ? null : createLineWriter();
   const log = options.log ?? writer!;
@@ -54,20 +50,16 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
       ? createMemoryStore({ maxBytes: config.maxBytes })
       : await openFileStore({ dataDir: config.dataDir, maxBytes: config.maxBytes, ...(options.fileOps ? { fileOps: options.fileOps } : {}) });
 
-  const server = createSinkServer(config, store, log, { ...options.server, onError: (m) => warn(`sink: ${m}`) });
+  const http = createSinkServer(config, store, log, { ...options.server, onError: (m) => warn(`sink: ${m}`) });
+  const { server } = http;
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    port = await listen(server, config.port, config.host);
   } catch (err) {
     await store.close();
     throw err;
   }
-  const url = formatUrl(config.host, (server.address() as AddressInfo).port);
+  const url = formatUrl(config.host, port);
 
   log(`listening on ${url}`);
   if (store.kind === 'file') log(`data in ${store.location}`);
@@ -93,7 +85,7 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
     url,
     close() {
       closing ??= (async () => {
-        await closeSinkServer(server);
+        await http.close();
         await store.close();
         writer?.flush();
       })();
