@@ -10,6 +10,7 @@ import {
   duplicateBody,
   JSON_TYPE,
   methodNotAllowed,
+  refuseBeforeBody,
   send,
   sendError,
   storedBody,
@@ -40,8 +41,8 @@ export const receiveWebhook: Route = async (ctx, ex) => {
   if (ex.req.method !== 'POST') return methodNotAllowed(ex, 'POST');
   const outcome = await readBody(ex.req, ctx.config.maxBodyBytes);
   if (!outcome.ok) {
-    // Past the limit nothing more is read: the connection closes after the answer.
-    if (outcome.reason === 'too-large') sendError(ex, 413, `body is larger than ${ctx.config.maxBodyBytes} bytes`, { Connection: 'close' });
+    // Past the limit the rest is only read to be discarded, so the client can read the answer; then it closes.
+    if (outcome.reason === 'too-large') refuseBeforeBody(ex, 413, `body is larger than ${ctx.config.maxBodyBytes} bytes`);
     return; // aborted: the client is gone and nothing was stored
   }
   const { body } = outcome;

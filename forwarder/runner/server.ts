@@ -1,6 +1,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { answerClientErrors } from '../../http/client-error.js';
+import { answerThenLinger } from '../../http/linger.js';
 import { formatUrl, listen } from '../../http/listen.js';
 import { allowHalfOpenRequests } from '../../http/node-internals.js';
 import { readBody } from '../../http/read-body.js';
@@ -150,7 +151,7 @@ function send(res: ServerResponse, status: number, payload: unknown, headers: Re
   res.end(body);
 }
 
-/** An answer given before the body was read: the connection closes after it. */
+/** An answer given before the body was read: the rest is read and discarded before the connection closes. */
 function refuse(req: IncomingMessage, res: ServerResponse, status: number, payload: unknown): void {
   const body = `${JSON.stringify(payload)}\n`;
   res.writeHead(status, {
@@ -158,8 +159,7 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, paylo
     'content-length': String(Buffer.byteLength(body)),
     connection: 'close',
   });
-  res.end(body);
-  res.on('finish', () => req.destroy());
+  answerThenLinger(req, res, body);
 }
 
 export async function startRunner(config: RunnerConfig, env: Env, options: RunnerOptions = {}): Promise<RunningRunner> {
