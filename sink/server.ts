@@ -3,6 +3,7 @@ import { answerClientErrors } from '../http/client-error.js';
 import { allowHalfOpenRequests } from '../http/node-internals.js';
 import type { SinkConfig } from '../shared/config.js';
 import { formatAccessLog } from './access-log.js';
+import { createAllowedHosts } from './allowed-hosts.js';
 import { createBasicAuthCheck } from './auth.js';
 import { loadInboxPages, type InboxPages } from './inbox-pages.js';
 import { createLiveEvents, type LiveEvents } from './live-events.js';
@@ -36,6 +37,8 @@ export interface SinkServer {
    * flight finished (their connections close after the answer). After `graceMs` whatever remains is cut.
    */
   close(graceMs?: number): Promise<void>;
+  /** Answers requests whose Host names `host` too (the tunnel's, once it is open). */
+  allowHost(host: string): void;
 }
 
 /** `location ~* /ping`: anywhere in the path, any case, without auth. */
@@ -53,6 +56,7 @@ export function createSinkServer(
   const live = createLiveEvents(store, options.sseKeepAliveMs ?? 15_000);
   const ctx: RouteContext = { config, store, pages: options.pages ?? loadInboxPages(options.inboxDir), live, onError };
   const checkAuth = createBasicAuthCheck(config.auth);
+  const hosts = createAllowedHosts(config);
   const state = { closing: false, live, open: new Set<ServerResponse>() };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -79,6 +83,16 @@ export function createSinkServer(
     // Node's own 400 for this would name no server and say nothing (see requireHostHeader below).
     if (req.httpVersion === '1.1' && req.headers.host === undefined) {
       return sendError(ex, 400, 'the Host header is missing', { Connection: 'close' });
+    }
+    const host = req.headers.host;
+    if (host !== undefined && !hosts.allows(host, req.socket.localAddress)) {
+      const shown = host.length > 100 ? `${host.slice(0, 100)}...` : host;
+      return sendError(
+        ex,
+        421,
+        `this sink does not answer to the host ${JSON.stringify(shown)}; to allow it, add its name to SINK_ALLOWED_HOSTS`,
+        { Connection: 'close' },
+      );
     }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -138,7 +152,7 @@ export function createSinkServer(
       ),
   });
 
-  return { server, close: (graceMs) => closeSinkServer(server, state, graceMs) };
+  return { server, close: (graceMs) => closeSinkServer(server, state, graceMs), allowHost: (host) => hosts.add(host) };
 }
 
 function closeSinkServer(

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { formatUrl, listen } from '../http/listen.js';
-import type { SinkConfig } from '../shared/config.js';
+import { isLoopbackHost, type SinkConfig } from '../shared/config.js';
 import { createLineWriter } from './line-writer.js';
 import { createSinkServer, type SinkServerOptions } from './server.js';
 import { openFileStore, type StoreFileOps } from './store/file-store.js';
@@ -22,16 +22,16 @@ export interface RunningSink {
   store: WebhookStore;
   /** http://host:port with the port actually bound. */
   url: string;
+  /** Answers requests whose Host names `host` too (the tunnel's, once it is open). */
+  allowHost(host: string): void;
   /** Stops accepting, finishes what is in flight, flushes the store. */
   close(): Promise<void>;
 }
 
-const isLoopback = (host: string) =>
-  host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 
 /** The warning for a sink reachable from other machines with no credentials, or null. Pure. */
 export function exposureWarning(config: Pick<SinkConfig, 'host' | 'auth'>): string | null {
-  if (isLoopback(config.host) || config.auth !== null) return null;
+  if (isLoopbackHost(config.host) || config.auth !== null) return null;
   return (
     `WARNING: the sink listens on ${config.host}, which other machines can reach, and no basic auth is set: ` +
     'anyone who reaches the port can read and delete the stored webhooks. ' +
@@ -83,6 +83,7 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
     server,
     store,
     url,
+    allowHost: http.allowHost,
     close() {
       closing ??= (async () => {
         await http.close();

@@ -67,7 +67,7 @@ describe('emptyEnv', () => {
       [
         'SINK_HOST', 'SINK_PORT', 'SINK_DATA_DIR', 'SINK_STORE', 'SINK_MAX_BYTES', 'SINK_MAX_BODY_BYTES',
         'SINK_BASIC_AUTH_USER', 'ngrok_basic_auth_user', 'SINK_BASIC_AUTH_PASS', 'ngrok_basic_auth_pass',
-        'NGROK_AUTHTOKEN', 'NGROK_DOMAIN',
+        'NGROK_AUTHTOKEN', 'NGROK_DOMAIN', 'SINK_ALLOWED_HOSTS', 'SINK_MAX_CONNECTIONS',
       ].sort(),
     );
     expect(new Set(Object.values(sink))).toEqual(new Set(['']));
@@ -274,6 +274,8 @@ describe('parseSinkConfig', () => {
       maxBodyBytes: 1048576,
       auth: null,
       ngrok: null,
+      allowedHosts: [],
+      maxConnections: 256,
     });
   });
 
@@ -290,6 +292,8 @@ describe('parseSinkConfig', () => {
         ngrok_basic_auth_pass: PASS,
         NGROK_AUTHTOKEN: 'tok',
         NGROK_DOMAIN: 'me.ngrok.app',
+        SINK_ALLOWED_HOSTS: ' Sink.Example.com, [fd00::1] ,',
+        SINK_MAX_CONNECTIONS: '64',
       }),
     );
     expect(config).toEqual({
@@ -301,6 +305,8 @@ describe('parseSinkConfig', () => {
       maxBodyBytes: 65536,
       auth: { user: 'up42', pass: PASS },
       ngrok: { authtoken: 'tok', domain: 'me.ngrok.app' },
+      allowedHosts: ['sink.example.com', '[fd00::1]'],
+      maxConnections: 64,
     });
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { createAllowedHosts } from '../../sink/allowed-hosts.js';
 import { call, destroyAgent, post, startTestSink, type TestSink } from './sink-support.js';
 
 // What a hostile browser page or client could do to a sink on this machine, each refused on real sockets.
@@ -50,5 +51,46 @@ describe('POST /receive-webhooks from a browser page', () => {
     expect((await post(sink.url, '{"a":1}', { origin: `http://${host}`, 'sec-fetch-site': 'same-origin' })).status).toBe(200);
     expect((await post(sink.url, '{"a":2}', { 'sec-fetch-site': 'none' })).status).toBe(200);
     expect(sink.store.count).toBe(2);
+  });
+});
+
+describe('the Host rule (DNS rebinding)', () => {
+  it('answers loopback names on any port and refuses any other name with 421, before auth and routing', async () => {
+    const sink = await sinkWith({ store: 'memory' });
+    await post(sink.url, '{"a":1}');
+    for (const host of ['127.0.0.1', '127.9.9.9:80', 'localhost', 'LOCALHOST:9888', '[::1]', '[::1]:1']) {
+      const reply = await call(sink.url, '/stats', { headers: { host } });
+      expect([host, reply.status]).toEqual([host, 200]);
+    }
+    for (const host of ['rebound.evil.test', 'rebound.evil.test:9888', '127.0.0.1.evil.test', 'localhost.evil.test', '10.0.0.1']) {
+      for (const [method, path] of [['GET', '/dump-webhooks'], ['DELETE', '/dump-webhooks'], ['GET', '/ping']] as const) {
+        const reply = await call(sink.url, path, { method, headers: { host } });
+        expect([host, method, path, reply.status]).toEqual([host, method, path, 421]);
+        expect(reply.text).toContain('SINK_ALLOWED_HOSTS');
+        expect(reply.headers.server).toBe('LeRenard2000');
+      }
+    }
+    expect(sink.store.count).toBe(1);
+  });
+
+  it('answers SINK_ALLOWED_HOSTS, the reserved ngrok domain, and the tunnel host once it is added', async () => {
+    const sink = await sinkWith({ store: 'memory', allowedHosts: ['sink.example.com'], ngrok: null });
+    expect((await call(sink.url, '/stats', { headers: { host: 'sink.example.com:443' } })).status).toBe(200);
+    expect((await call(sink.url, '/stats', { headers: { host: 'abc.ngrok-free.app' } })).status).toBe(421);
+    sink.allowHost('abc.ngrok-free.app');
+    expect((await call(sink.url, '/stats', { headers: { host: 'abc.ngrok-free.app' } })).status).toBe(200);
+  });
+
+  it('allows SINK_HOST itself when it is not loopback, and on a wildcard the address a connection arrived on', () => {
+    const lan = createAllowedHosts({ host: '192.168.1.5', allowedHosts: [], ngrok: null });
+    expect(lan.allows('192.168.1.5:9888', '192.168.1.5')).toBe(true);
+    expect(lan.allows('192.168.1.6', '192.168.1.5')).toBe(false);
+    const v6 = createAllowedHosts({ host: 'fd00::5', allowedHosts: [], ngrok: { authtoken: 't', domain: 'me.ngrok.app' } });
+    expect(v6.allows('[fd00::5]:9888', 'fd00::5')).toBe(true);
+    expect(v6.allows('me.ngrok.app', '127.0.0.1')).toBe(true);
+    const any = createAllowedHosts({ host: '0.0.0.0', allowedHosts: [], ngrok: null });
+    expect(any.allows('10.1.2.3:9888', '::ffff:10.1.2.3')).toBe(true);
+    expect(any.allows('10.1.2.4:9888', '::ffff:10.1.2.3')).toBe(false);
+    expect(any.allows('rebound.evil.test', '10.1.2.3')).toBe(false);
   });
 });

@@ -28,6 +28,8 @@ export function sinkConfig(overrides: Partial<SinkConfig> = {}): SinkConfig {
     maxBodyBytes: 1024 * 1024,
     auth: null,
     ngrok: null,
+    allowedHosts: [],
+    maxConnections: 256,
     ...overrides,
   };
 }

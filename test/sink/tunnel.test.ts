@@ -32,6 +32,8 @@ function config(overrides: Partial<SinkConfig> = {}): SinkConfig {
     maxBodyBytes: 1024,
     auth: { user: USER, pass: PASS },
     ngrok: { authtoken: TOKEN },
+    allowedHosts: [],
+    maxConnections: 256,
     ...overrides,
   };
 }
