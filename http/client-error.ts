@@ -26,7 +26,8 @@ export function clientErrorStatus(code: string | undefined): number {
 }
 
 export function answerClientErrors(server: Server, handling: ClientErrorHandling): void {
-  // Written on the socket itself, since no response object exists.
+  // Written on the socket itself, since no response object exists; then the connection is closed outright
+  // (not half-closed), so a client that stalls or sends garbage holds no descriptor past its answer.
   const writeRaw = (socket: Socket, status: number) => {
     if (!socket.writable) {
       socket.destroy();
@@ -36,7 +37,7 @@ export function answerClientErrors(server: Server, handling: ClientErrorHandling
     const length = Buffer.byteLength(body);
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
     for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
-    socket.end(`${head}Content-Length: ${length}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(`${head}Content-Length: ${length}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());
     handling.onAnswered?.(socket, status, length);
   };
 

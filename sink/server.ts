@@ -1,5 +1,6 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { answerClientErrors } from '../http/client-error.js';
+import { capConnections } from '../http/connection-cap.js';
 import { allowHalfOpenRequests } from '../http/node-internals.js';
 import type { SinkConfig } from '../shared/config.js';
 import { formatAccessLog } from './access-log.js';
@@ -132,6 +133,7 @@ export function createSinkServer(
   );
   server.timeout = options.socketTimeoutMs ?? 120_000;
   allowHalfOpenRequests(server);
+  capConnections(server, config.maxConnections);
   answerClientErrors(server, {
     answer: (status) => ({
       headers: { Server: SERVER_NAME, 'Content-Type': 'application/json' },

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { createAllowedHosts } from '../../sink/allowed-hosts.js';
-import { call, destroyAgent, post, startTestSink, type TestSink } from './sink-support.js';
+import { basic, call, destroyAgent, post, startTestSink, type TestSink } from './sink-support.js';
 
 // What a hostile browser page or client could do to a sink on this machine, each refused on real sockets.
 
@@ -92,5 +94,55 @@ describe('the Host rule (DNS rebinding)', () => {
     expect(any.allows('10.1.2.3:9888', '::ffff:10.1.2.3')).toBe(true);
     expect(any.allows('10.1.2.4:9888', '::ffff:10.1.2.3')).toBe(false);
     expect(any.allows('rebound.evil.test', '10.1.2.3')).toBe(false);
+  });
+});
+
+/** Connects and sends `data` (maybe nothing); keeps its own side open whatever the server does. */
+function idleSocket(url: string, data = ''): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port: Number(new URL(url).port), host: '127.0.0.1', allowHalfOpen: true });
+    socket.on('error', () => undefined);
+    socket.once('connect', () => {
+      if (data !== '') socket.write(data);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+describe('slow or silent connections', () => {
+  it('closes a connection outright once it has answered a stalled request with 408', async () => {
+    const sink = await sinkWith({ store: 'memory' }, { server: { headersTimeoutMs: 300, requestTimeoutMs: 300 } });
+    const serverSide = once(sink.server, 'connection') as Promise<[Socket]>;
+    const client = await idleSocket(sink.url, 'GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const [socket] = await serverSide;
+    let answer = '';
+    client.setEncoding('latin1').on('data', (d: string) => (answer += d));
+    // The client never closes its side: only the server's destroy ends the server's socket.
+    await once(socket, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    client.destroy();
+  });
+
+  it('keeps /ping and authenticated clients served under a flood of idle sockets past the cap', async () => {
+    const cap = 16;
+    const auth = { user: 'relay', pass: 'a-long-password' };
+    const sink = await sinkWith({ store: 'memory', maxConnections: cap, auth });
+    const flood: Socket[] = [];
+    const closed: Promise<unknown>[] = [];
+    for (let i = 0; i < 3 * cap; i += 1) {
+      // Silent sockets and sockets that never finish their headers (slowloris), alternately.
+      const socket = await idleSocket(sink.url, i % 2 === 0 ? '' : 'GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      closed.push(once(socket, 'end'));
+      flood.push(socket);
+    }
+    // Every socket past the cap closed the oldest idle one: the first 2 * cap.
+    await Promise.all(closed.slice(0, 2 * cap));
+    const open = await new Promise<number>((resolve, reject) => sink.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    expect(open).toBeLessThanOrEqual(cap);
+    expect((await call(sink.url, '/ping')).status).toBe(200);
+    const stats = await call(sink.url, '/stats', { headers: { authorization: basic(auth.user, auth.pass) } });
+    expect(stats.status).toBe(200);
+    for (const socket of flood) socket.destroy();
   });
 });
