@@ -43,6 +43,8 @@ export interface SinkConfig {
   allowedHosts: string[];
   /** Open connections at most; past it the oldest idle one is closed. */
   maxConnections: number;
+  /** Failed logins from one address before it must wait between tries. */
+  maxFailedLogins: number;
 }
 
 /** Loopback addresses and names: 127.0.0.0/8, localhost, ::1 (bracketed or not). */
@@ -192,6 +194,7 @@ export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
     ngrok: authtoken ? { authtoken, ...(domain ? { domain } : {}) } : null,
     allowedHosts,
     maxConnections: r.integer('SINK_MAX_CONNECTIONS', 16, 100_000),
+    maxFailedLogins: r.integer('SINK_MAX_FAILED_LOGINS', 1, 1_000_000),
   });
 }
 

@@ -34,6 +34,7 @@ export const ENV_VARS = [
   { name: 'SINK_MAX_BODY_BYTES', parts: ['sink'], default: '1048576', description: 'Largest accepted webhook body in bytes (suffixes K, M, G allowed).' },
   { name: 'SINK_ALLOWED_HOSTS', parts: ['sink'], description: 'Comma-separated host names the sink answers to besides loopback, SINK_HOST and the tunnel (other Host headers get 421).' },
   { name: 'SINK_MAX_CONNECTIONS', parts: ['sink'], default: '256', description: 'Open connections at most; past it the oldest idle one is closed.' },
+  { name: 'SINK_MAX_FAILED_LOGINS', parts: ['sink'], default: '10', description: 'Failed logins from one address before it gets 429 and a wait that doubles with each further failure.' },
   { name: 'NGROK_AUTHTOKEN', parts: ['sink'], secret: true, description: 'When set, npm start also opens an ngrok tunnel to the sink (basic auth required).' },
   { name: 'NGROK_DOMAIN', parts: ['sink'], description: 'A reserved ngrok domain for the tunnel. Optional.' },
   { name: 'FORWARDER_HOST', parts: ['runner'], default: '127.0.0.1', description: 'Address of the local forwarder runner (npm run forwarder).' },

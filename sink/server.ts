@@ -7,6 +7,7 @@ import { formatAccessLog } from './access-log.js';
 import { createAllowedHosts } from './allowed-hosts.js';
 import { createBasicAuthCheck } from './auth.js';
 import { loadInboxPages, type InboxPages } from './inbox-pages.js';
+import { BACKOFF_LIMITS, createLoginBackoff } from './login-backoff.js';
 import { createLiveEvents, type LiveEvents } from './live-events.js';
 import { errorBody, sendError, SERVER_NAME, type Exchange } from './respond.js';
 import { notFound, ping, ROUTES, type RouteContext } from './routes.js';
@@ -58,10 +59,13 @@ export function createSinkServer(
   const ctx: RouteContext = { config, store, pages: options.pages ?? loadInboxPages(options.inboxDir), live, onError };
   const checkAuth = createBasicAuthCheck(config.auth);
   const hosts = createAllowedHosts(config);
+  const backoff = createLoginBackoff({ ...BACKOFF_LIMITS, freeFailures: config.maxFailedLogins });
   const state = { closing: false, live, open: new Set<ServerResponse>() };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const ex: Exchange = { req, res, user: null, bodyBytes: 0 };
+    // Read now: once the client is gone the socket no longer knows it, and the access log still needs it.
+    const remoteAddr = req.socket.remoteAddress ?? '-';
     // Every answer names the server: respond.ts writes the header with the status line.
     if (state.closing) res.setHeader('Connection', 'close');
     state.open.add(res);
@@ -69,7 +73,7 @@ export function createSinkServer(
       state.open.delete(res);
       log(
         formatAccessLog({
-          remoteAddr: req.socket.remoteAddress ?? '-',
+          remoteAddr,
           user: ex.user,
           time: Date.now(),
           request: `${req.method} ${req.url} HTTP/${req.httpVersion}`,
@@ -100,8 +104,17 @@ export function createSinkServer(
     const path = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
     if (PING.test(path)) return void ping(ctx, ex, query);
+    if (config.auth !== null) {
+      const wait = backoff.waitSeconds(remoteAddr, Date.now());
+      if (wait > 0) return sendError(ex, 429, 'too many failed logins from this address: try again later', { 'Retry-After': String(wait) });
+    }
     const auth = checkAuth(req.headers.authorization);
-    if (!auth.ok) return sendError(ex, 401, 'unauthorized', WWW_AUTHENTICATE);
+    if (!auth.ok) {
+      // A request without credentials is how a browser asks for the login prompt: not a guess.
+      if (req.headers.authorization !== undefined) backoff.failed(remoteAddr, Date.now());
+      return sendError(ex, 401, 'unauthorized', WWW_AUTHENTICATE);
+    }
+    if (config.auth !== null) backoff.succeeded(remoteAddr);
     ex.user = auth.user;
     const route = ROUTES.get(path) ?? notFound;
     let outcome: void | Promise<void>;

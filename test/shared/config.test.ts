@@ -67,7 +67,7 @@ describe('emptyEnv', () => {
       [
         'SINK_HOST', 'SINK_PORT', 'SINK_DATA_DIR', 'SINK_STORE', 'SINK_MAX_BYTES', 'SINK_MAX_BODY_BYTES',
         'SINK_BASIC_AUTH_USER', 'ngrok_basic_auth_user', 'SINK_BASIC_AUTH_PASS', 'ngrok_basic_auth_pass',
-        'NGROK_AUTHTOKEN', 'NGROK_DOMAIN', 'SINK_ALLOWED_HOSTS', 'SINK_MAX_CONNECTIONS',
+        'NGROK_AUTHTOKEN', 'NGROK_DOMAIN', 'SINK_ALLOWED_HOSTS', 'SINK_MAX_CONNECTIONS', 'SINK_MAX_FAILED_LOGINS',
       ].sort(),
     );
     expect(new Set(Object.values(sink))).toEqual(new Set(['']));
@@ -276,6 +276,7 @@ describe('parseSinkConfig', () => {
       ngrok: null,
       allowedHosts: [],
       maxConnections: 256,
+      maxFailedLogins: 10,
     });
   });
 
@@ -294,6 +295,7 @@ describe('parseSinkConfig', () => {
         NGROK_DOMAIN: 'me.ngrok.app',
         SINK_ALLOWED_HOSTS: ' Sink.Example.com, [fd00::1] ,',
         SINK_MAX_CONNECTIONS: '64',
+        SINK_MAX_FAILED_LOGINS: '3',
       }),
     );
     expect(config).toEqual({
@@ -307,6 +309,7 @@ describe('parseSinkConfig', () => {
       ngrok: { authtoken: 'tok', domain: 'me.ngrok.app' },
       allowedHosts: ['sink.example.com', '[fd00::1]'],
       maxConnections: 64,
+      maxFailedLogins: 3,
     });
   });
 

@@ -2,7 +2,9 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { createAllowedHosts } from '../../sink/allowed-hosts.js';
-import { basic, call, destroyAgent, post, startTestSink, type TestSink } from './sink-support.js';
+import { createLoginBackoff } from '../../sink/login-backoff.js';
+import { parseSinkConfig } from '../../shared/config.js';
+import { basic, call, destroyAgent, post, runSink, startTestSink, type TestSink } from './sink-support.js';
 
 // What a hostile browser page or client could do to a sink on this machine, each refused on real sockets.
 
@@ -144,5 +146,65 @@ describe('slow or silent connections', () => {
     const stats = await call(sink.url, '/stats', { headers: { authorization: basic(auth.user, auth.pass) } });
     expect(stats.status).toBe(200);
     for (const socket of flood) socket.destroy();
+  });
+});
+
+describe('password guessing', () => {
+  it('answers 429 with Retry-After to an address that keeps failing, even with the right password, but not /ping', async () => {
+    const auth = { user: 'relay', pass: 'a-long-password' };
+    const sink = await sinkWith({ store: 'memory', auth });
+    const statuses: number[] = [];
+    let retryAfter: string | undefined;
+    for (let i = 0; i < 20; i += 1) {
+      const reply = await call(sink.url, '/stats', { headers: { authorization: basic(auth.user, `guess-${i}`) } });
+      statuses.push(reply.status);
+      if (reply.status === 429) retryAfter = reply.headers['retry-after'] as string;
+    }
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses).toContain(429);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    const right = await call(sink.url, '/stats', { headers: { authorization: basic(auth.user, auth.pass) } });
+    expect(right.status).toBe(429);
+    expect(right.text).toBe('{"code": 429, "msg": "too many failed logins from this address: try again later"}\n');
+    expect((await call(sink.url, '/ping')).status).toBe(200);
+    // Requests without credentials (a browser before its prompt) are not guesses.
+    const fresh = await sinkWith({ store: 'memory', auth });
+    for (let i = 0; i < 20; i += 1) expect((await call(fresh.url, '/stats')).status).toBe(401);
+  });
+
+  it('waits longer after each further failure, forgets an address on success, and remembers a bounded number', () => {
+    const backoff = createLoginBackoff({ freeFailures: 2, firstWaitMs: 1_000, maxWaitMs: 8_000, maxAddresses: 3 });
+    let now = 1_000_000;
+    const waits: number[] = [];
+    for (let i = 0; i < 7; i += 1) {
+      backoff.failed('a', now);
+      waits.push(backoff.waitSeconds('a', now));
+      now += waits[i]! * 1000;
+    }
+    expect(waits).toEqual([0, 0, 1, 2, 4, 8, 8]);
+    backoff.succeeded('a');
+    expect(backoff.waitSeconds('a', now)).toBe(0);
+    backoff.failed('a', now);
+    expect(backoff.waitSeconds('a', now)).toBe(0);
+    for (const address of ['b', 'c', 'd', 'e']) backoff.failed(address, now);
+    expect(backoff.size()).toBe(3);
+  });
+});
+
+describe('a short password on an exposed sink', () => {
+  it.each([
+    ['with the tunnel', { NGROK_AUTHTOKEN: 'not-a-real-token' }],
+    ['listening beyond loopback', { SINK_HOST: '0.0.0.0' }],
+  ])('refuses to start %s: exit 2, naming the variable', async (_label, vars) => {
+    const run = runSink({ SINK_STORE: 'memory', SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'pw1234', ...vars });
+    expect(await run.exited).toBe(2);
+    expect(run.err()).toMatch(/^configuration error: .*SINK_BASIC_AUTH_PASS \(or ngrok_basic_auth_pass\) must have at least 8 characters/);
+    expect(run.err()).not.toContain('pw1234');
+    expect(run.out()).not.toMatch(/listening on/);
+  });
+
+  it('is accepted on loopback without the tunnel', () => {
+    expect(parseSinkConfig({ SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'pw' }).ok).toBe(true);
+    expect(parseSinkConfig({ SINK_HOST: '0.0.0.0', SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'pw345678' }).ok).toBe(true);
   });
 });

@@ -30,6 +30,7 @@ export function sinkConfig(overrides: Partial<SinkConfig> = {}): SinkConfig {
     ngrok: null,
     allowedHosts: [],
     maxConnections: 256,
+    maxFailedLogins: 10,
     ...overrides,
   };
 }

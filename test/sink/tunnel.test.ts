@@ -34,6 +34,7 @@ function config(overrides: Partial<SinkConfig> = {}): SinkConfig {
     ngrok: { authtoken: TOKEN },
     allowedHosts: [],
     maxConnections: 256,
+    maxFailedLogins: 10,
     ...overrides,
   };
 }
