@@ -23,7 +23,12 @@ export const LINGER_LIMITS: LingerLimits = { maxBytes: 16 * 1024 * 1024, maxMs: 
  * Content-Length and `Connection: close`), then ends the response once the request body is read to its end,
  * the client is gone, or a limit is reached.
  */
-export function answerThenLinger(req: IncomingMessage, res: ServerResponse, body: Buffer | string, limits = LINGER_LIMITS): void {
+export function answerThenLinger(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer | string,
+  limits = LINGER_LIMITS,
+): void {
   if (req.complete || req.destroyed) {
     res.end(body);
     return;

@@ -172,14 +172,18 @@ export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
     .filter((h) => h !== '');
   for (const h of allowedHosts) {
     if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h)) {
-      r.problems.push(`SINK_ALLOWED_HOSTS: "${h}" is not a host name (give names such as sink.example.com, without port or scheme)`);
+      r.problems.push(
+        `SINK_ALLOWED_HOSTS: "${h}" is not a host name (give names such as sink.example.com, without port or scheme)`,
+      );
     }
   }
   const host = r.value('SINK_HOST')!;
   const auth = r.auth();
-  if (auth !== null && [...auth.pass].length < MIN_EXPOSED_PASSWORD && (!isLoopbackHost(host) || authtoken !== undefined)) {
+  const exposed = !isLoopbackHost(host) || authtoken !== undefined;
+  if (auth !== null && exposed && [...auth.pass].length < MIN_EXPOSED_PASSWORD) {
     r.problems.push(
-      `${describeName('SINK_BASIC_AUTH_PASS')} must have at least ${MIN_EXPOSED_PASSWORD} characters when the sink is reachable ` +
+      `${describeName('SINK_BASIC_AUTH_PASS')} must have at least ${MIN_EXPOSED_PASSWORD} characters ` +
+        'when the sink is reachable ' +
         `from other machines (SINK_HOST=${host}${authtoken !== undefined ? ', NGROK_AUTHTOKEN set' : ''})`,
     );
   }

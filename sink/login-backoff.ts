@@ -21,7 +21,12 @@ export interface BackoffLimits {
   maxAddresses: number;
 }
 
-export const BACKOFF_LIMITS: BackoffLimits = { freeFailures: 10, firstWaitMs: 1_000, maxWaitMs: 5 * 60_000, maxAddresses: 10_000 };
+export const BACKOFF_LIMITS: BackoffLimits = {
+  freeFailures: 10,
+  firstWaitMs: 1_000,
+  maxWaitMs: 5 * 60_000,
+  maxAddresses: 10_000,
+};
 
 export function createLoginBackoff(limits: BackoffLimits = BACKOFF_LIMITS): LoginBackoff {
   // Insertion order is the order of last failure: the first entry is the one to forget first.

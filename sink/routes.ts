@@ -39,7 +39,8 @@ const PONG = Buffer.from('PONG');
 export const ping: Route = (_ctx, ex) => send(ex, 200, 'text/plain', PONG);
 
 /** `application/json` or any `+json` type, with or without parameters. */
-export const isJsonContentType = (value: string | undefined) => /^\s*application\/([a-z0-9.!#$&^_-]+\+)?json\s*(;|$)/i.test(value ?? '');
+const JSON_CONTENT_TYPE = /^\s*application\/([a-z0-9.!#$&^_-]+\+)?json\s*(;|$)/i;
+export const isJsonContentType = (value: string | undefined) => JSON_CONTENT_TYPE.test(value ?? '');
 
 /**
  * Why a request comes from another site, or null. A browser marks what a page on another origin sends (a form

@@ -43,6 +43,8 @@ export interface SinkServer {
   allowHost(host: string): void;
 }
 
+const MAX_TARGET_CHARS = 8192;
+
 /** `location ~* /ping`: anywhere in the path, any case, without auth. */
 const PING = /\/ping/i;
 
@@ -95,18 +97,27 @@ export function createSinkServer(
       return sendError(
         ex,
         421,
-        `this sink does not answer to the host ${JSON.stringify(shown)}; to allow it, add its name to SINK_ALLOWED_HOSTS`,
+        `this sink does not answer to the host ${JSON.stringify(shown)}; ` +
+          'to allow it, add its name to SINK_ALLOWED_HOSTS',
         { Connection: 'close' },
       );
     }
     const url = req.url ?? '/';
+    // nginx's limit too (one 8 KB buffer per request line): nothing legitimate here needs a longer target.
+    if (url.length > MAX_TARGET_CHARS) {
+      return sendError(ex, 414, `the request target is longer than ${MAX_TARGET_CHARS} characters`, { Connection: 'close' });
+    }
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
     if (PING.test(path)) return void ping(ctx, ex, query);
     if (config.auth !== null) {
       const wait = backoff.waitSeconds(remoteAddr, Date.now());
-      if (wait > 0) return sendError(ex, 429, 'too many failed logins from this address: try again later', { 'Retry-After': String(wait) });
+      if (wait > 0) {
+        return sendError(ex, 429, 'too many failed logins from this address: try again later', {
+          'Retry-After': String(wait),
+        });
+      }
     }
     const auth = checkAuth(req.headers.authorization);
     if (!auth.ok) {

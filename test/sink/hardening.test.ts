@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { createAllowedHosts } from '../../sink/allowed-hosts.js';
 import { createLoginBackoff } from '../../sink/login-backoff.js';
@@ -206,5 +206,52 @@ describe('a short password on an exposed sink', () => {
   it('is accepted on loopback without the tunnel', () => {
     expect(parseSinkConfig({ SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'pw' }).ok).toBe(true);
     expect(parseSinkConfig({ SINK_HOST: '0.0.0.0', SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'pw345678' }).ok).toBe(true);
+  });
+});
+
+describe('the access log', () => {
+  /** A sink whose log lines can be awaited. */
+  async function loggingSink() {
+    const lines: string[] = [];
+    const logged = new EventEmitter();
+    const sink = await sinkWith({ store: 'memory' }, { log: (line) => (lines.push(line), logged.emit('line', line)) });
+    const next = (match: RegExp) =>
+      new Promise<string>((resolve) => {
+        const found = lines.find((l) => match.test(l));
+        if (found !== undefined) return resolve(found);
+        const on = (line: string) => {
+          if (!match.test(line)) return;
+          logged.off('line', on);
+          resolve(line);
+        };
+        logged.on('line', on);
+      });
+    return { sink, lines, next };
+  }
+
+  it('refuses a request target over 8 KB with 414 and logs at most 8 KB of any field', async () => {
+    const { sink, next } = await loggingSink();
+    const reply = await call(sink.url, `/ping/${'a'.repeat(12 * 1024)}`);
+    expect(reply.status).toBe(414);
+    const line = await next(/ 414 /);
+    expect(line.length).toBeLessThan(8 * 1024 + 200);
+    // Quotes are logged as \x22, four bytes each: a 12 KB User-Agent of them is still cut at 8 KB.
+    expect((await call(sink.url, '/ping', { headers: { 'user-agent': '"'.repeat(12 * 1024) } })).status).toBe(200);
+    const uaLine = await next(/"GET \/ping HTTP\/1\.1" 200/);
+    expect(uaLine.length).toBeLessThan(8 * 1024 + 200);
+    expect(uaLine).toMatch(/(\\x22)+\.\.\."$/);
+  });
+
+  it('logs a request the client gave up on as 499, with its address', async () => {
+    const { sink, next } = await loggingSink();
+    const socket = connect(Number(new URL(sink.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    const arrived = once(sink.server, 'request');
+    socket.write('POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"half":');
+    // Once the request reached the route (the server holds it), the client leaves with a reset.
+    await arrived;
+    socket.resetAndDestroy();
+    const line = await next(/ 499 /);
+    expect(line).toMatch(/^127\.0\.0\.1 - - \[.*\] "POST \/receive-webhooks HTTP\/1\.1" 499 0 /);
   });
 });
