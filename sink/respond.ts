@@ -58,7 +58,8 @@ export function sendError(ex: Exchange, status: number, msg: string, headers?: O
  */
 export function refuseBeforeBody(ex: Exchange, status: number, msg: string): void {
   const data = Buffer.from(errorBody(status, msg));
-  const headers = ['Server', SERVER_NAME, 'Content-Type', JSON_TYPE, 'Content-Length', data.length, 'Connection', 'close'];
+  const headers: OutgoingHttpHeader[] = ['Server', SERVER_NAME, 'Content-Type', JSON_TYPE];
+  headers.push('Content-Length', data.length, 'Connection', 'close');
   ex.res.writeHead(status, headers);
   ex.bodyBytes += data.length;
   answerThenLinger(ex.req, ex.res, data);

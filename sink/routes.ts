@@ -71,7 +71,8 @@ export const receiveWebhook: Route = async (ctx, ex) => {
   const outcome = await readBody(ex.req, ctx.config.maxBodyBytes);
   if (!outcome.ok) {
     // Past the limit the rest is only read to be discarded, so the client can read the answer; then it closes.
-    if (outcome.reason === 'too-large') refuseBeforeBody(ex, 413, `body is larger than ${ctx.config.maxBodyBytes} bytes`);
+    const limit = ctx.config.maxBodyBytes;
+    if (outcome.reason === 'too-large') refuseBeforeBody(ex, 413, `body is larger than ${limit} bytes`);
     return; // aborted: the client is gone and nothing was stored
   }
   const { body } = outcome;

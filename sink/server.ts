@@ -105,7 +105,8 @@ export function createSinkServer(
     const url = req.url ?? '/';
     // nginx's limit too (one 8 KB buffer per request line): nothing legitimate here needs a longer target.
     if (url.length > MAX_TARGET_CHARS) {
-      return sendError(ex, 414, `the request target is longer than ${MAX_TARGET_CHARS} characters`, { Connection: 'close' });
+      const msg = `the request target is longer than ${MAX_TARGET_CHARS} characters`;
+      return sendError(ex, 414, msg, { Connection: 'close' });
     }
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);

@@ -22,15 +22,20 @@ afterAll(() => destroyAgent());
 describe('POST /receive-webhooks from a browser page', () => {
   it('takes only a JSON type: a text/plain form gets 415 and stores nothing', async () => {
     const sink = await sinkWith({ store: 'memory' });
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx']) {
-      const reply = await call(sink.url, '/receive-webhooks', { method: 'POST', headers: { 'content-type': type }, body: '{"a":1}' });
+    const notJson = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'];
+    notJson.push('application/jsonx');
+    for (const type of notJson) {
+      const headers = { 'content-type': type };
+      const reply = await call(sink.url, '/receive-webhooks', { method: 'POST', headers, body: '{"a":1}' });
       expect(reply.status).toBe(415);
       expect(reply.text).toBe('{"code": 415, "msg": "Content-Type must be application/json"}\n');
     }
     const none = await call(sink.url, '/receive-webhooks', { method: 'POST', body: '{"a":1}' });
     expect(none.status).toBe(415);
     expect(sink.store.count).toBe(0);
-    for (const type of ['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/cloudevents+json']) {
+    const json = ['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON'];
+    json.push('application/cloudevents+json');
+    for (const type of json) {
       expect((await post(sink.url, `{"messageId":"${type}"}`, { 'content-type': type })).status).toBe(200);
     }
     expect(sink.store.count).toBe(4);
@@ -52,7 +57,8 @@ describe('POST /receive-webhooks from a browser page', () => {
       expect(reply.text).toMatch(/^\{"code": 403, "msg": "cross-site requests are refused: /);
     }
     expect(sink.store.count).toBe(0);
-    expect((await post(sink.url, '{"a":1}', { origin: `http://${host}`, 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+    const own = { origin: `http://${host}`, 'sec-fetch-site': 'same-origin' };
+    expect((await post(sink.url, '{"a":1}', own)).status).toBe(200);
     expect((await post(sink.url, '{"a":2}', { 'sec-fetch-site': 'none' })).status).toBe(200);
     expect(sink.store.count).toBe(2);
   });
@@ -66,8 +72,11 @@ describe('the Host rule (DNS rebinding)', () => {
       const reply = await call(sink.url, '/stats', { headers: { host } });
       expect([host, reply.status]).toEqual([host, 200]);
     }
-    for (const host of ['rebound.evil.test', 'rebound.evil.test:9888', '127.0.0.1.evil.test', 'localhost.evil.test', '10.0.0.1']) {
-      for (const [method, path] of [['GET', '/dump-webhooks'], ['DELETE', '/dump-webhooks'], ['GET', '/ping']] as const) {
+    const foreign = ['rebound.evil.test', 'rebound.evil.test:9888', '127.0.0.1.evil.test', 'localhost.evil.test'];
+    foreign.push('10.0.0.1');
+    const routes = [['GET', '/dump-webhooks'], ['DELETE', '/dump-webhooks'], ['GET', '/ping']] as const;
+    for (const host of foreign) {
+      for (const [method, path] of routes) {
         const reply = await call(sink.url, path, { method, headers: { host } });
         expect([host, method, path, reply.status]).toEqual([host, method, path, 421]);
         expect(reply.text).toContain('SINK_ALLOWED_HOSTS');
@@ -89,7 +98,8 @@ describe('the Host rule (DNS rebinding)', () => {
     const lan = createAllowedHosts({ host: '192.168.1.5', allowedHosts: [], ngrok: null });
     expect(lan.allows('192.168.1.5:9888', '192.168.1.5')).toBe(true);
     expect(lan.allows('192.168.1.6', '192.168.1.5')).toBe(false);
-    const v6 = createAllowedHosts({ host: 'fd00::5', allowedHosts: [], ngrok: { authtoken: 't', domain: 'me.ngrok.app' } });
+    const ngrok = { authtoken: 't', domain: 'me.ngrok.app' };
+    const v6 = createAllowedHosts({ host: 'fd00::5', allowedHosts: [], ngrok });
     expect(v6.allows('[fd00::5]:9888', 'fd00::5')).toBe(true);
     expect(v6.allows('me.ngrok.app', '127.0.0.1')).toBe(true);
     const any = createAllowedHosts({ host: '0.0.0.0', allowedHosts: [], ngrok: null });
@@ -140,7 +150,9 @@ describe('slow or silent connections', () => {
     }
     // Every socket past the cap closed the oldest idle one: the first 2 * cap.
     await Promise.all(closed.slice(0, 2 * cap));
-    const open = await new Promise<number>((resolve, reject) => sink.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    const open = await new Promise<number>((resolve, reject) =>
+      sink.server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+    );
     expect(open).toBeLessThanOrEqual(cap);
     expect((await call(sink.url, '/ping')).status).toBe(200);
     const stats = await call(sink.url, '/stats', { headers: { authorization: basic(auth.user, auth.pass) } });
@@ -150,7 +162,7 @@ describe('slow or silent connections', () => {
 });
 
 describe('password guessing', () => {
-  it('answers 429 with Retry-After to an address that keeps failing, even with the right password, but not /ping', async () => {
+  it('answers 429 with Retry-After to an address that keeps failing, the right password too, not /ping', async () => {
     const auth = { user: 'relay', pass: 'a-long-password' };
     const sink = await sinkWith({ store: 'memory', auth });
     const statuses: number[] = [];
@@ -196,16 +208,21 @@ describe('a short password on an exposed sink', () => {
     ['with the tunnel', { NGROK_AUTHTOKEN: 'not-a-real-token' }],
     ['listening beyond loopback', { SINK_HOST: '0.0.0.0' }],
   ])('refuses to start %s: exit 2, naming the variable', async (_label, vars) => {
-    const run = runSink({ SINK_STORE: 'memory', SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'pw1234', ...vars });
+    const run = runSink({
+      SINK_STORE: 'memory',
+      SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'pw1234',
+      ...vars,
+    });
     expect(await run.exited).toBe(2);
-    expect(run.err()).toMatch(/^configuration error: .*SINK_BASIC_AUTH_PASS \(or ngrok_basic_auth_pass\) must have at least 8 characters/);
+    expect(run.err()).toMatch(/^configuration error: .*SINK_BASIC_AUTH_PASS \(or \w+\) must have at least 8 char/);
     expect(run.err()).not.toContain('pw1234');
     expect(run.out()).not.toMatch(/listening on/);
   });
 
   it('is accepted on loopback without the tunnel', () => {
     expect(parseSinkConfig({ SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'pw' }).ok).toBe(true);
-    expect(parseSinkConfig({ SINK_HOST: '0.0.0.0', SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'pw345678' }).ok).toBe(true);
+    const eight = { SINK_HOST: '0.0.0.0', SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'pw345678' };
+    expect(parseSinkConfig(eight).ok).toBe(true);
   });
 });
 
@@ -247,7 +264,10 @@ describe('the access log', () => {
     const socket = connect(Number(new URL(sink.url).port), '127.0.0.1');
     await once(socket, 'connect');
     const arrived = once(sink.server, 'request');
-    socket.write('POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"half":');
+    socket.write(
+      'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+        'Content-Length: 100\r\n\r\n{"half":',
+    );
     // Once the request reached the route (the server holds it), the client leaves with a reset.
     await arrived;
     socket.resetAndDestroy();
