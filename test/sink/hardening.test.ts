@@ -145,7 +145,8 @@ describe('slow or silent connections', () => {
     for (let i = 0; i < 3 * cap; i += 1) {
       // Silent sockets and sockets that never finish their headers (slowloris), alternately.
       const socket = await idleSocket(sink.url, i % 2 === 0 ? '' : 'GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\n');
-      closed.push(once(socket, 'end'));
+      // Closed by the server: a FIN ('end'), or a reset if it had bytes of ours still unread ('close').
+      closed.push(new Promise((resolve) => (socket.once('end', resolve), socket.once('close', resolve))));
       flood.push(socket);
     }
     // Every socket past the cap closed the oldest idle one: the first 2 * cap.
