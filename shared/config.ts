@@ -50,6 +50,12 @@ export interface SinkConfig {
   auth: BasicAuth | null;
   ngrok: { authtoken: string; domain?: string } | null;
   hook: HookConfig | null;
+  /** Host names answered besides loopback, SINK_HOST and the tunnel's (lower case, without port). */
+  allowedHosts: string[];
+  /** Open connections at most; past it the oldest idle one is closed. */
+  maxConnections: number;
+  /** Failed logins from one address before it must wait between tries. */
+  maxFailedLogins: number;
 }
 
 /** SINK_HOOK_*: `filter` is the dump's query text, checked by the sink against its query syntax. */
@@ -59,6 +65,15 @@ export interface HookConfig {
   timeoutSeconds: number;
   fromKey: number | null;
 }
+
+/** Loopback addresses and names: 127.0.0.0/8, localhost, ::1 (bracketed or not). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** The tunnel's basic auth refuses shorter passwords; the sink holds anything it exposes to the same bar. */
+export const MIN_EXPOSED_PASSWORD = 8;
 
 export interface RunnerConfig {
   host: string;
@@ -193,8 +208,29 @@ export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
   }
   const authtoken = readEnv(env, 'NGROK_AUTHTOKEN');
   const domain = readEnv(env, 'NGROK_DOMAIN');
+  const allowedHosts = (r.value('SINK_ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
+  for (const h of allowedHosts) {
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h)) {
+      r.problems.push(
+        `SINK_ALLOWED_HOSTS: "${h}" is not a host name (give names such as sink.example.com, without port or scheme)`,
+      );
+    }
+  }
+  const host = r.value('SINK_HOST')!;
+  const auth = r.auth();
+  const exposed = !isLoopbackHost(host) || authtoken !== undefined;
+  if (auth !== null && exposed && [...auth.pass].length < MIN_EXPOSED_PASSWORD) {
+    r.problems.push(
+      `${describeName('SINK_BASIC_AUTH_PASS')} must have at least ${MIN_EXPOSED_PASSWORD} characters ` +
+        'when the sink is reachable ' +
+        `from other machines (SINK_HOST=${host}${authtoken !== undefined ? ', NGROK_AUTHTOKEN set' : ''})`,
+    );
+  }
   return r.done({
-    host: r.value('SINK_HOST')!,
+    host,
     port: r.integer('SINK_PORT', 0, 65_535),
     dataDir: r.value('SINK_DATA_DIR')!,
     store: store === 'memory' || store === 'postgres' ? store : 'file',
@@ -202,8 +238,11 @@ export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
     maxBytes: r.bytes('SINK_MAX_BYTES'),
     maxBodyBytes: r.bytes('SINK_MAX_BODY_BYTES'),
     maxEventStreams: r.integer('SINK_MAX_EVENT_STREAMS', 1, 100_000),
-    auth: r.auth(),
+    auth,
     ngrok: authtoken ? { authtoken, ...(domain ? { domain } : {}) } : null,
+    allowedHosts,
+    maxConnections: r.integer('SINK_MAX_CONNECTIONS', 16, 100_000),
+    maxFailedLogins: r.integer('SINK_MAX_FAILED_LOGINS', 1, 1_000_000),
     hook: parseHook(r, env),
   });
 }

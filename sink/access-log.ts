@@ -51,7 +51,18 @@ export function escapeLogValue(value: string): string {
   return out;
 }
 
-const field = (value: string | null | undefined) => (value === null || value === undefined || value === '' ? '-' : escapeLogValue(value));
+/** Longest logged value, as nginx's 8 KB header buffers: a huge path or header cannot inflate the log. */
+export const MAX_LOGGED_CHARS = 8192;
+
+function field(value: string | null | undefined): string {
+  if (value === null || value === undefined || value === '') return '-';
+  // Cut before escaping too, so a value of quotes (four bytes each once escaped) costs no more than its cap.
+  const escaped = escapeLogValue(value.length > MAX_LOGGED_CHARS ? value.slice(0, MAX_LOGGED_CHARS) : value);
+  if (escaped.length <= MAX_LOGGED_CHARS && value.length <= MAX_LOGGED_CHARS) return escaped;
+  // Never cut inside a \xHH escape.
+  const cut = escaped.slice(0, MAX_LOGGED_CHARS - 3).replace(/\\x?[0-9A-F]?$/, '');
+  return `${cut}...`;
+}
 
 export function formatAccessLog(e: AccessLogEntry): string {
   const addr = e.remoteAddr.startsWith('::ffff:') ? e.remoteAddr.slice(7) : e.remoteAddr;

@@ -29,6 +29,8 @@ async function main(): Promise<void> {
   let tunnel: Tunnel | null = null;
   void openTunnel(config, sink.url, (line) => process.stdout.write(`${line}\n`)).then((opened) => {
     tunnel = opened;
+    // Requests through the tunnel carry its host name: answered from now on (see sink/allowed-hosts.ts).
+    if (opened) sink.allowHost(new URL(opened.url).host);
   });
 
   let stopping = false;

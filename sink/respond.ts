@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { answerThenLinger } from '../http/linger.js';
 
 /** One request and what the access log needs to know about it. */
 export interface Exchange {
@@ -49,6 +50,19 @@ export function send(ex: Exchange, status: number, contentType: string | null, b
 
 export function sendError(ex: Exchange, status: number, msg: string, headers?: OutgoingHttpHeaders): void {
   send(ex, status, JSON_TYPE, errorBody(status, msg), headers);
+}
+
+/**
+ * An error answered before the request body was read (413 and the like): the answer goes out at once, the
+ * rest of the body is read and discarded within bounds, then the connection closes (http/linger.ts).
+ */
+export function refuseBeforeBody(ex: Exchange, status: number, msg: string): void {
+  const data = Buffer.from(errorBody(status, msg));
+  const headers: OutgoingHttpHeader[] = ['Server', SERVER_NAME, 'Content-Type', JSON_TYPE];
+  headers.push('Content-Length', data.length, 'Connection', 'close');
+  ex.res.writeHead(status, headers);
+  ex.bodyBytes += data.length;
+  answerThenLinger(ex.req, ex.res, data);
 }
 
 export function methodNotAllowed(ex: Exchange, allow: string): void {

@@ -1,15 +1,17 @@
 import { isUtf8 } from 'node:buffer';
+import type { IncomingHttpHeaders } from 'node:http';
+import { readBody } from '../http/read-body.js';
 import type { SinkConfig } from '../shared/config.js';
 import { parseDumpQuery, parseEventsQuery } from './dump-query.js';
 import { PAGE_SECURITY_HEADERS, type InboxPages } from './inbox-pages.js';
 import type { LiveEvents } from './live-events.js';
 import { statsJson } from './live-events.js';
-import { readBody } from './read-body.js';
 import {
   createLineStream,
   duplicateBody,
   JSON_TYPE,
   methodNotAllowed,
+  refuseBeforeBody,
   send,
   sendError,
   storedBody,
@@ -45,12 +47,41 @@ const unavailable = (ctx: RouteContext, ex: Exchange, message = ctx.store.unavai
 
 export const ping: Route = (_ctx, ex) => send(ex, 200, 'text/plain', PONG);
 
+/** `application/json` or any `+json` type, with or without parameters. */
+const JSON_CONTENT_TYPE = /^\s*application\/([a-z0-9.!#$&^_-]+\+)?json\s*(;|$)/i;
+export const isJsonContentType = (value: string | undefined) => JSON_CONTENT_TYPE.test(value ?? '');
+
+/**
+ * Why a request comes from another site, or null. A browser marks what a page on another origin sends (a form
+ * cannot set a JSON type, but may post text to a sink whose credentials the browser holds); the forwarder and
+ * command-line clients send neither header. The sink's own origin is the one its Host names.
+ */
+export function crossSiteReason(headers: IncomingHttpHeaders): string | null {
+  const site = headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return `Sec-Fetch-Site is ${site}`;
+  const origin = headers.origin;
+  if (origin === undefined) return null;
+  let host: string | null = null;
+  try {
+    host = origin === 'null' ? null : new URL(origin).host;
+  } catch {
+    host = null;
+  }
+  return host !== null && host === headers.host?.toLowerCase() ? null : 'the Origin is not this sink';
+}
+
 export const receiveWebhook: Route = async (ctx, ex) => {
   if (ex.req.method !== 'POST') return methodNotAllowed(ex, 'POST');
+  if (!isJsonContentType(ex.req.headers['content-type'])) {
+    return refuseBeforeBody(ex, 415, 'Content-Type must be application/json');
+  }
+  const crossSite = crossSiteReason(ex.req.headers);
+  if (crossSite !== null) return refuseBeforeBody(ex, 403, `cross-site requests are refused: ${crossSite}`);
   const outcome = await readBody(ex.req, ctx.config.maxBodyBytes);
   if (!outcome.ok) {
-    // Past the limit nothing more is read: the connection closes after the answer.
-    if (outcome.reason === 'too-large') sendError(ex, 413, `body is larger than ${ctx.config.maxBodyBytes} bytes`, { Connection: 'close' });
+    // Past the limit the rest is only read to be discarded, so the client can read the answer; then it closes.
+    const limit = ctx.config.maxBodyBytes;
+    if (outcome.reason === 'too-large') refuseBeforeBody(ex, 413, `body is larger than ${limit} bytes`);
     return; // aborted: the client is gone and nothing was stored
   }
   const { body } = outcome;

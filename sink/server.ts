@@ -1,9 +1,13 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { answerClientErrors } from '../http/client-error.js';
+import { capConnections } from '../http/connection-cap.js';
+import { allowHalfOpenRequests } from '../http/node-internals.js';
 import type { SinkConfig } from '../shared/config.js';
 import { formatAccessLog } from './access-log.js';
+import { createAllowedHosts } from './allowed-hosts.js';
 import { createBasicAuthCheck } from './auth.js';
 import { loadInboxPages, type InboxPages } from './inbox-pages.js';
+import { BACKOFF_LIMITS, createLoginBackoff } from './login-backoff.js';
 import { createLiveEvents, type LiveEvents } from './live-events.js';
 import { errorBody, sendError, SERVER_NAME, type Exchange } from './respond.js';
 import { notFound, ping, ROUTES, type RouteContext } from './routes.js';
@@ -12,7 +16,8 @@ import type { HookStatus } from './hooks/hook-runner.js';
 
 /**
  * The sink's HTTP server on node:http alone: auth, access log, routing, malformed-request answers and
- * timeouts. Routes live in routes.ts. `createSinkServer` returns an http.Server that is not yet listening.
+ * timeouts. Routes live in routes.ts. `createSinkServer` returns an http.Server that is not yet listening and
+ * the graceful stop that goes with it.
  */
 export interface SinkServerOptions {
   /** Defaults to sink/inbox/. */
@@ -30,14 +35,18 @@ export interface SinkServerOptions {
   hookStatus?: () => HookStatus | null;
 }
 
-interface ServerState {
-  closing: boolean;
-  live: LiveEvents;
-  /** Responses in progress: on shutdown, those not yet answered are told the connection will close. */
-  open: Set<ServerResponse>;
+export interface SinkServer {
+  server: Server;
+  /**
+   * Graceful stop: no new connections, live streams ended, idle keep-alive connections closed, requests in
+   * flight finished (their connections close after the answer). After `graceMs` whatever remains is cut.
+   */
+  close(graceMs?: number): Promise<void>;
+  /** Answers requests whose Host names `host` too (the tunnel's, once it is open). */
+  allowHost(host: string): void;
 }
 
-const states = new WeakMap<Server, ServerState>();
+const MAX_TARGET_CHARS = 8192;
 
 /** `location ~* /ping`: anywhere in the path, any case, without auth. */
 const PING = /\/ping/i;
@@ -49,7 +58,7 @@ export function createSinkServer(
   store: WebhookStore,
   log: (line: string) => void,
   options: SinkServerOptions = {},
-): Server {
+): SinkServer {
   const onError = options.onError ?? ((message: string) => process.stderr.write(`sink: ${message}\n`));
   const live = createLiveEvents(store, options.sseKeepAliveMs ?? 15_000);
   const ctx: RouteContext = {
@@ -61,10 +70,14 @@ export function createSinkServer(
     hookStatus: options.hookStatus ?? (() => null),
   };
   const checkAuth = createBasicAuthCheck(config.auth);
-  const state: ServerState = { closing: false, live, open: new Set() };
+  const hosts = createAllowedHosts(config);
+  const backoff = createLoginBackoff({ ...BACKOFF_LIMITS, freeFailures: config.maxFailedLogins });
+  const state = { closing: false, live, open: new Set<ServerResponse>() };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const ex: Exchange = { req, res, user: null, bodyBytes: 0 };
+    // Read now: once the client is gone the socket no longer knows it, and the access log still needs it.
+    const remoteAddr = req.socket.remoteAddress ?? '-';
     // Every answer names the server: respond.ts writes the header with the status line.
     if (state.closing) res.setHeader('Connection', 'close');
     state.open.add(res);
@@ -72,7 +85,7 @@ export function createSinkServer(
       state.open.delete(res);
       log(
         formatAccessLog({
-          remoteAddr: req.socket.remoteAddress ?? '-',
+          remoteAddr,
           user: ex.user,
           time: Date.now(),
           request: `${req.method} ${req.url} HTTP/${req.httpVersion}`,
@@ -88,13 +101,42 @@ export function createSinkServer(
     if (req.httpVersion === '1.1' && req.headers.host === undefined) {
       return sendError(ex, 400, 'the Host header is missing', { Connection: 'close' });
     }
+    const host = req.headers.host;
+    if (host !== undefined && !hosts.allows(host, req.socket.localAddress)) {
+      const shown = host.length > 100 ? `${host.slice(0, 100)}...` : host;
+      return sendError(
+        ex,
+        421,
+        `this sink does not answer to the host ${JSON.stringify(shown)}; ` +
+          'to allow it, add its name to SINK_ALLOWED_HOSTS',
+        { Connection: 'close' },
+      );
+    }
     const url = req.url ?? '/';
+    // nginx's limit too (one 8 KB buffer per request line): nothing legitimate here needs a longer target.
+    if (url.length > MAX_TARGET_CHARS) {
+      const msg = `the request target is longer than ${MAX_TARGET_CHARS} characters`;
+      return sendError(ex, 414, msg, { Connection: 'close' });
+    }
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
     if (PING.test(path)) return void ping(ctx, ex, query);
+    if (config.auth !== null) {
+      const wait = backoff.waitSeconds(remoteAddr, Date.now());
+      if (wait > 0) {
+        return sendError(ex, 429, 'too many failed logins from this address: try again later', {
+          'Retry-After': String(wait),
+        });
+      }
+    }
     const auth = checkAuth(req.headers.authorization);
-    if (!auth.ok) return sendError(ex, 401, 'unauthorized', WWW_AUTHENTICATE);
+    if (!auth.ok) {
+      // A request without credentials is how a browser asks for the login prompt: not a guess.
+      if (req.headers.authorization !== undefined) backoff.failed(remoteAddr, Date.now());
+      return sendError(ex, 401, 'unauthorized', WWW_AUTHENTICATE);
+    }
+    if (config.auth !== null) backoff.succeeded(remoteAddr);
     ex.user = auth.user;
     const route = ROUTES.get(path) ?? notFound;
     let outcome: void | Promise<void>;
@@ -125,83 +167,43 @@ export function createSinkServer(
     handle,
   );
   server.timeout = options.socketTimeoutMs ?? 120_000;
-  // A client that half-closes after its request still reads the answer (RFC 9112, 9.6): by default Node
-  // aborts the request in progress and closes, so a webhook could be stored and never acknowledged. This
-  // property is Node's own switch for it, undocumented but long read by its HTTP server; a version without it
-  // ignores the assignment and keeps the old behaviour.
-  (server as Server & { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
-
-  // The answer to bytes that are not HTTP: written on the socket itself, since no response object exists.
-  const answerUnparsable = (socket: Socket, status: number, body: string) => {
-    if (!socket.writable) return;
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nServer: ${SERVER_NAME}\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-    log(
-      formatAccessLog({
-        remoteAddr: socket.remoteAddress ?? '-',
-        user: null,
-        time: Date.now(),
-        request: null,
-        status,
-        bodyBytes: Buffer.byteLength(body),
-        referer: undefined,
-        userAgent: undefined,
-      }),
-    );
-  };
-
-  // Node's own answer to a malformed request would carry no Server header; this one does, and is logged.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    const busy = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status =
-      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = errorBody(status, (STATUS_CODES[status] ?? 'bad request').toLowerCase());
-    if (busy !== null && !busy.writableEnded) {
-      socket.pause(); // the parser has failed: nothing more is read from this connection
-      if (busy.req.complete) {
-        // Unparsable bytes pipelined behind a complete request still being answered (a webhook may be stored
-        // by now): its answer goes out first, then this one, and the connection closes.
-        busy.once('finish', () => answerUnparsable(socket, status, body));
-        return;
-      }
-      // The fault is in the body of the request being answered (a bad chunk, a body too slow): answer that
-      // (its route sees the body aborted and stores nothing), unless its answer has begun.
-      if (busy.headersSent) {
-        socket.destroy();
-        return;
-      }
-      busy.writeHead(status, { Server: SERVER_NAME, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
-      busy.end(body);
-      return;
-    }
-    answerUnparsable(socket, status, body);
+  allowHalfOpenRequests(server);
+  capConnections(server, config.maxConnections);
+  answerClientErrors(server, {
+    answer: (status) => ({
+      headers: { Server: SERVER_NAME, 'Content-Type': 'application/json' },
+      body: errorBody(status, (STATUS_CODES[status] ?? 'bad request').toLowerCase()),
+    }),
+    onAnswered: (socket, status, bodyBytes) =>
+      log(
+        formatAccessLog({
+          remoteAddr: socket.remoteAddress ?? '-',
+          user: null,
+          time: Date.now(),
+          request: null,
+          status,
+          bodyBytes,
+          referer: undefined,
+          userAgent: undefined,
+        }),
+      ),
   });
 
-  states.set(server, state);
-  return server;
+  return { server, close: (graceMs) => closeSinkServer(server, state, graceMs), allowHost: (host) => hosts.add(host) };
 }
 
-/**
- * Graceful stop: no new connections, live streams ended, idle keep-alive connections closed, requests in
- * flight finished (their connections close after the answer). After `graceMs` whatever remains is cut.
- */
-export function closeSinkServer(server: Server, graceMs = 10_000): Promise<void> {
-  const state = states.get(server);
+function closeSinkServer(
+  server: Server,
+  state: { closing: boolean; live: LiveEvents; open: Set<ServerResponse> },
+  graceMs = 10_000,
+): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) {
       resolve();
       return;
     }
-    if (state) {
-      state.closing = true;
-      for (const res of state.open) if (!res.headersSent) res.setHeader('Connection', 'close');
-    }
+    state.closing = true;
+    for (const res of state.open) if (!res.headersSent) res.setHeader('Connection', 'close');
     const sweep = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
     server.close(() => {
@@ -209,7 +211,7 @@ export function closeSinkServer(server: Server, graceMs = 10_000): Promise<void>
       clearTimeout(force);
       resolve();
     });
-    state?.live.closeAll();
+    state.live.closeAll();
     server.closeIdleConnections();
   });
 }

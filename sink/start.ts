@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { SinkConfig } from '../shared/config.js';
+import { formatUrl, listen } from '../http/listen.js';
+import { isLoopbackHost, type SinkConfig } from '../shared/config.js';
 import { createLineWriter } from './line-writer.js';
-import { closeSinkServer, createSinkServer, type SinkServerOptions } from './server.js';
+import { createSinkServer, type SinkServerOptions } from './server.js';
 import { openFileStore, type StoreFileOps } from './store/file-store.js';
 import { createMemoryStore } from './store/memory-store.js';
 import { openPostgresStore } from './store/postgres-store.js';
@@ -24,16 +24,16 @@ export interface RunningSink {
   store: WebhookStore;
   /** http://host:port with the port actually bound. */
   url: string;
+  /** Answers requests whose Host names `host` too (the tunnel's, once it is open). */
+  allowHost(host: string): void;
   /** Stops accepting, finishes what is in flight, flushes the store. */
   close(): Promise<void>;
 }
 
-const isLoopback = (host: string) =>
-  host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 
 /** The warning for a sink reachable from other machines with no credentials, or null. Pure. */
 export function exposureWarning(config: Pick<SinkConfig, 'host' | 'auth'>): string | null {
-  if (isLoopback(config.host) || config.auth !== null) return null;
+  if (isLoopbackHost(config.host) || config.auth !== null) return null;
   return (
     `WARNING: the sink listens on ${config.host}, which other machines can reach, and no basic auth is set: ` +
     'anyone who reaches the port can read and delete the stored webhooks. ' +
@@ -42,10 +42,6 @@ export function exposureWarning(config: Pick<SinkConfig, 'host' | 'auth'>): stri
 }
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 2 : 0)} MiB`;
-
-export function formatUrl(host: string, port: number): string {
-  return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
-}
 
 export async function startSink(config: SinkConfig, options: StartOptions = {}): Promise<RunningSink> {
   const writer = options.log ? null : createLineWriter();
@@ -69,25 +65,21 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
     await store.close();
     throw err;
   }
-  const server = createSinkServer(config, store, log, {
+  const http = createSinkServer(config, store, log, {
     ...options.server,
     onError: (m) => warn(`sink: ${m}`),
     hookStatus: () => hooks?.status() ?? null,
   });
+  const { server } = http;
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    port = await listen(server, config.port, config.host);
   } catch (err) {
     await hooks?.stop();
     await store.close();
     throw err;
   }
-  const url = formatUrl(config.host, (server.address() as AddressInfo).port);
+  const url = formatUrl(config.host, port);
 
   log(`listening on ${url}`);
   if (store.kind === 'file') log(`data in ${store.location}`);
@@ -112,9 +104,10 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
     server,
     store,
     url,
+    allowHost: http.allowHost,
     close() {
       closing ??= (async () => {
-        await closeSinkServer(server);
+        await http.close();
         await hooks?.stop();
         await store.close();
         writer?.flush();

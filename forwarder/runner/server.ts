@@ -1,6 +1,10 @@
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
+import { answerClientErrors } from '../../http/client-error.js';
+import { answerThenLinger } from '../../http/linger.js';
+import { formatUrl, listen } from '../../http/listen.js';
+import { allowHalfOpenRequests } from '../../http/node-internals.js';
+import { readBody } from '../../http/read-body.js';
 import type { RunnerConfig } from '../../shared/config.js';
 import type { Env } from '../../shared/env.js';
 import { loadManifest, MANIFEST_PATH, REPO_ROOT, type Manifest, type ManifestStep } from '../manifest.js';
@@ -63,41 +67,6 @@ function stepOf(step: ManifestStep, module: unknown): LoadedStep {
   const component = (module as { default?: unknown } | undefined)?.default;
   if (!isComponent(component)) throw new Error(`${step.source} does not export a component with run() by default`);
   return { name: step.name, component };
-}
-
-type Body = { ok: true; raw: string } | { ok: false; status: 413 | 400; message: string };
-
-function readBody(req: IncomingMessage, limit: number): Promise<Body> {
-  return new Promise((done) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      done({ ok: false, status: 413, message: `the body is larger than ${limit} bytes` });
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let finished = false;
-    req.on('data', (chunk: Buffer) => {
-      if (finished) return;
-      size += chunk.length;
-      if (size > limit) {
-        finished = true;
-        done({ ok: false, status: 413, message: `the body is larger than ${limit} bytes` });
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (finished) return;
-      finished = true;
-      done({ ok: true, raw: Buffer.concat(chunks).toString('utf8') });
-    });
-    req.on('error', () => {
-      if (finished) return;
-      finished = true;
-      done({ ok: false, status: 400, message: 'the request was cut off' });
-    });
-  });
 }
 
 const isJsonType = (contentType: string | undefined) => /^\s*application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType ?? '');
@@ -182,6 +151,17 @@ function send(res: ServerResponse, status: number, payload: unknown, headers: Re
   res.end(body);
 }
 
+/** An answer given before the body was read: the rest is read and discarded before the connection closes. */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, payload: unknown): void {
+  const body = `${JSON.stringify(payload)}\n`;
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+  });
+  answerThenLinger(req, res, body);
+}
+
 export async function startRunner(config: RunnerConfig, env: Env, options: RunnerOptions = {}): Promise<RunningRunner> {
   const log = options.log ?? ((line: string) => console.log(line));
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -193,12 +173,15 @@ export async function startRunner(config: RunnerConfig, env: Env, options: Runne
     const started = Date.now();
     const body = await readBody(req, limit);
     if (!body.ok) {
-      send(res, body.status, { outcome: 'bad-request', message: body.message }, body.status === 413 ? { connection: 'close' } : {});
-      log(logLine({ outcome: 'bad-request', http: body.status, durationMs: Date.now() - started, reason: body.message }));
-      if (body.status === 413) res.on('finish', () => req.destroy());
+      const tooLarge = body.reason === 'too-large';
+      const message = tooLarge ? `the body is larger than ${limit} bytes` : 'the request was cut off';
+      const status = tooLarge ? 413 : 400;
+      if (tooLarge) refuse(req, res, status, { outcome: 'bad-request', message });
+      else send(res, status, { outcome: 'bad-request', message });
+      log(logLine({ outcome: 'bad-request', http: status, durationMs: Date.now() - started, reason: message }));
       return;
     }
-    const built = triggerEvent(req, body.raw, fallbackHost);
+    const built = triggerEvent(req, body.body.toString('utf8'), fallbackHost);
     if (!built.ok) {
       send(res, 400, { outcome: 'bad-request', message: built.message });
       log(logLine({ outcome: 'bad-request', http: 400, durationMs: Date.now() - started, reason: built.message }));
@@ -231,39 +214,17 @@ export async function startRunner(config: RunnerConfig, env: Env, options: Runne
       log(logLine({ outcome: 'error', http: 500, durationMs: 0, reason: error instanceof Error ? error.name : 'internal error' }));
     });
   });
-  // A sender that half-closes after its request still reads the answer (RFC 9112, 9.6); by default Node aborts
-  // the request in progress. Node's own switch for it, undocumented but long read by its HTTP server; a
-  // version without it ignores the assignment.
-  (server as Server & { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    // Headers too large and a request too slow get their own statuses (as Node's own handler gives them);
-    // anything else that cannot be parsed is a 400.
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const answer = () => {
-      if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n\r\n`);
-    };
-    // Unparsable bytes pipelined behind a complete request still being run: that request may already have
-    // been forwarded, so its answer goes out first, then this one, and the connection closes.
-    const busy = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
-    if (busy !== null && busy.req.complete && !busy.writableFinished) {
-      socket.pause(); // the parser has failed: nothing more is read from this connection
-      busy.once('finish', answer);
-      return;
-    }
-    answer();
+  allowHalfOpenRequests(server);
+  answerClientErrors(server, {
+    answer: (status) => ({
+      headers: { 'content-type': 'application/json' },
+      body: `${JSON.stringify({ outcome: 'bad-request', message: (STATUS_CODES[status] ?? 'bad request').toLowerCase() })}\n`,
+    }),
   });
-  await new Promise<void>((ready, failed) => {
-    server.once('error', failed);
-    server.listen(config.port, config.host, () => {
-      server.off('error', failed);
-      ready();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, config.port, config.host);
   fallbackHost = `${config.host}:${port}`;
-  const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
-    url: `http://${hostInUrl}:${port}`,
+    url: formatUrl(config.host, port),
     host: config.host,
     port,
     manifest,

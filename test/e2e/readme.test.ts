@@ -111,7 +111,7 @@ beforeAll(async () => {
     });
   }
   sandbox = await tempDir('e2e-readme-');
-  for (const entry of ['package.json', 'tsconfig.json', 'pipedream.yaml', 'wrangler.json', '.env.example', 'sink', 'shared', 'forwarder', 'scripts']) {
+  for (const entry of ['package.json', 'tsconfig.json', 'pipedream.yaml', 'wrangler.json', '.env.example', 'sink', 'shared', 'http', 'forwarder', 'scripts']) {
     await cp(join(REPO_ROOT, entry), join(sandbox.dir, entry), { recursive: true });
   }
   await symlink(join(REPO_ROOT, 'node_modules'), join(sandbox.dir, 'node_modules'), 'dir');

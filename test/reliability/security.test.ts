@@ -63,7 +63,8 @@ function spawnRunner(env: Record<string, string>): Promise<typeof runner> {
 beforeAll(async () => {
   data = await tempDir();
   // SINK_HOST empty: unset, so the default applies.
-  sink = await spawnSink({ SINK_HOST: '', SINK_DATA_DIR: data.dir, SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS });
+  // Many wrong credentials are tried on purpose here: the backoff (tested in test/sink) is set out of the way.
+  sink = await spawnSink({ SINK_HOST: '', SINK_DATA_DIR: data.dir, SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS, SINK_MAX_FAILED_LOGINS: '1000000' });
   runner = await spawnRunner({
     UP42_WEBHOOK_SECRET: SECRET,
     SINK_URL: sink.url,

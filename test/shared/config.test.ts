@@ -69,6 +69,7 @@ describe('emptyEnv', () => {
         'SINK_MAX_EVENT_STREAMS',
         'SINK_BASIC_AUTH_USER', 'ngrok_basic_auth_user', 'SINK_BASIC_AUTH_PASS', 'ngrok_basic_auth_pass',
         'NGROK_AUTHTOKEN', 'NGROK_DOMAIN',
+        'SINK_ALLOWED_HOSTS', 'SINK_MAX_CONNECTIONS', 'SINK_MAX_FAILED_LOGINS',
         'SINK_HOOK_COMMAND', 'SINK_HOOK_FILTER', 'SINK_HOOK_TIMEOUT_SECONDS', 'SINK_HOOK_FROM_KEY',
       ].sort(),
     );
@@ -296,6 +297,9 @@ describe('parseSinkConfig', () => {
       auth: null,
       ngrok: null,
       hook: null,
+      allowedHosts: [],
+      maxConnections: 256,
+      maxFailedLogins: 10,
     });
   });
 
@@ -313,6 +317,9 @@ describe('parseSinkConfig', () => {
         ngrok_basic_auth_pass: PASS,
         NGROK_AUTHTOKEN: 'tok',
         NGROK_DOMAIN: 'me.ngrok.app',
+        SINK_ALLOWED_HOSTS: ' Sink.Example.com, [fd00::1] ,',
+        SINK_MAX_CONNECTIONS: '64',
+        SINK_MAX_FAILED_LOGINS: '3',
       }),
     );
     expect(config).toEqual({
@@ -327,6 +334,9 @@ describe('parseSinkConfig', () => {
       auth: { user: 'up42', pass: PASS },
       ngrok: { authtoken: 'tok', domain: 'me.ngrok.app' },
       hook: null,
+      allowedHosts: ['sink.example.com', '[fd00::1]'],
+      maxConnections: 64,
+      maxFailedLogins: 3,
     });
   });
 

@@ -253,7 +253,7 @@ describe('the HTTP surface, byte for byte', () => {
     // Chunked: no length announced, the limit is found while reading.
     const chunked = await raw(
       sink.url,
-      `POST /receive-webhooks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n${'x'.repeat(0x2000)}\r\n`,
+      `POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n${'x'.repeat(0x2000)}\r\n`,
     );
     expect(chunked).toMatch(/^HTTP\/1\.1 413 /);
     expect(chunked).toContain('Connection: close');
@@ -262,7 +262,7 @@ describe('the HTTP surface, byte for byte', () => {
   });
 
   it('a connection broken mid-body stores nothing and the server keeps serving', async () => {
-    const head = 'POST /receive-webhooks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
+    const head = 'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
     // Half-closed: the parser sees the end of input inside the body; at most a 400, never a store.
     const halfClosed = await raw(sink.url, `${head}{"messageId":"half`, { end: true });
     expect(halfClosed === '' || halfClosed.startsWith('HTTP/1.1 400 ')).toBe(true);
@@ -280,7 +280,7 @@ describe('the HTTP surface, byte for byte', () => {
   });
 
   it('a malformed request gets a JSON 400 from the same server, and nothing crashes', async () => {
-    for (const garbage of ['GARBAGE\r\n\r\n', 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', '\x00\x01\x02\r\n\r\n']) {
+    for (const garbage of ['GARBAGE\r\n\r\n', 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n', '\x00\x01\x02\r\n\r\n']) {
       const out = await raw(sink.url, garbage);
       expect(out).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
       expect(out).toContain('\r\nServer: LeRenard2000\r\n');
@@ -307,7 +307,8 @@ describe('basic auth', () => {
   let sink: TestSink;
   const good = basic('relay', 'a long enough password');
   beforeAll(async () => {
-    sink = await startTestSink({ store: 'memory', auth: { user: 'relay', pass: 'a long enough password' } });
+    // This suite tries many wrong credentials on purpose: no backoff in its way.
+    sink = await startTestSink({ store: 'memory', auth: { user: 'relay', pass: 'a long enough password' }, maxFailedLogins: 1_000_000 });
   });
   afterAll(async () => {
     await sink.close();
@@ -394,10 +395,10 @@ describe('capacity, disk errors, timeouts, inbox files', () => {
   it('cuts off a client that stalls in its headers or its body', async () => {
     const sink = track(await startTestSink({ store: 'memory' }, { server: { headersTimeoutMs: 400, requestTimeoutMs: 800 } }));
     const started = Date.now();
-    const headers = await raw(sink.url, 'GET /ping HTTP/1.1\r\nHost: x\r\n');
+    const headers = await raw(sink.url, 'GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     expect(headers).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     expect(headers).toContain('Server: LeRenard2000');
-    const body = await raw(sink.url, 'POST /receive-webhooks HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{"slow":');
+    const body = await raw(sink.url, 'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"slow":');
     expect(body).toMatch(/^HTTP\/1\.1 408 /);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(sink.store.count).toBe(0);

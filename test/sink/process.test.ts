@@ -94,7 +94,7 @@ describe('npm start (sink/main.ts)', () => {
       socket.setEncoding('utf8');
       socket.on('data', (d: string) => (out += d));
       socket.on('close', () => resolve(out));
-      socket.write(`POST /receive-webhooks HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+      socket.write(`POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
       setTimeout(() => {
         sink.child.kill('SIGTERM');
         setTimeout(() => socket.write(body.slice(10)), 300);

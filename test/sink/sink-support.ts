@@ -30,6 +30,9 @@ export function sinkConfig(overrides: Partial<SinkConfig> = {}): SinkConfig {
     maxEventStreams: 256,
     auth: null,
     ngrok: null,
+    allowedHosts: [],
+    maxConnections: 256,
+    maxFailedLogins: 10,
     ...overrides,
   };
 }

@@ -34,6 +34,9 @@ function config(overrides: Partial<SinkConfig> = {}): SinkConfig {
     maxEventStreams: 256,
     auth: { user: USER, pass: PASS },
     ngrok: { authtoken: TOKEN },
+    allowedHosts: [],
+    maxConnections: 256,
+    maxFailedLogins: 10,
     ...overrides,
   };
 }

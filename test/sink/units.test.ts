@@ -3,7 +3,8 @@ import { escapeLogValue, formatAccessLog, formatLogTime } from '../../sink/acces
 import { createBasicAuthCheck } from '../../sink/auth.js';
 import { parseDumpQuery } from '../../sink/dump-query.js';
 import { createLineWriter } from '../../sink/line-writer.js';
-import { exposureWarning, formatUrl } from '../../sink/start.js';
+import { formatUrl } from '../../http/listen.js';
+import { exposureWarning } from '../../sink/start.js';
 import { webhookMeta } from '../../sink/webhook-meta.js';
 import { sampleFulfilledOrderEvent } from '../../shared/events.js';
 
