@@ -54,10 +54,12 @@ function acquire(dir: string, lockPath: string): Held {
     if (code === 'EAGAIN' || code === 'EWOULDBLOCK') {
       const holder = holderOf(lockPath);
       const who = holder === null ? '' : ` (process ${holder})`;
-      throw new Error(`the data directory ${dir} is in use by another sink${who}; stop it first, or set SINK_DATA_DIR to another folder`);
+      const advice = 'stop it first, or set SINK_DATA_DIR to another folder';
+      throw new Error(`the data directory ${dir} is in use by another sink${who}; ${advice}`);
     }
     // ENOLCK, EOPNOTSUPP: a file system without locks (some network mounts) cannot keep the promise.
-    throw new Error(`could not lock the data directory ${dir} (${code ?? (err as Error).message}); use a local folder for SINK_DATA_DIR`);
+    const why = code ?? (err as Error).message;
+    throw new Error(`could not lock the data directory ${dir} (${why}); use a local folder for SINK_DATA_DIR`);
   }
   try {
     ftruncateSync(fd, 0);

@@ -27,7 +27,8 @@ beforeAll(async () => {
   await mkdir(path.join(REPO_ROOT, 'dist'), { recursive: true });
   bundles = await mkdtemp(path.join(REPO_ROOT, 'dist', 'lock-test-'));
   holderJs = path.join(bundles, 'lock-holder.mjs');
-  await build({ entryPoints: [path.join(REPO_ROOT, 'test', 'sink', 'lock-holder.ts')], outfile: holderJs, ...NODE_BUNDLE });
+  const entry = path.join(REPO_ROOT, 'test', 'sink', 'lock-holder.ts');
+  await build({ entryPoints: [entry], outfile: holderJs, ...NODE_BUNDLE });
   sinkJs = await buildSink(path.join(bundles, 'sink'));
   tmp = await tempDir();
 }, 60_000);
@@ -113,7 +114,9 @@ describe('a live sink holds its data directory', () => {
     expect(first.report).toBe(`locked ${pid}`);
     for (let i = 0; i < 5; i++) {
       const second = await takeIn(tmp.dir);
-      expect(second.report).toBe(`refused ${refusal(tmp.dir)} (process ${pid}); stop it first, or set SINK_DATA_DIR to another folder`);
+      expect(second.report).toBe(
+        `refused ${refusal(tmp.dir)} (process ${pid}); stop it first, or set SINK_DATA_DIR to another folder`,
+      );
       expect(await finish(second.holder)).toBe(1);
     }
     await expect(lockDataDir(tmp.dir)).rejects.toThrow(`${refusal(tmp.dir)} (process ${pid})`);
@@ -263,7 +266,8 @@ describe('two sinks started at once over a stale lock: exactly one runs', () => 
 
 /** The sink's bundle under plain node, as `npm start` runs it; `outcome` says whether it listened or exited. */
 function startSink(dir: string) {
-  const child = track(spawn(process.execPath, [sinkJs], { env: sinkEnv({ SINK_DATA_DIR: dir }), stdio: ['ignore', 'pipe', 'pipe'] }));
+  const env = sinkEnv({ SINK_DATA_DIR: dir });
+  const child = track(spawn(process.execPath, [sinkJs], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   let err = '';
   let url = '';
