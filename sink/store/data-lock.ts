@@ -87,11 +87,12 @@ export async function lockDataDir(dir: string, lockPath = join(dir, LOCK_FILE)):
       if (mine.holders > 0) return;
       held.delete(lockPath);
       try {
-        // No pid left behind for anyone to read as a holder.
+        // No pid left behind for anyone to read as a holder (a courtesy: the lock is what counts).
         ftruncateSync(mine.fd, 0);
-      } finally {
-        closeSync(mine.fd); // drops the lock
+      } catch {
+        // keep going: closing is what lets go
       }
+      closeSync(mine.fd); // drops the lock
     },
   };
 }
