@@ -114,20 +114,79 @@ export function tunnelOpenLines(publicUrl: string, target: string): string[] {
 }
 
 /**
- * Every form in which the tunnel's secrets could show up in an SDK error: the token, the password,
- * the "user:pass" pair, and that pair as an Authorization header encodes it.
+ * The tunnel's secrets as an SDK error could quote them: the token, the password, the "user:pass" pair, and
+ * each of them base64-encoded (an Authorization header, a token inside an encoded blob). Each of these is
+ * also found JSON-escaped, URL-encoded or broken across lines: describeTunnelError matches those forms.
  */
 export function tunnelSecrets(options: Pick<TunnelOptions, 'authtoken' | 'basic_auth'>): string[] {
-  const secrets = new Set<string>([options.authtoken]);
+  const plain = new Set<string>([options.authtoken]);
   for (const pair of options.basic_auth) {
-    secrets.add(pair);
-    secrets.add(Buffer.from(pair, 'utf8').toString('base64'));
-    const pass = pair.slice(pair.indexOf(':') + 1);
-    secrets.add(pass);
-    secrets.add(encodeURIComponent(pass));
+    plain.add(pair);
+    plain.add(pair.slice(pair.indexOf(':') + 1));
+  }
+  const secrets = new Set<string>();
+  for (const secret of plain) {
+    if (secret === '') continue;
+    secrets.add(secret);
+    for (const form of base64Forms(secret)) secrets.add(form);
   }
   // Longest first, so a secret containing another is replaced whole.
-  return [...secrets].filter((s) => s !== '').sort((a, b) => b.length - a.length);
+  return [...secrets].sort((a, b) => b.length - a.length);
+}
+
+/** Shorter base64 runs than this are left alone: they would match ordinary words. */
+const MIN_BASE64_CHARS = 8;
+
+/**
+ * The base64 (and base64url) texts that mean `secret`: its own encoding, padded or not, and the characters
+ * that encode it inside a longer encoded text, at each of the three byte offsets it can start at there (the
+ * characters shared with the neighbouring bytes left out).
+ */
+function base64Forms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const forms = new Set<string>([bytes.toString('base64'), bytes.toString('base64').replace(/=+$/, '')]);
+  for (const offset of [0, 1, 2]) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64');
+    forms.add(encoded.slice(Math.ceil((8 * offset) / 6), Math.floor((8 * (offset + bytes.length)) / 6)));
+  }
+  const standard = [...forms].filter((f) => f.replace(/=+$/, '').length >= MIN_BASE64_CHARS);
+  return [...standard, ...standard.map((f) => f.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''))];
+}
+
+const JSON_SHORT_ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  '\\': '\\\\',
+  '/': '\\/',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+};
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Hex digits matching either case, as encoders differ. */
+const hexPattern = (n: number, width: number) =>
+  [...n.toString(16).padStart(width, '0')].map((d) => (/[a-f]/.test(d) ? `[${d}${d.toUpperCase()}]` : d)).join('');
+
+/** One character of a secret: as is, percent-encoded, JSON-escaped (`\uXXXX` or `\"`, `\n`, …), a space as `+`. */
+function characterPattern(ch: string): string {
+  const forms = [
+    escapeRegExp(ch),
+    [...Buffer.from(ch, 'utf8')].map((byte) => `%${hexPattern(byte, 2)}`).join(''),
+    Array.from({ length: ch.length }, (_, i) => `\\\\u${hexPattern(ch.charCodeAt(i), 4)}`).join(''),
+  ];
+  const short = JSON_SHORT_ESCAPES[ch];
+  if (short !== undefined) forms.push(escapeRegExp(short));
+  if (ch === ' ') forms.push('\\+');
+  return `(?:${forms.join('|')})`;
+}
+
+/**
+ * `secret` wherever it stands in any of the forms above, character by character (so a mix of encodings
+ * matches too), with line breaks or other white space allowed between characters: a wrapped token.
+ */
+export function secretPattern(secret: string): RegExp {
+  return new RegExp([...secret].map(characterPattern).join('\\s*'), 'g');
 }
 
 const MAX_REASON_CHARS = 300;
@@ -146,7 +205,8 @@ export function describeTunnelError(error: unknown, secrets: readonly string[]):
   } catch {
     text = '';
   }
-  const scrub = (t: string) => secrets.reduce((acc, secret) => acc.split(secret).join('[redacted]'), t);
+  const patterns = secrets.filter((s) => s !== '').map(secretPattern);
+  const scrub = (t: string) => patterns.reduce((acc, pattern) => acc.replace(pattern, '[redacted]'), t);
   // Again after folding whitespace, in case folding joined the pieces of a secret.
   text = scrub(scrub(text).replace(/\s+/g, ' ').trim());
   if (text === '') return 'unknown error';

@@ -1,11 +1,23 @@
-import { promises as fsp } from 'node:fs';
+import { closeSync, constants, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { flockSync } from 'fs-ext-extra-prebuilt';
 
 /**
  * One sink per data directory. Two sinks appending to one file would interleave their records, and a second
  * sink replaying the file while the first writes would take the first's record in progress for a torn tail
- * and cut it. The lock is a file holding the owner's pid, created exclusively; a lock whose process is gone
- * (a sink killed with SIGKILL) is taken over. The same process may take its own lock again: opening the
- * store twice in one process is how an in-process restart is simulated.
+ * and cut it.
+ *
+ * The lock is an advisory flock(2) on `webhooks.lock`. The kernel drops it when the holder's descriptor is
+ * closed, which happens however the holder ends (exit, SIGKILL, a crash; a reboot starts with no locks), so
+ * a lock never outlives its sink and no pid is ever guessed at: a zombie or a recycled pid cannot block a
+ * start, and of two sinks racing for the lock the kernel lets exactly one have it. The file holds the
+ * holder's pid only so that the refusal can name it; a pid file left by earlier versions is the same file,
+ * taken and overwritten like any other. The file is never deleted: a newcomer could otherwise lock a fresh
+ * file of the same name while the old one is still held.
+ *
+ * The same process may take its own lock again (opening the store twice in one process is how an in-process
+ * restart is simulated): a flock belongs to one open file, so the process keeps one per directory and counts
+ * its holders. Everything here is synchronous, so two opens in one process cannot race each other.
  */
 export const LOCK_FILE = 'webhooks.lock';
 
@@ -13,40 +25,74 @@ export interface DataLock {
   release(): Promise<void>;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+interface Held {
+  fd: number;
+  holders: number;
 }
 
-async function holderOf(path: string): Promise<number | null> {
-  const text = await fsp.readFile(path, 'utf8').catch(() => '');
+/** Lock file path -> the open, locked file this process holds. */
+const held = new Map<string, Held>();
+
+function holderOf(lockPath: string): number | null {
+  let text = '';
+  try {
+    text = readFileSync(lockPath, 'utf8');
+  } catch {
+    return null;
+  }
   const pid = Number(text.trim());
   return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
 }
 
-export async function lockDataDir(dir: string, lockPath = `${dir}/${LOCK_FILE}`): Promise<DataLock> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await fsp.writeFile(lockPath, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      return {
-        release: async () => {
-          if ((await holderOf(lockPath)) === process.pid) await fsp.rm(lockPath, { force: true });
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = await holderOf(lockPath);
-      if (holder !== null && holder !== process.pid && isAlive(holder)) {
-        throw new Error(`the data directory ${dir} is in use by another sink (process ${holder}); stop it first, or set SINK_DATA_DIR to another folder`);
-      }
-      // Its owner is gone: take it over. Creation stays exclusive, so of two sinks doing this, one wins.
-      await fsp.rm(lockPath, { force: true });
+function acquire(dir: string, lockPath: string): Held {
+  const fd = openSync(lockPath, constants.O_RDWR | constants.O_CREAT, 0o600);
+  try {
+    flockSync(fd, 'exnb');
+  } catch (err) {
+    closeSync(fd);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EAGAIN' || code === 'EWOULDBLOCK') {
+      const holder = holderOf(lockPath);
+      const who = holder === null ? '' : ` (process ${holder})`;
+      const advice = 'stop it first, or set SINK_DATA_DIR to another folder';
+      throw new Error(`the data directory ${dir} is in use by another sink${who}; ${advice}`);
     }
+    // ENOLCK, EOPNOTSUPP: a file system without locks (some network mounts) cannot keep the promise.
+    const why = code ?? (err as Error).message;
+    throw new Error(`could not lock the data directory ${dir} (${why}); use a local folder for SINK_DATA_DIR`);
   }
-  throw new Error(`could not lock the data directory ${dir}`);
+  try {
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${process.pid}\n`, 0);
+  } catch {
+    // The pid is only for the message; the lock holds without it.
+  }
+  return { fd, holders: 0 };
+}
+
+export async function lockDataDir(dir: string, lockPath = join(dir, LOCK_FILE)): Promise<DataLock> {
+  let lock = held.get(lockPath);
+  if (lock === undefined) {
+    lock = acquire(dir, lockPath);
+    held.set(lockPath, lock);
+  }
+  const mine = lock;
+  mine.holders += 1;
+  let released = false;
+  return {
+    release: async () => {
+      if (released) return;
+      released = true;
+      mine.holders -= 1;
+      if (mine.holders > 0) return;
+      held.delete(lockPath);
+      try {
+        // No pid left behind for anyone to read as a holder (a courtesy: the lock is what counts).
+        ftruncateSync(mine.fd, 0);
+      } catch {
+        // keep going: closing is what lets go
+      }
+      closeSync(mine.fd); // drops the lock
+    },
+  };
 }

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import path from 'node:path';
+import { LOCK_FILE } from '../../sink/store/data-lock.js';
 import { spawnSink, tempDir } from '../sink/sink-support.js';
 import {
   checkDump,
@@ -18,22 +23,29 @@ import {
 // webhooks, restarted on the same port and data directory, and its dump checked against what every client was
 // told. `npm test` runs 10 cycles; `npm run test:reliability` runs 200 (RELIABILITY_CYCLES overrides both).
 // The kill delays come from a seeded PRNG: RELIABILITY_SEED=<printed seed> replays a run's schedule.
+// Before each restart the lock file is made to name a live process that is no sink, as after a reboot that gave
+// the dead sink's pid to something else: the restart must not care.
 
 const CYCLES = Number(process.env.RELIABILITY_CYCLES ?? (LONG ? 200 : 10));
 const CLIENTS = 20;
 
 let data: Awaited<ReturnType<typeof tempDir>>;
+let unrelated: ChildProcess;
 beforeAll(async () => {
   data = await tempDir();
+  unrelated = spawn('sleep', ['100000'], { stdio: 'ignore' });
 });
 afterAll(async () => {
+  const gone = once(unrelated, 'exit');
+  unrelated.kill('SIGKILL');
+  await gone;
   await data.remove();
 });
 
 /** messageId -> body and the key a 200 reported (null: never acknowledged). */
 type Ledger = Map<string, { body: string; key: number | null }>;
 
-describe(`SIGKILL at random moments under load (${CYCLES} cycles)`, () => {
+describe(`SIGKILL at random moments under load, restarts over a stale lock (${CYCLES} cycles)`, () => {
   it(
     'keeps every acknowledged webhook with its key and bytes, keys gapless, unanswered ones stored once or not at all',
     async () => {
@@ -65,6 +77,7 @@ describe(`SIGKILL at random moments under load (${CYCLES} cycles)`, () => {
           await sleep(30 + Math.floor(rand() * 400));
           sink.child.kill('SIGKILL');
           await sink.stop();
+          await writeFile(path.join(data.dir, LOCK_FILE), `${unrelated.pid}\n`);
           const log = await load.stop();
 
           unanswered = unanswered.filter((s) => !retry.includes(s));

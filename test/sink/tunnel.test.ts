@@ -227,6 +227,71 @@ describe('messages after the SDK call', () => {
   });
 });
 
+describe('secrets in the encodings an SDK error may quote them in', () => {
+  // Characters that each encoding changes: a quote, a backslash, a slash, a space, a plus, non-ASCII.
+  const pass = 'Pä"ss\\w/rd +€9';
+  const pair = `${USER}:${pass}`;
+  const secrets = tunnelSecrets({ authtoken: TOKEN, basic_auth: [pair] });
+  const named: Array<[string, string]> = [
+    ['the token', TOKEN],
+    ['the password', pass],
+    ['the user:pass pair', pair],
+  ];
+  const nonAscii = (text: string) =>
+    text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const encodings: Array<[string, (secret: string) => string]> = [
+    ['JSON-escaped', (x) => JSON.stringify(x).slice(1, -1)],
+    ['JSON-escaped, ASCII only', (x) => nonAscii(JSON.stringify(x).slice(1, -1))],
+    ['JSON-escaped, slashes too', (x) => JSON.stringify(x).slice(1, -1).replaceAll('/', '\\/')],
+    ['URL-encoded', (x) => encodeURIComponent(x)],
+    ['URL-encoded, lower-case hex', (x) => encodeURIComponent(x).replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase())],
+    ['form-encoded', (x) => new URLSearchParams({ v: x }).toString().slice('v='.length)],
+    ['base64', (x) => Buffer.from(x).toString('base64')],
+    ['base64 without padding', (x) => Buffer.from(x).toString('base64').replace(/=+$/, '')],
+    ['base64url', (x) => Buffer.from(x).toString('base64url')],
+  ];
+  // Only the forms that differ from the secret itself (a token of letters, digits and _ reads the same escaped).
+  const cases = named.flatMap(([who, secret]) =>
+    encodings
+      .map(([how, encode]) => [`${who} ${how}`, secret, encode(secret)] as [string, string, string])
+      .filter(([, secret, encoded]) => encoded !== secret),
+  );
+
+  it.each(cases)('%s', (_name, secret, encoded) => {
+    const line = describeTunnelError(new Error(`rejected {"detail":"${encoded}"} by the edge`), secrets);
+    expect(line).toMatch(/^rejected \{"detail":"\[redacted\][=]*"\} by the edge$/);
+    expect(line).not.toContain(secret);
+  });
+
+  it.each([1, 2, 3])('the token inside a longer base64 text, at byte offset %i', (offset) => {
+    const before = '{"x":"'.slice(0, offset);
+    const blob = Buffer.from(`${before}${TOKEN}","more":"after the token"}`).toString('base64');
+    const line = describeTunnelError(new Error(`blob ${blob} end`), secrets);
+    const [left, right] = /^blob (\S*)\[redacted\](\S*) end$/.exec(line)?.slice(1) ?? [];
+    expect(left).toBeDefined();
+    // What is left decodes to the bytes around the token, never to a piece of it.
+    expect(Buffer.from(left!, 'base64').toString()).toBe(before);
+    // Decoded in step with the blob: filler characters bring its start back to a four-character boundary.
+    const decodedRight = Buffer.from(`${'A'.repeat((blob.length - right!.length) % 4)}${right}`, 'base64');
+    expect(decodedRight.toString('latin1')).toMatch(/","more":"after the token"}$/);
+    expect(decodedRight.length).toBeLessThanOrEqual(Buffer.byteLength('","more":"after the token"}') + 3);
+  });
+
+  it.each([
+    ['newlines', `${TOKEN.slice(0, 10)}\n${TOKEN.slice(10, 20)}\n${TOKEN.slice(20)}`],
+    ['CRLF and indentation', `${TOKEN.slice(0, 7)}\r\n    ${TOKEN.slice(7)}`],
+    ['a wrapped Authorization header', `Basic ${Buffer.from(pair).toString('base64').replace(/(.{10})/g, '$1\n')}`],
+  ])('a secret split across lines: %s', (_name, text) => {
+    const reason = describeTunnelError(new Error(`invalid credentials:\n${text}\n(ERR_NGROK_105)`), secrets);
+    expect(reason).toMatch(/^invalid credentials: (Basic )?\[redacted\]=* \(ERR_NGROK_105\)$/);
+  });
+
+  it('leaves text that only resembles a secret alone', () => {
+    const text = `${TOKEN.slice(0, -1)}X and ${encodeURIComponent(pass).slice(0, -3)} and dGhlIHRva2Vu`;
+    expect(describeTunnelError(new Error(text), secrets)).toBe(text);
+  });
+});
+
 /** A stand-in for the SDK's forward(), recording what it was given. */
 function fakeConnect(behaviour: { url?: string | null; error?: unknown; closeError?: unknown }) {
   const calls: TunnelOptions[] = [];
