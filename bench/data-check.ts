@@ -53,7 +53,8 @@ export function readEnvelopes(url: string): Promise<{ lines: DumpLine[]; trailer
   });
 }
 
-const statsOf = async (url: string) => JSON.parse((await httpGet(`${url}/stats`)).body) as { count: number; lastKey: number };
+const statsOf = async (url: string) =>
+  JSON.parse((await httpGet(`${url}/stats`)).body) as { count: number; lastKey: number };
 
 /** What a load run sent and was told: the keys of its `stored` replies, and the replies that were not 2xx. */
 export interface CheckedRun {
@@ -83,11 +84,14 @@ export async function checkStored(url: string, runs: CheckedRun[], connections: 
   const { lines, trailer } = await readEnvelopes(url);
   const stored = lines.length;
   if (stats.count !== stored) problems.push(`/stats says ${stats.count} webhooks, the dump has ${stored}`);
-  if (!trailer.includes(`"number_webhooks_received": ${stored}`)) problems.push(`the dump's last line is ${JSON.stringify(trailer)}`);
+  if (!trailer.includes(`"number_webhooks_received": ${stored}`))
+    problems.push(`the dump's last line is ${JSON.stringify(trailer)}`);
   const ids = new Set<string>();
   lines.forEach((line, i) => {
-    if (line.key !== i + 1 && problems.length < 20) problems.push(`line ${i + 1} has key ${line.key}: keys are not 1..N consecutive`);
-    if (line.messageId === null || !runs.some((r) => r.prepared.has(line.messageId!))) problems.push(`key ${line.key} holds a messageId no request carried`);
+    if (line.key !== i + 1 && problems.length < 20)
+      problems.push(`line ${i + 1} has key ${line.key}: keys are not 1..N consecutive`);
+    if (line.messageId === null || !runs.some((r) => r.prepared.has(line.messageId!)))
+      problems.push(`key ${line.key} holds a messageId no request carried`);
     else if (ids.has(line.messageId)) problems.push(`key ${line.key} repeats messageId ${line.messageId}`);
     else ids.add(line.messageId);
   });
@@ -103,7 +107,9 @@ export async function checkStored(url: string, runs: CheckedRun[], connections: 
   }
   const inFlightAtStop = stored - acked.size;
   if (inFlightAtStop < 0 || inFlightAtStop > connections * runs.length) {
-    problems.push(`${ackCount} 200 replies, ${stored} stored: more than the ${connections * runs.length} requests that can be in flight when the load stops`);
+    problems.push(
+      `${ackCount} 200 replies, ${stored} stored: more than the ${connections * runs.length} requests that can be in flight when the load stops`,
+    );
   }
   return { ok: problems.length === 0, acked: ackCount, stored, inFlightAtStop, problems: problems.slice(0, 20) };
 }

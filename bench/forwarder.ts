@@ -67,15 +67,30 @@ function overheadWindow(after: number, viaRunner: number[], direct: number[]): O
 const describeWindow = (w: OverheadWindow) =>
   `runner p50 ${w.runnerP50.toFixed(2)} ms p99 ${w.runnerP99.toFixed(2)} ms; sink direct p50 ${w.directP50.toFixed(2)} ms p99 ${w.directP99.toFixed(2)} ms`;
 
-function post(agent: Agent, url: string, body: string, headers: Record<string, string>): Promise<{ status: number; text: string; ms: number }> {
+function post(
+  agent: Agent,
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+            ms: performance.now() - started,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -95,11 +110,25 @@ export async function benchRunner(o: {
 }): Promise<RunnerOverhead> {
   const runnerBundle = await buildForwarder(join(REPO_ROOT, 'dist', 'bench', 'forwarder'));
   const dataDir = mkdtempSync(join(o.workDir, 'data-runner-'));
-  const sink = await startSinkProcess({ store: 'memory', dataDir, workDir: o.workDir, args: o.sinkArgs, env: { SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS } });
+  const sink = await startSinkProcess({
+    store: 'memory',
+    dataDir,
+    workDir: o.workDir,
+    args: o.sinkArgs,
+    env: { SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS },
+  });
   const runner = await startProcess({
     name: 'runner',
     args: [runnerBundle],
-    env: { ...baseEnv(), FORWARDER_HOST: '127.0.0.1', FORWARDER_PORT: '0', UP42_WEBHOOK_SECRET: SECRET, SINK_URL: sink.url, SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS },
+    env: {
+      ...baseEnv(),
+      FORWARDER_HOST: '127.0.0.1',
+      FORWARDER_PORT: '0',
+      UP42_WEBHOOK_SECRET: SECRET,
+      SINK_URL: sink.url,
+      SINK_BASIC_AUTH_USER: USER,
+      SINK_BASIC_AUTH_PASS: PASS,
+    },
     logDir: o.workDir,
     ready: 'listening',
   }).catch(async (error: unknown) => {
@@ -119,10 +148,14 @@ export async function benchRunner(o: {
       const body1 = payload(messageId(0x7e57, ++n));
       const signed = signedDeliveryHeaders({ body: body1, secret: SECRET, created: Math.floor(Date.now() / 1000) });
       const a = await post(agent, `${runner.url}/`, body1, { ...signed, 'content-type': 'application/json' });
-      if (a.status !== 200 || !a.text.includes('"forwarded"')) throw new Error(`the runner answered ${a.status}: ${a.text.slice(0, 300)}`);
+      if (a.status !== 200 || !a.text.includes('"forwarded"'))
+        throw new Error(`the runner answered ${a.status}: ${a.text.slice(0, 300)}`);
       forwarded += 1;
       const body2 = payload(messageId(0x7e57, ++n));
-      const b = await post(agent, `${sink.url}/receive-webhooks`, body2, { 'content-type': 'application/json', authorization: auth });
+      const b = await post(agent, `${sink.url}/receive-webhooks`, body2, {
+        'content-type': 'application/json',
+        authorization: auth,
+      });
       if (b.status !== 200) throw new Error(`the sink answered ${b.status}: ${b.text.slice(0, 300)}`);
       if (window) {
         window.via.push(a.ms);
@@ -139,7 +172,8 @@ export async function benchRunner(o: {
     o.log(`  runner after ${o.warmup} deliveries: ${describeWindow(result.startup)}`);
     o.log(`  runner after ${steadyAfter} deliveries: ${describeWindow(result.steady)}`);
     o.log(`  ${forwarded} forwarded + ${forwarded} direct, ${stats.count} stored`);
-    if (stats.count !== 2 * forwarded) throw new Error(`the sink holds ${stats.count} webhooks, ${2 * forwarded} were acknowledged`);
+    if (stats.count !== 2 * forwarded)
+      throw new Error(`the sink holds ${stats.count} webhooks, ${2 * forwarded} were acknowledged`);
     return result;
   } finally {
     agent.destroy();

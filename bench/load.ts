@@ -39,7 +39,15 @@ let runs = 0;
 
 function summary(r: Result): LoadResult {
   const ok = r['2xx'];
-  return { rps: ok / r.duration, p50: r.latency.p50, p99: r.latency.p99, ok, non2xx: r.non2xx, errors: r.errors, durationS: r.duration };
+  return {
+    rps: ok / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    ok,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    durationS: r.duration,
+  };
 }
 
 export async function postLoad(url: string, options: LoadOptions): Promise<PostLoadResult> {
@@ -74,6 +82,11 @@ export async function postLoad(url: string, options: LoadOptions): Promise<PostL
 }
 
 export async function getLoad(url: string, path: string, options: LoadOptions): Promise<LoadResult> {
-  const result = await autocannon({ url: url + path, connections: options.connections, duration: options.seconds, headers: options.headers ?? {} });
+  const result = await autocannon({
+    url: url + path,
+    connections: options.connections,
+    duration: options.seconds,
+    headers: options.headers ?? {},
+  });
   return summary(result);
 }

@@ -9,7 +9,13 @@ import { makeEvent } from '../shared/events.js';
 const ID_SLOT = '00000000-0000-4000-8000-000000000000';
 
 function template(): string {
-  const event = makeEvent({ event: 'job.status', status: 'FAILED', liveMode: true, messageId: ID_SLOT, timestamp: '2026-11-30T07:01:43.512Z' });
+  const event = makeEvent({
+    event: 'job.status',
+    status: 'FAILED',
+    liveMode: true,
+    messageId: ID_SLOT,
+    timestamp: '2026-11-30T07:01:43.512Z',
+  });
   (event.body as { tasks?: unknown[] }).tasks?.push({
     id: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee',
     name: 'data-delivery-geotiff:1',

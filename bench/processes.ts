@@ -43,7 +43,8 @@ export interface SpawnOptions {
  */
 export function baseEnv(): Record<string, string> {
   const env: Record<string, string> = { ...emptyEnv(['sink', 'forwarder', 'runner']), SINK_MAX_BYTES: '4G' };
-  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG'])
+    if (process.env[name] !== undefined) env[name] = process.env[name]!;
   return env;
 }
 
@@ -61,14 +62,20 @@ export async function startProcess(options: SpawnOptions): Promise<ServerProcess
   // profile (tsx's loader) overwrite the main thread's.
   const profDir = process.env.BENCH_CPU_PROF;
   const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, `${options.name}-${spawned}`)}`] : [];
-  const child = spawn(process.execPath, [...prof, ...options.args], { cwd: REPO_ROOT, env: options.env, stdio: ['ignore', out, err] });
+  const child = spawn(process.execPath, [...prof, ...options.args], {
+    cwd: REPO_ROOT,
+    env: options.env,
+    stdio: ['ignore', out, err],
+  });
   closeSync(out);
   closeSync(err);
   let exited: number | string | null = null;
-  const exit = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
-    exited = code ?? signal ?? 'exit';
-    resolve();
-  }));
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = code ?? signal ?? 'exit';
+      resolve();
+    }),
+  );
   const stop = async () => {
     if (exited === null) {
       child.kill('SIGTERM');
@@ -92,7 +99,10 @@ async function waitForUrl(path: string, exited: () => unknown, errPath: string, 
   for (;;) {
     const match = /listening on (http:\/\/\S+)/.exec(readFileSync(path, 'utf8'));
     if (match) return match[1]!;
-    if (exited() !== null) throw new Error(`the process exited (${String(exited())}) before listening: ${readFileSync(errPath, 'utf8').slice(0, 2000)}`);
+    if (exited() !== null)
+      throw new Error(
+        `the process exited (${String(exited())}) before listening: ${readFileSync(errPath, 'utf8').slice(0, 2000)}`,
+      );
     if (performance.now() > deadline) throw new Error(`no "listening on" line within ${timeoutMs} ms`);
     await sleep(2);
   }

@@ -9,7 +9,12 @@ export interface Row {
   verdict: Verdict;
 }
 
-export const row = (figure: string, measured: string, target = '', verdict: Verdict = ''): Row => ({ figure, measured, target, verdict });
+export const row = (figure: string, measured: string, target = '', verdict: Verdict = ''): Row => ({
+  figure,
+  measured,
+  target,
+  verdict,
+});
 
 /** pass/MISS for a target; `FAILED` is kept for lost data. */
 export const meets = (ok: boolean): Verdict => (ok ? 'pass' : 'MISS');
@@ -19,7 +24,8 @@ export function formatTable(rows: Row[]): string {
   const all = [headers, ...rows];
   const width = (k: keyof Row) => Math.max(...all.map((r) => r[k].length));
   const w = { figure: width('figure'), measured: width('measured'), target: width('target') };
-  const line = (r: Omit<Row, 'verdict'> & { verdict: string }) => `${r.figure.padEnd(w.figure)}  ${r.measured.padEnd(w.measured)}  ${r.target.padEnd(w.target)}  ${r.verdict}`.trimEnd();
+  const line = (r: Omit<Row, 'verdict'> & { verdict: string }) =>
+    `${r.figure.padEnd(w.figure)}  ${r.measured.padEnd(w.measured)}  ${r.target.padEnd(w.target)}  ${r.verdict}`.trimEnd();
   const rule = '-'.repeat(w.figure + w.measured + w.target + 12);
   return [line(headers), rule, ...rows.map(line)].join('\n');
 }

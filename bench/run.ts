@@ -27,14 +27,32 @@ const out = outArg >= 0 && args[outArg + 1] ? args[outArg + 1]! : defaultOut;
 
 // Run lengths and store sizes; --quick only shows that everything runs.
 const FULL = {
-  rounds: 3, seconds: 10, pingSeconds: 5, warmupSeconds: 1,
-  records: 100_000, smallRecords: 10_000, startRuns: 3,
-  runnerRequests: 500, runnerWarmup: 100, runnerSteadyAfter: 3_000, verifyRounds: 5, verifySeconds: 1,
+  rounds: 3,
+  seconds: 10,
+  pingSeconds: 5,
+  warmupSeconds: 1,
+  records: 100_000,
+  smallRecords: 10_000,
+  startRuns: 3,
+  runnerRequests: 500,
+  runnerWarmup: 100,
+  runnerSteadyAfter: 3_000,
+  verifyRounds: 5,
+  verifySeconds: 1,
 };
 const QUICK: typeof FULL = {
-  rounds: 1, seconds: 2, pingSeconds: 2, warmupSeconds: 0.5,
-  records: 10_000, smallRecords: 1_000, startRuns: 1,
-  runnerRequests: 200, runnerWarmup: 50, runnerSteadyAfter: 500, verifyRounds: 2, verifySeconds: 0.5,
+  rounds: 1,
+  seconds: 2,
+  pingSeconds: 2,
+  warmupSeconds: 0.5,
+  records: 10_000,
+  smallRecords: 1_000,
+  startRuns: 1,
+  runnerRequests: 200,
+  runnerWarmup: 50,
+  runnerSteadyAfter: 500,
+  verifyRounds: 2,
+  verifySeconds: 0.5,
 };
 const P = quick ? QUICK : FULL;
 const CONNECTIONS = 32;
@@ -46,7 +64,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const workDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'sink-bench-'));
 // The stores on a real disk: the durable store's figures include real fdatasyncs.
 const dataRoot = mkdtempSync(join(tmpdir(), 'sink-bench-data-'));
-
 
 function gitCommit(): string {
   try {
@@ -62,7 +79,11 @@ function gitCommit(): string {
 async function main(): Promise<number> {
   const started = Date.now();
   const mode = quick ? ' (--quick: short runs, small stores; not for comparison)' : '';
-  log(`sink and forwarder benchmark${mode}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `sink and forwarder benchmark${mode}; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   await buildServers();
 
   log(
@@ -134,7 +155,10 @@ async function main(): Promise<number> {
           `${fmt.rps(pg.oneSink.rps)}; ${fmt.ratio(pg.oneSink.rps / fileBaseline.rps)} x the file baseline, ` +
             `p99 ${pg.oneSink.p99} ms`,
         ),
-        row(`POST postgres store, 2 sinks on one database`, `${fmt.rps(pg.twoSinks.rps)} together, p99 ${pg.twoSinks.p99} ms`),
+        row(
+          `POST postgres store, 2 sinks on one database`,
+          `${fmt.rps(pg.twoSinks.rps)} together, p99 ${pg.twoSinks.p99} ms`,
+        ),
         row(
           `POST postgres store data check`,
           pgOk ? 'every 200 stored, keys 1..N across sinks' : 'lost or mixed up data',

@@ -156,7 +156,9 @@ export async function benchStore(o: StoreOptions): Promise<StoreFigures> {
       }
       await s.stop();
     }
-    o.log(`  start-up, empty store: ${startEmpty.map((r) => r.toFixed(0)).join(', ')} ms; ${o.records} stored: ${startSeeded.map((r) => r.toFixed(0)).join(', ')} ms`);
+    o.log(
+      `  start-up, empty store: ${startEmpty.map((r) => r.toFixed(0)).join(', ')} ms; ${o.records} stored: ${startSeeded.map((r) => r.toFixed(0)).join(', ')} ms`,
+    );
     const s = await startSinkProcess({ store: 'file', dataDir: small, workDir: o.workDir, args: o.sinkArgs });
     try {
       dumpSmall = await dumpFigure(s, o.smallRecords);
@@ -165,7 +167,9 @@ export async function benchStore(o: StoreOptions): Promise<StoreFigures> {
     }
     const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
     for (const d of [dumpSmall, dumpLarge!]) {
-      const runs = d.runs.map((r) => `${r.ms.toFixed(0)} ms, RSS ${mb(r.rssBefore)} -> peak ${mb(r.peak)} MiB (+${mb(r.growth)})`);
+      const runs = d.runs.map(
+        (r) => `${r.ms.toFixed(0)} ms, RSS ${mb(r.rssBefore)} -> peak ${mb(r.peak)} MiB (+${mb(r.growth)})`,
+      );
       o.log(`  dump of ${d.records} (${mb(d.bytes)} MiB): ${runs.join('; ')}`);
     }
     o.log(`  RSS idle ${mb(rssIdle)} MiB, holding ${o.records}: ${mb(rssHolding)} MiB`);
@@ -192,7 +196,12 @@ export interface MemoryStoreHolding {
 }
 
 /** A memory-store sink filled with `records` POSTs (exactly that many, every reply read), then its RSS. */
-export async function benchMemoryStoreHolding(o: { records: number; workDir: string; sinkArgs: string[]; log: (line: string) => void }): Promise<MemoryStoreHolding> {
+export async function benchMemoryStoreHolding(o: {
+  records: number;
+  workDir: string;
+  sinkArgs: string[];
+  log: (line: string) => void;
+}): Promise<MemoryStoreHolding> {
   const dataDir = mkdtempSync(join(o.workDir, 'data-memory-'));
   const sink = await startSinkProcess({ store: 'memory', dataDir, workDir: o.workDir, args: o.sinkArgs });
   try {
@@ -201,7 +210,9 @@ export async function benchMemoryStoreHolding(o: { records: number; workDir: str
     const check = await checkStored(sink.url, [run], 0);
     if (check.stored !== o.records) check.problems.push(`${o.records} sent, ${check.stored} stored`);
     check.ok = check.problems.length === 0;
-    o.log(`  memory store holding ${check.stored}: RSS ${(rss / 1024 / 1024).toFixed(1)} MiB; data check ${check.ok ? 'ok' : 'FAILED'} (${check.acked} acknowledged, ${check.stored} stored)`);
+    o.log(
+      `  memory store holding ${check.stored}: RSS ${(rss / 1024 / 1024).toFixed(1)} MiB; data check ${check.ok ? 'ok' : 'FAILED'} (${check.acked} acknowledged, ${check.stored} stored)`,
+    );
     return { records: check.stored, rss, check };
   } finally {
     await sink.stop();

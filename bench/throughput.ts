@@ -196,7 +196,13 @@ export async function benchThroughput(o: ThroughputOptions): Promise<ThroughputR
   }
   for (let round = 1; round <= o.rounds; round++) {
     // Each store beside its baseline; which pair goes first, and which of a pair, alternate from round to round.
-    const pairs = rotate<[Target, Target]>([['memoryBaseline', 'memory'], ['fileBaseline', 'file']], round - 1);
+    const pairs = rotate<[Target, Target]>(
+      [
+        ['memoryBaseline', 'memory'],
+        ['fileBaseline', 'file'],
+      ],
+      round - 1,
+    );
     for (const pair of pairs) {
       for (const target of round % 2 ? pair : [...pair].reverse()) post[target].push(await postRun(target, round, o));
     }

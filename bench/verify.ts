@@ -130,7 +130,10 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const roundSeconds = numberArg(args, '--seconds');
   console.log(
     formatVerifyResult(
-      benchVerify({ ...(rounds !== undefined ? { rounds: Math.floor(rounds) } : {}), ...(roundSeconds !== undefined ? { roundSeconds } : {}) }),
+      benchVerify({
+        ...(rounds !== undefined ? { rounds: Math.floor(rounds) } : {}),
+        ...(roundSeconds !== undefined ? { roundSeconds } : {}),
+      }),
     ),
   );
 }

@@ -29,7 +29,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const results = await replayWebhooks({
     ...options,
     webhooks: source.webhooks,
-    onResult: (r) => (r.result === null || r.result.ok ? process.stdout : process.stderr).write(`${formatReplayLine(r)}\n`),
+    onResult: (r) =>
+      (r.result === null || r.result.ok ? process.stdout : process.stderr).write(`${formatReplayLine(r)}\n`),
   });
   const failed = results.filter((r) => r.result !== null && !r.result.ok).length;
   const noun = results.length === 1 ? 'webhook' : 'webhooks';

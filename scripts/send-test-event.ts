@@ -23,7 +23,12 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const options = parsed.value;
 
-  let source: PayloadSource = { kind: 'event', event: options.event, status: options.status, liveMode: options.liveMode };
+  let source: PayloadSource = {
+    kind: 'event',
+    event: options.event,
+    status: options.status,
+    liveMode: options.liveMode,
+  };
   if (options.file !== undefined) {
     let text: string;
     try {
@@ -63,7 +68,9 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     // Anything unforeseen still ends as one line, never a stack (which could hold request headers).
-    process.stderr.write(`send-test-event: unexpected error: ${oneLine(redact(error instanceof Error ? error.message : String(error)), 300)}\n`);
+    process.stderr.write(
+      `send-test-event: unexpected error: ${oneLine(redact(error instanceof Error ? error.message : String(error)), 300)}\n`,
+    );
     process.exitCode = EXIT_FAILED;
   },
 );

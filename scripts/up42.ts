@@ -28,7 +28,12 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT_FAILED;
   }
   const { command } = invocation.value;
-  const knownSecrets = 'secret' in command && command.secret ? [command.secret] : command.kind === 'update' && command.changes.secret ? [command.changes.secret] : [];
+  const knownSecrets =
+    'secret' in command && command.secret
+      ? [command.secret]
+      : command.kind === 'update' && command.changes.secret
+        ? [command.changes.secret]
+        : [];
   const client = createClient(settings.value, { timeoutMs: invocation.value.timeoutMs, knownSecrets });
   const result = await runCommand(invocation.value, client);
   if (!result.ok) {
@@ -48,7 +53,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`up42: unexpected error: ${oneLine(redact(error instanceof Error ? error.message : String(error)), 300)}\n`);
+    process.stderr.write(
+      `up42: unexpected error: ${oneLine(redact(error instanceof Error ? error.message : String(error)), 300)}\n`,
+    );
     process.exitCode = EXIT_FAILED;
   },
 );

@@ -12,19 +12,20 @@ export const NGROK_AWAY_CODES: ReadonlySet<string> = new Set(['ERR_NGROK_3200', 
 
 /** What came back from one request to the sink, as far as the decision needs it. */
 export type SinkReply =
-  | { kind: 'network'; timedOut: boolean }
-  | { kind: 'response'; status: number; ngrokErrorCode?: string | undefined };
+  { kind: 'network'; timedOut: boolean } | { kind: 'response'; status: number; ngrokErrorCode?: string | undefined };
 
 /**
  * `answered`: the sink itself answered and the caller reads the answer; `away`: nothing usable answered, a later
  * try may succeed; `final`: trying again cannot help (a wrong password, a refused body, a redirect elsewhere).
  */
-export type ReplyVerdict = { verdict: 'answered' } | { verdict: 'away'; cause: string } | { verdict: 'final'; cause: string };
+export type ReplyVerdict =
+  { verdict: 'answered' } | { verdict: 'away'; cause: string } | { verdict: 'final'; cause: string };
 
 export function judgeReply(reply: SinkReply): ReplyVerdict {
   if (reply.kind === 'network') return { verdict: 'away', cause: reply.timedOut ? 'timeout' : 'network error' };
   const { status, ngrokErrorCode } = reply;
-  if (ngrokErrorCode !== undefined && NGROK_AWAY_CODES.has(ngrokErrorCode)) return { verdict: 'away', cause: ngrokErrorCode };
+  if (ngrokErrorCode !== undefined && NGROK_AWAY_CODES.has(ngrokErrorCode))
+    return { verdict: 'away', cause: ngrokErrorCode };
   if (status === 429 || status >= 500) return { verdict: 'away', cause: `HTTP ${status}` };
   if (status >= 300) return { verdict: 'final', cause: `HTTP ${status}` };
   return { verdict: 'answered' };
@@ -43,11 +44,13 @@ export type ParkPlan =
  */
 export function planPark(run: number, delaysSeconds: readonly number[]): ParkPlan {
   const index = Math.max(1, Math.floor(run)) - 1;
-  if (index < delaysSeconds.length) return { action: 'park', delaySeconds: delaysSeconds[index]!, park: index + 1, of: delaysSeconds.length };
+  if (index < delaysSeconds.length)
+    return { action: 'park', delaySeconds: delaysSeconds[index]!, park: index + 1, of: delaysSeconds.length };
   return { action: 'give-up', triedSeconds: delaysSeconds.reduce((sum, d) => sum + d, 0), parks: delaysSeconds.length };
 }
 
-export type OutboxPlan = { action: 'retry'; delaySeconds: number; nextTryAtMs: number } | { action: 'give-up'; triedForMs: number };
+export type OutboxPlan =
+  { action: 'retry'; delaySeconds: number; nextTryAtMs: number } | { action: 'give-up'; triedForMs: number };
 
 /**
  * An outbox that keeps a delivery until it lands (the Worker): attempt N waits the schedule's Nth delay, then

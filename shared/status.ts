@@ -14,13 +14,20 @@ export const DEFAULT_NOTIFY_STATUSES: readonly string[] = [
 
 /** UP42 writes `FAILED_PERMANENTLY` in its API and `FAILED PERMANENTLY` elsewhere: both are one status. */
 export function normalizeStatus(status: string): string {
-  return status.trim().toUpperCase().replace(/[\s_]+/g, '_');
+  return status
+    .trim()
+    .toUpperCase()
+    .replace(/[\s_]+/g, '_');
 }
 
 /** Parses a comma-separated status list, as `UP42_NOTIFY_STATUSES` holds it. */
 export function parseStatusList(csv: string): Result<ReadonlySet<string>, 'empty-status-list'> {
-  const statuses = csv.split(',').map(normalizeStatus).filter((s) => s.length > 0);
-  if (statuses.length === 0) return fail('empty-status-list', 'the status list is empty: no webhook would ever be forwarded');
+  const statuses = csv
+    .split(',')
+    .map(normalizeStatus)
+    .filter((s) => s.length > 0);
+  if (statuses.length === 0)
+    return fail('empty-status-list', 'the status list is empty: no webhook would ever be forwarded');
   return ok(new Set(statuses));
 }
 
@@ -50,7 +57,8 @@ export function classify(
     return { action: 'ignore', reason: 'the payload has no body.status', ...known };
   }
   const status = normalizeStatus(rawStatus);
-  if (options.testMode) return { action: 'notify', event: event ?? 'unknown', status, liveMode: liveMode ?? false, messageId };
+  if (options.testMode)
+    return { action: 'notify', event: event ?? 'unknown', status, liveMode: liveMode ?? false, messageId };
   if (liveMode !== true) {
     return { action: 'ignore', reason: 'a test event (liveMode is not true) and test mode is off', ...known, status };
   }

@@ -38,7 +38,8 @@ export function statsJson(store: WebhookStore): string {
   return `{"count":${store.count},"bytes":${store.bytes},"maxBytes":${store.maxBytes},"lastKey":${store.lastKey}}`;
 }
 
-const webhookEvent = (record: StoredRecord) => `id: ${record.key}\nevent: webhook\ndata: ${envelopeLine(record).toString('utf8')}\n\n`;
+const webhookEvent = (record: StoredRecord) =>
+  `id: ${record.key}\nevent: webhook\ndata: ${envelopeLine(record).toString('utf8')}\n\n`;
 const statsEvent = (store: WebhookStore) => `event: stats\ndata: ${statsJson(store)}\n\n`;
 const CLEARED = 'event: cleared\ndata: {}\n\n';
 
@@ -62,7 +63,7 @@ export function createLiveEvents(store: WebhookStore, keepAliveMs: number): Live
     let withRecord: string | null = null;
     for (const c of clients) {
       let text = always;
-      if (record !== null && recordMatches(record, c.filter)) text = (withRecord ??= webhookEvent(record) + always);
+      if (record !== null && recordMatches(record, c.filter)) text = withRecord ??= webhookEvent(record) + always;
       if (c.pending !== null) c.pending.push({ key, text });
       else deliver(c, text);
     }
@@ -97,7 +98,14 @@ export function createLiveEvents(store: WebhookStore, keepAliveMs: number): Live
     },
     async attach(ex, since, filter = {}) {
       const { res } = ex;
-      writeHead(ex, 200, ['Content-Type', 'text/event-stream; charset=utf-8', 'Cache-Control', 'no-cache', 'Connection', 'keep-alive']);
+      writeHead(ex, 200, [
+        'Content-Type',
+        'text/event-stream; charset=utf-8',
+        'Cache-Control',
+        'no-cache',
+        'Connection',
+        'keep-alive',
+      ]);
       const client: Client = { ex, filter, pending: since === null ? null : [] };
       if (clients.size === 0) start();
       clients.add(client);

@@ -31,7 +31,13 @@ export function writeHead(ex: Exchange, status: number, headers: OutgoingHttpHea
   ex.res.writeHead(status, ['Server', SERVER_NAME, ...headers]);
 }
 
-export function send(ex: Exchange, status: number, contentType: string | null, body: string | Buffer, headers?: OutgoingHttpHeaders): void {
+export function send(
+  ex: Exchange,
+  status: number,
+  contentType: string | null,
+  body: string | Buffer,
+  headers?: OutgoingHttpHeaders,
+): void {
   const data = typeof body === 'string' ? Buffer.from(body) : body;
   const { res } = ex;
   const list: OutgoingHttpHeader[] = ['Server', SERVER_NAME];
@@ -150,4 +156,3 @@ export function createLineStream(ex: Exchange, size = 64 * 1024): LineStream {
     },
   };
 }
-

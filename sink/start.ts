@@ -30,7 +30,6 @@ export interface RunningSink {
   close(): Promise<void>;
 }
 
-
 /** The warning for a sink reachable from other machines with no credentials, or null. Pure. */
 export function exposureWarning(config: Pick<SinkConfig, 'host' | 'auth'>): string | null {
   if (isLoopbackHost(config.host) || config.auth !== null) return null;
@@ -55,8 +54,12 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
           warn: (m) => warn(`sink: ${m}`),
         })
       : config.store === 'memory'
-      ? createMemoryStore({ maxBytes: config.maxBytes })
-      : await openFileStore({ dataDir: config.dataDir, maxBytes: config.maxBytes, ...(options.fileOps ? { fileOps: options.fileOps } : {}) });
+        ? createMemoryStore({ maxBytes: config.maxBytes })
+        : await openFileStore({
+            dataDir: config.dataDir,
+            maxBytes: config.maxBytes,
+            ...(options.fileOps ? { fileOps: options.fileOps } : {}),
+          });
 
   let hooks: Awaited<ReturnType<typeof startHooks>> = null;
   try {
@@ -83,12 +86,14 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
 
   log(`listening on ${url}`);
   if (store.kind === 'file') log(`data in ${store.location}`);
-  else if (store.kind === 'postgres') log(`webhooks in PostgreSQL at ${store.location}, shared with every sink using it`);
+  else if (store.kind === 'postgres')
+    log(`webhooks in PostgreSQL at ${store.location}, shared with every sink using it`);
   else log('memory store: nothing is written to disk, everything is gone when the sink stops');
   log(`${store.count} webhooks stored (${mib(store.bytes)} of ${mib(store.maxBytes)})`);
   if (store.kind === 'file' && 'repair' in store && store.repair) {
     const r = store.repair as { droppedBytes: number; strandedRecords: number; savedTo: string | null };
-    if (r.savedTo === null) log(`repaired the data file: cut ${r.droppedBytes} bytes of an incomplete last record (never acknowledged)`);
+    if (r.savedTo === null)
+      log(`repaired the data file: cut ${r.droppedBytes} bytes of an incomplete last record (never acknowledged)`);
     else
       warn(
         `WARNING: the data file was damaged before its end; ${r.strandedRecords} intact records after the damage could not be kept ` +

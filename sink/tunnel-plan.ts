@@ -58,7 +58,10 @@ export function localAddress(config: Pick<SinkConfig, 'host' | 'port'>, localUrl
 
 /** NGROK_DOMAIN as people paste it (https://name.ngrok-free.app/) reduced to the bare host ngrok wants. */
 export function normalizeNgrokDomain(raw: string): string {
-  return raw.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
+  return raw
+    .trim()
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/+$/, '');
 }
 
 const ENABLE_HINT = 'set NGROK_AUTHTOKEN, SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS in .env';
@@ -66,7 +69,10 @@ const ENABLE_HINT = 'set NGROK_AUTHTOKEN, SINK_BASIC_AUTH_USER and SINK_BASIC_AU
 export function planTunnel(config: SinkConfig, localUrl: string): TunnelPlan {
   const local = `the sink runs locally at ${localUrl}`;
   if (config.ngrok === null) {
-    return { kind: 'disabled', message: `tunnel off: ${local}; to reach it from Pipedream through ngrok, ${ENABLE_HINT}` };
+    return {
+      kind: 'disabled',
+      message: `tunnel off: ${local}; to reach it from Pipedream through ngrok, ${ENABLE_HINT}`,
+    };
   }
   const refuse = (reason: TunnelRefusal, why: string): TunnelPlan => ({
     kind: 'refused',

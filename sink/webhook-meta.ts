@@ -7,7 +7,10 @@ export function webhookMeta(value: unknown): RecordMeta {
   }
   const v = value as Record<string, unknown>;
   const body = v.body;
-  const inner = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>).status : undefined;
+  const inner =
+    typeof body === 'object' && body !== null && !Array.isArray(body)
+      ? (body as Record<string, unknown>).status
+      : undefined;
   const status = typeof inner === 'string' ? inner : typeof v.status === 'string' ? v.status : null;
   return {
     messageId: typeof v.messageId === 'string' && v.messageId !== '' ? v.messageId : null,

@@ -38,7 +38,11 @@ const topFolder = (path: string) => relative(ROOT, path).split(sep)[0]!;
 /** Relative specifiers of every static import, export-from and dynamic import in a module's text. */
 export function importedSpecifiers(text: string): string[] {
   const found: string[] = [];
-  const patterns = [/\bfrom\s+['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g, /^\s*import\s+['"]([^'"]+)['"]/gm];
+  const patterns = [
+    /\bfrom\s+['"]([^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+    /^\s*import\s+['"]([^'"]+)['"]/gm,
+  ];
   for (const pattern of patterns) for (const match of text.matchAll(pattern)) found.push(match[1]!);
   return found.filter((specifier) => specifier.startsWith('.'));
 }
@@ -71,7 +75,8 @@ describe('house rules', () => {
   });
 
   it('reads imports of every form', () => {
-    const text = "import a from '../x.js';\nexport { b } from './y.js';\nconst c = await import('../z.js');\nimport './w.js';";
+    const text =
+      "import a from '../x.js';\nexport { b } from './y.js';\nconst c = await import('../z.js');\nimport './w.js';";
     expect(importedSpecifiers(text).sort()).toEqual(['../x.js', '../z.js', './w.js', './y.js']);
   });
 });

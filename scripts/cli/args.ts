@@ -11,13 +11,19 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 export type ParsedArgs = { values: Record<string, string | boolean | undefined>; positionals: string[] };
 
 /** The values parseStrict gives for an options table, typed by each option's declared type. */
-export type OptionValues<T extends Record<string, { type: 'string' | 'boolean' }>> = { [K in keyof T]?: T[K]['type'] extends 'string' ? string : boolean };
+export type OptionValues<T extends Record<string, { type: 'string' | 'boolean' }>> = {
+  [K in keyof T]?: T[K]['type'] extends 'string' ? string : boolean;
+};
 
 /**
  * node:util parseArgs in strict mode, with its thrown errors turned into a one-line usage failure.
  * Node's messages carry a hint about `--` that only confuses here, so only their first sentence is kept.
  */
-export function parseStrict(argv: readonly string[], options: Options, allowPositionals: boolean): Result<ParsedArgs, 'usage'> {
+export function parseStrict(
+  argv: readonly string[],
+  options: Options,
+  allowPositionals: boolean,
+): Result<ParsedArgs, 'usage'> {
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals, strict: true });
     return ok({ values: values as ParsedArgs['values'], positionals });

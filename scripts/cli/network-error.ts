@@ -4,7 +4,9 @@
  */
 export function describeNetworkError(error: unknown, target: string): { kind: 'timeout' | 'network'; message: string } {
   const err = error as { name?: string; code?: string; message?: string; cause?: unknown } | null;
-  const codes = [err?.code, (err?.cause as { code?: string } | undefined)?.code].filter((c): c is string => typeof c === 'string');
+  const codes = [err?.code, (err?.cause as { code?: string } | undefined)?.code].filter(
+    (c): c is string => typeof c === 'string',
+  );
   const name = err?.name ?? '';
   if (name === 'TimeoutError' || name === 'AbortError' || codes.some((c) => /TIMEOUT/.test(c))) {
     return { kind: 'timeout', message: `timeout talking to ${target}` };

@@ -3,7 +3,10 @@
 /** Replaces control characters (a reply could move the cursor or clear the terminal) and collapses whitespace. */
 export function oneLine(text: string, maxChars = 300): string {
   // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = text
+    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (flat.length <= maxChars) return flat;
   return `${flat.slice(0, maxChars)}…(${flat.length - maxChars} more chars)`;
 }

@@ -53,7 +53,11 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${config.message}\n`);
     return EXIT_FAILED;
   }
-  const access = { config: config.value, tokens: createTokenSource(config.value, { timeoutMs: TIMEOUT_MS }), timeoutMs: TIMEOUT_MS };
+  const access = {
+    config: config.value,
+    tokens: createTokenSource(config.value, { timeoutMs: TIMEOUT_MS }),
+    timeoutMs: TIMEOUT_MS,
+  };
   const assets = await orderAssets(access, orderId);
   if (!assets.ok) {
     process.stderr.write(`order ${orderId}: ${oneLine(assets.message)}\n`);

@@ -60,9 +60,19 @@ export async function orderAssets(access: Up42Access, orderId: string): Promise<
  * Downloads one asset to `folder/<asset id>.zip`, through a file of its own renamed once complete, so an asset
  * file is never half there. An asset already downloaded is kept: a hook may run again for the same webhook.
  */
-export async function downloadAsset(access: Up42Access, asset: AssetInfo, folder: string): Promise<Result<'downloaded' | 'kept', string>> {
+export async function downloadAsset(
+  access: Up42Access,
+  asset: AssetInfo,
+  folder: string,
+): Promise<Result<'downloaded' | 'kept', string>> {
   const target = join(folder, `${asset.id}.zip`);
-  if (await stat(target).then(() => true, () => false)) return ok('kept');
+  if (
+    await stat(target).then(
+      () => true,
+      () => false,
+    )
+  )
+    return ok('kept');
   const headers = await authorized(access);
   if (!headers.ok) return headers;
   const signUrl = `${access.config.apiUrl}/v2/assets/${asset.id}/download-url`;
@@ -79,7 +89,10 @@ export async function downloadAsset(access: Up42Access, asset: AssetInfo, folder
     const response = await request(url, { signal: AbortSignal.timeout(access.timeoutMs) });
     if (response.statusCode !== 200) {
       await response.body.dump();
-      return fail('api', `the download of asset ${asset.id} from ${describeTarget(url)} answered ${response.statusCode}`);
+      return fail(
+        'api',
+        `the download of asset ${asset.id} from ${describeTarget(url)} answered ${response.statusCode}`,
+      );
     }
     await pipeline(response.body, createWriteStream(partial));
     await rename(partial, target);

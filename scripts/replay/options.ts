@@ -100,9 +100,13 @@ export function parseReplayArgs(argv: readonly string[], env: Env): Result<Repla
   };
 
   const to = url('to', v.to, null);
-  const toAuth = to !== null && to.username !== '' ? { user: decodeURIComponent(to.username), pass: decodeURIComponent(to.password) } : null;
+  const toAuth =
+    to !== null && to.username !== ''
+      ? { user: decodeURIComponent(to.username), pass: decodeURIComponent(to.password) }
+      : null;
   const from = url('from', v.from, 'http://127.0.0.1:9888');
-  if (from !== null && from.username !== '') problems.push('--from takes no credentials: they come from SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS');
+  if (from !== null && from.username !== '')
+    problems.push('--from takes no credentials: they come from SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS');
   if (v.live && v.test) problems.push('--live and --test contradict each other');
   const filter: ReplayFilter = {};
   if (v.event !== undefined) filter.event = v.event;
@@ -123,7 +127,9 @@ export function parseReplayArgs(argv: readonly string[], env: Env): Result<Repla
   const user = readEnv(env, 'SINK_BASIC_AUTH_USER');
   const pass = readEnv(env, 'SINK_BASIC_AUTH_PASS');
   if ((user === undefined) !== (pass === undefined)) {
-    problems.push(`${describeName('SINK_BASIC_AUTH_USER')} and ${describeName('SINK_BASIC_AUTH_PASS')} must be set together`);
+    problems.push(
+      `${describeName('SINK_BASIC_AUTH_USER')} and ${describeName('SINK_BASIC_AUTH_PASS')} must be set together`,
+    );
   }
 
   if (problems.length > 0) return fail('usage', problems.join('; '));

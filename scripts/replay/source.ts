@@ -45,7 +45,8 @@ export function parseEnvelopeLine(line: string): StoredWebhook | null {
 export function dumpUrl(from: string, filter: ReplayFilter): string {
   const url = new URL('/dump-webhooks', `${from}/`);
   url.searchParams.set('envelope', 'true');
-  for (const [name, value] of Object.entries(filter)) if (value !== undefined) url.searchParams.set(name, String(value));
+  for (const [name, value] of Object.entries(filter))
+    if (value !== undefined) url.searchParams.set(name, String(value));
   return url.toString();
 }
 
@@ -66,7 +67,10 @@ export async function readStoredWebhooks(options: {
     const response = await request(url, { headers, signal: AbortSignal.timeout(options.timeoutMs) });
     text = await response.body.text();
     if (response.statusCode === 401) {
-      return { ok: false, message: `${options.from} refused the credentials (set SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS)` };
+      return {
+        ok: false,
+        message: `${options.from} refused the credentials (set SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS)`,
+      };
     }
     if (response.statusCode !== 200) {
       return { ok: false, message: `${options.from} answered ${response.statusCode} ${oneLine(text, 200)}` };

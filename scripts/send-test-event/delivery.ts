@@ -6,8 +6,7 @@ import { signedDeliveryHeaders } from '../../shared/signature.js';
 
 /** What each delivery carries: a sample UP42 event, or a payload of the user's own (from --file). */
 export type PayloadSource =
-  | { kind: 'event'; event: Up42EventType; status: string; liveMode: boolean }
-  | { kind: 'file'; payload: unknown };
+  { kind: 'event'; event: Up42EventType; status: string; liveMode: boolean } | { kind: 'file'; payload: unknown };
 
 export interface Delivery {
   messageId: string;
@@ -28,7 +27,12 @@ export function makePayload(source: PayloadSource, messageId: string, timestamp:
     return makeEvent({ event: source.event, status: source.status, liveMode: source.liveMode, messageId, timestamp });
   }
   const payload = source.payload;
-  if (typeof payload === 'object' && payload !== null && !Array.isArray(payload) && typeof (payload as { messageId?: unknown }).messageId === 'string') {
+  if (
+    typeof payload === 'object' &&
+    payload !== null &&
+    !Array.isArray(payload) &&
+    typeof (payload as { messageId?: unknown }).messageId === 'string'
+  ) {
     return { ...(payload as Record<string, unknown>), messageId };
   }
   return payload;
@@ -39,7 +43,10 @@ export function parsePayloadFile(text: string): Result<unknown, 'invalid-json'> 
   try {
     return ok(JSON.parse(text.replace(/^\uFEFF/, '')) as unknown);
   } catch (error) {
-    return fail('invalid-json', `the file is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(
+      'invalid-json',
+      `the file is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 

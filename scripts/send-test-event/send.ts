@@ -44,7 +44,14 @@ export async function postDelivery(
     return { index, messageId: delivery.messageId, ok, status: response.statusCode, reply: compactReply(text) };
   } catch (error) {
     const { kind, message } = describeNetworkError(error, url);
-    return { index, messageId: delivery.messageId, ok: false, status: null, error: message, timeout: kind === 'timeout' };
+    return {
+      index,
+      messageId: delivery.messageId,
+      ok: false,
+      status: null,
+      error: message,
+      timeout: kind === 'timeout',
+    };
   }
 }
 

@@ -75,7 +75,10 @@ const TAKES_ID = new Set(['get', 'update', 'delete', 'test']);
 
 /** `job.status, order.status` → ['job.status', 'order.status']; null when empty or malformed. */
 export function parseEventList(raw: string): string[] | null {
-  const events = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const events = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   if (events.length === 0 || !events.every((e) => /^[A-Za-z0-9_.-]+$/.test(e))) return null;
   return [...new Set(events)];
 }

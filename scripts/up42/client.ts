@@ -66,7 +66,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 export function createClient(
   config: Up42Config,
-  options: { timeoutMs: number; now?: () => number; dispatcher?: Dispatcher; tokens?: TokenSource; knownSecrets?: readonly string[] },
+  options: {
+    timeoutMs: number;
+    now?: () => number;
+    dispatcher?: Dispatcher;
+    tokens?: TokenSource;
+    knownSecrets?: readonly string[];
+  },
 ): Up42Client {
   const tokens = options.tokens ?? createTokenSource(config, options);
   const hidden = [config.password, ...(options.knownSecrets ?? [])];
@@ -105,7 +111,8 @@ export function createClient(
       const message = errorText(json) ?? text;
       return message.trim() === '' ? '' : `: ${oneLine(redact(message, [...hidden, token.value]), 200)}`;
     };
-    if (status === 401) return fail('unauthorized', `UP42 did not accept the access token (401) for ${what}${detail()}`);
+    if (status === 401)
+      return fail('unauthorized', `UP42 did not accept the access token (401) for ${what}${detail()}`);
     if (status === 403) {
       const hint = workspace ? `: does the account belong to workspace ${workspace}?` : '';
       return fail('forbidden', `UP42 denied access (403) to ${what}${hint}${detail()}`);
@@ -114,13 +121,16 @@ export function createClient(
     if (status < 200 || status >= 300) return fail('api', `UP42 answered ${status} to ${what}${detail()}`);
     if (text.trim() === '') return ok(null);
     if (!isObject(json)) return fail('bad-response', `UP42 answered ${what} with something that is not a JSON object`);
-    if (json.error !== undefined && json.error !== null) return fail('api', `UP42 reported an error for ${what}${detail()}`);
+    if (json.error !== undefined && json.error !== null)
+      return fail('api', `UP42 reported an error for ${what}${detail()}`);
     return ok('data' in json ? json.data : json);
   };
 
   const webhook = async (result: Result<unknown, Up42Failure>, what: string): ApiResult<Webhook> => {
     if (!result.ok) return result;
-    return isObject(result.value) ? ok(result.value as Webhook) : fail('bad-response', `UP42 returned no webhook for ${what}`);
+    return isObject(result.value)
+      ? ok(result.value as Webhook)
+      : fail('bad-response', `UP42 returned no webhook for ${what}`);
   };
   const id = (value: string) => encodeURIComponent(value);
 
@@ -130,18 +140,23 @@ export function createClient(
       const result = await call('GET', (ws) => `/workspaces/${ws}/webhooks`);
       if (!result.ok) return result;
       const list = result.value === null ? [] : result.value;
-      if (!Array.isArray(list) || !list.every(isObject)) return fail('bad-response', 'UP42 returned no list of webhooks');
+      if (!Array.isArray(list) || !list.every(isObject))
+        return fail('bad-response', 'UP42 returned no list of webhooks');
       return ok(list as Webhook[]);
     },
-    get: async (webhookId) => webhook(await call('GET', (ws) => `/workspaces/${ws}/webhooks/${id(webhookId)}`), `webhook ${webhookId}`),
-    create: async (input) => webhook(await call('POST', (ws) => `/workspaces/${ws}/webhooks`, input), 'the new webhook'),
+    get: async (webhookId) =>
+      webhook(await call('GET', (ws) => `/workspaces/${ws}/webhooks/${id(webhookId)}`), `webhook ${webhookId}`),
+    create: async (input) =>
+      webhook(await call('POST', (ws) => `/workspaces/${ws}/webhooks`, input), 'the new webhook'),
     replace: async (webhookId, input) =>
       webhook(await call('PUT', (ws) => `/workspaces/${ws}/webhooks/${id(webhookId)}`, input), `webhook ${webhookId}`),
     remove: (webhookId) => call('DELETE', (ws) => `/workspaces/${ws}/webhooks/${id(webhookId)}`),
     test: async (webhookId) => {
       const result = await call('POST', (ws) => `/workspaces/${ws}/webhooks/${id(webhookId)}/tests`);
       if (!result.ok) return result;
-      return isObject(result.value) ? ok(result.value as TestRun) : fail('bad-response', `UP42 returned no test results for webhook ${webhookId}`);
+      return isObject(result.value)
+        ? ok(result.value as TestRun)
+        : fail('bad-response', `UP42 returned no test results for webhook ${webhookId}`);
     },
   };
 }

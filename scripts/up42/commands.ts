@@ -42,7 +42,8 @@ export function mergeUpdate(current: Webhook, changes: WebhookChanges): Result<W
 
 export async function runCommand(invocation: Invocation, client: Up42Client): Outcome {
   const { json, showSecret } = invocation;
-  const webhookOut = (w: Webhook) => ok({ stdout: json ? toJson(maskWebhook(w, showSecret)) : webhookDetails(w, showSecret) });
+  const webhookOut = (w: Webhook) =>
+    ok({ stdout: json ? toJson(maskWebhook(w, showSecret)) : webhookDetails(w, showSecret) });
   const command: Command = invocation.command;
   switch (command.kind) {
     case 'events': {
@@ -53,7 +54,11 @@ export async function runCommand(invocation: Invocation, client: Up42Client): Ou
     case 'list': {
       const result = await client.list();
       if (!result.ok) return result;
-      return ok({ stdout: json ? toJson(result.value.map((w) => maskWebhook(w, showSecret))) : webhooksTable(result.value, showSecret) });
+      return ok({
+        stdout: json
+          ? toJson(result.value.map((w) => maskWebhook(w, showSecret)))
+          : webhooksTable(result.value, showSecret),
+      });
     }
     case 'get': {
       const result = await client.get(command.id);
@@ -83,7 +88,10 @@ export async function runCommand(invocation: Invocation, client: Up42Client): Ou
       const { testsRun, testsSucceeded } = result.value;
       const stdout = json ? toJson(result.value) : testSummary(command.id, result.value);
       if (typeof testsRun === 'number' && typeof testsSucceeded === 'number' && testsSucceeded < testsRun) {
-        return ok({ stdout, failed: `${testsRun - testsSucceeded} of ${testsRun} test events were not delivered to the webhook's URL` });
+        return ok({
+          stdout,
+          failed: `${testsRun - testsSucceeded} of ${testsRun} test events were not delivered to the webhook's URL`,
+        });
       }
       return ok({ stdout });
     }

@@ -18,7 +18,13 @@ function baseUrl(env: Env, name: EnvName, problems: string[]): string {
   const raw = readEnv(env, name) ?? envDefault(name) ?? '';
   try {
     const url = new URL(raw);
-    if ((url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && !url.search && !url.hash) {
+    if (
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      !url.username &&
+      !url.password &&
+      !url.search &&
+      !url.hash
+    ) {
       return url.toString().replace(/\/+$/, '');
     }
   } catch {
@@ -32,8 +38,10 @@ export function parseUp42Config(env: Env): ConfigResult<Up42Config> {
   const problems: string[] = [];
   const username = readEnv(env, 'UP42_USERNAME');
   const password = readEnv(env, 'UP42_PASSWORD');
-  if (username === undefined) problems.push(`${describeName('UP42_USERNAME')} is not set: the UP42 account to sign in with`);
-  if (password === undefined) problems.push(`${describeName('UP42_PASSWORD')} is not set: the password of that account`);
+  if (username === undefined)
+    problems.push(`${describeName('UP42_USERNAME')} is not set: the UP42 account to sign in with`);
+  if (password === undefined)
+    problems.push(`${describeName('UP42_PASSWORD')} is not set: the password of that account`);
   const workspaceId = readEnv(env, 'UP42_WORKSPACE_ID') ?? null;
   if (workspaceId !== null && !/^[A-Za-z0-9_-]+$/.test(workspaceId)) {
     problems.push(`${describeName('UP42_WORKSPACE_ID')} must be a workspace id (letters, digits, - and _)`);

@@ -30,7 +30,10 @@ export function cell(value: unknown, max = 60): string {
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
@@ -38,7 +41,14 @@ export function webhooksTable(webhooks: readonly Webhook[], showSecret: boolean)
   if (webhooks.length === 0) return 'no webhooks in this workspace';
   return renderTable(
     ['ID', 'NAME', 'URL', 'EVENTS', 'ACTIVE', 'SECRET'],
-    webhooks.map((w) => [cell(w.id, 40), cell(w.name, 30), cell(w.url, 60), cell(w.events, 40), cell(w.active), secretCell(w.secret, showSecret)]),
+    webhooks.map((w) => [
+      cell(w.id, 40),
+      cell(w.name, 30),
+      cell(w.url, 60),
+      cell(w.events, 40),
+      cell(w.active),
+      secretCell(w.secret, showSecret),
+    ]),
   );
 }
 
@@ -46,7 +56,10 @@ const DETAIL_ORDER = ['id', 'name', 'url', 'events', 'active', 'secret', 'create
 
 /** One webhook as `field  value` lines: the known fields first, then whatever else UP42 returned. */
 export function webhookDetails(webhook: Webhook, showSecret: boolean): string {
-  const keys = [...DETAIL_ORDER.filter((k) => k in webhook), ...Object.keys(webhook).filter((k) => !DETAIL_ORDER.includes(k))];
+  const keys = [
+    ...DETAIL_ORDER.filter((k) => k in webhook),
+    ...Object.keys(webhook).filter((k) => !DETAIL_ORDER.includes(k)),
+  ];
   const rows = keys.map((k) => [k, k === 'secret' ? secretCell(webhook.secret, showSecret) : cell(webhook[k], 200)]);
   const width = Math.max(...rows.map((r) => r[0]!.length));
   return rows.map(([k, v]) => `${k!.padEnd(width)}  ${v}`).join('\n');
@@ -57,7 +70,9 @@ export function eventsTable(data: unknown): string {
   const list = Array.isArray(data)
     ? data
     : typeof data === 'object' && data !== null
-      ? Object.entries(data).map(([name, details]) => (typeof details === 'object' && details !== null ? { name, ...details } : { name, details }))
+      ? Object.entries(data).map(([name, details]) =>
+          typeof details === 'object' && details !== null ? { name, ...details } : { name, details },
+        )
       : [];
   if (list.length === 0) return 'no webhook events';
   const rows = list.map((e) => {

@@ -29,7 +29,9 @@ export function jwtClaims(token: string): Record<string, unknown> | null {
   if (payload === undefined) return null;
   try {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
-    return typeof claims === 'object' && claims !== null && !Array.isArray(claims) ? (claims as Record<string, unknown>) : null;
+    return typeof claims === 'object' && claims !== null && !Array.isArray(claims)
+      ? (claims as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
@@ -72,8 +74,10 @@ export function createTokenSource(
     }
     if (status < 200 || status >= 300) return fail('api', `the UP42 token endpoint answered ${status}${why()}`);
     const token = body.access_token;
-    if (typeof token !== 'string' || token === '') return fail('bad-response', 'the UP42 token endpoint answered without an access token');
-    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_LIFETIME_SECONDS;
+    if (typeof token !== 'string' || token === '')
+      return fail('bad-response', 'the UP42 token endpoint answered without an access token');
+    const expiresIn =
+      typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_LIFETIME_SECONDS;
     cached = { token, expiresAt: started + Math.max(expiresIn - EXPIRY_MARGIN_SECONDS, expiresIn / 2) };
     return ok(token);
   };

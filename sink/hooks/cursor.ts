@@ -26,7 +26,9 @@ export function hookCursor(dataDir: string): HookCursor {
       }
       const parsed = JSON.parse(text) as { cursor?: unknown };
       if (typeof parsed.cursor !== 'number' || !Number.isSafeInteger(parsed.cursor) || parsed.cursor < 0) {
-        throw new Error(`${path} holds no cursor; delete it to start the hook from SINK_HOOK_FROM_KEY or from new webhooks`);
+        throw new Error(
+          `${path} holds no cursor; delete it to start the hook from SINK_HOOK_FROM_KEY or from new webhooks`,
+        );
       }
       return parsed.cursor;
     },

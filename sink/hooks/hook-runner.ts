@@ -25,7 +25,14 @@ export interface HookStatus {
   filter: string;
   cursor: number;
   running: { key: number; startedAt: string } | null;
-  lastRun: { key: number; ok: boolean; exitCode: number | null; timedOut: boolean; durationMs: number; finishedAt: string } | null;
+  lastRun: {
+    key: number;
+    ok: boolean;
+    exitCode: number | null;
+    timedOut: boolean;
+    durationMs: number;
+    finishedAt: string;
+  } | null;
   failing: { key: number; attempts: number; exitCode: number | null; timedOut: boolean; nextTryAt: string } | null;
 }
 
@@ -164,7 +171,14 @@ export async function startHookRunner(options: {
         continue;
       }
       const finishedAt = new Date().toISOString();
-      lastRun = { key: record.key, ok: run.ok, exitCode: run.exitCode, timedOut: run.timedOut, durationMs: run.durationMs, finishedAt };
+      lastRun = {
+        key: record.key,
+        ok: run.ok,
+        exitCode: run.exitCode,
+        timedOut: run.timedOut,
+        durationMs: run.durationMs,
+        finishedAt,
+      };
       if (run.ok) {
         log(`hook ${record.key}: done (exit 0, ${run.durationMs} ms)`);
         attempts = 0;
@@ -175,7 +189,9 @@ export async function startHookRunner(options: {
       }
       attempts += 1;
       const delay = retryDelayMs(attempts);
-      const why = run.timedOut ? `timed out after ${settings.timeoutMs / 1000} s` : `exit ${run.exitCode ?? run.signal ?? 'error'}`;
+      const why = run.timedOut
+        ? `timed out after ${settings.timeoutMs / 1000} s`
+        : `exit ${run.exitCode ?? run.signal ?? 'error'}`;
       warn(`hook ${record.key}: failed (${why}), attempt ${attempts}; trying again in ${delay / 1000} s`);
       failing = {
         key: record.key,
@@ -187,7 +203,9 @@ export async function startHookRunner(options: {
       await pause(delay);
     }
   };
-  const done = loop().catch((err: unknown) => warn(`hook: stopped on an error: ${err instanceof Error ? err.message : String(err)}`));
+  const done = loop().catch((err: unknown) =>
+    warn(`hook: stopped on an error: ${err instanceof Error ? err.message : String(err)}`),
+  );
 
   return {
     status: () => ({

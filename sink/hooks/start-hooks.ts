@@ -48,6 +48,8 @@ export async function startHooks(
     log,
     warn,
   });
-  log(`hook on: ${config.hook.filter === '' ? 'every webhook' : config.hook.filter}, from key ${runner.status().cursor + 1}`);
+  log(
+    `hook on: ${config.hook.filter === '' ? 'every webhook' : config.hook.filter}, from key ${runner.status().cursor + 1}`,
+  );
   return runner;
 }

@@ -40,7 +40,12 @@ export function createMemoryStore(options: MemoryStoreOptions): WebhookStore {
   function records(filter: RecordFilter = {}): AsyncGenerator<StoredRecord> {
     const gen = state.generation;
     const held = bodies;
-    return matchingRecords(state.index, filter, () => gen === state.generation, (i) => held[i]!);
+    return matchingRecords(
+      state.index,
+      filter,
+      () => gen === state.generation,
+      (i) => held[i]!,
+    );
   }
 
   return Object.assign(storeFigures(state, options.maxBytes), {

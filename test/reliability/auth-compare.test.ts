@@ -14,7 +14,10 @@ jest.unstable_mockModule('node:crypto', () => ({
   ...realCrypto,
   default: realCrypto,
   timingSafeEqual: (a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView) => {
-    comparisons.push({ a: Buffer.from(a.buffer, a.byteOffset, a.byteLength), b: Buffer.from(b.buffer, b.byteOffset, b.byteLength) });
+    comparisons.push({
+      a: Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+      b: Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+    });
     return realCrypto.timingSafeEqual(a, b);
   },
 }));

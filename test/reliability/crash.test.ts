@@ -86,7 +86,9 @@ describe(`SIGKILL at random moments under load, restarts over a stale lock (${CY
             if (outcome.kind === 'stored' || outcome.kind === 'duplicate') {
               acknowledged += 1;
               if (entry?.key != null && entry.key !== outcome.key) {
-                throw new Error(`cycle ${cycle} (seed ${seed}): ${sent.id} was acknowledged as ${entry.key}, then as ${outcome.key}`);
+                throw new Error(
+                  `cycle ${cycle} (seed ${seed}): ${sent.id} was acknowledged as ${entry.key}, then as ${outcome.key}`,
+                );
               }
               ledger.set(sent.id, { body: sent.body, key: outcome.key });
             } else if (outcome.kind === 'no-reply') {
@@ -133,7 +135,8 @@ describe('SIGTERM during load', () => {
 
       expect(code).toBe(0);
       expect(took).toBeLessThan(9_000); // well before the sink's own 10 s grace would cut anything
-      for (const reply of slowReplies) expect(reply).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\{"msg": "value with key \d+ stored"\}\n$/);
+      for (const reply of slowReplies)
+        expect(reply).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\{"msg": "value with key \d+ stored"\}\n$/);
 
       const ledger: Ledger = new Map();
       for (const { sent, outcome } of log.results) {
@@ -141,7 +144,9 @@ describe('SIGTERM during load', () => {
         if (outcome.kind === 'status') throw new Error(`${sent.id} got ${outcome.status} ${outcome.text}`);
         ledger.set(sent.id, { body: sent.body, key: outcome.kind === 'no-reply' ? null : outcome.key });
       }
-      slow.forEach((s, i) => ledger.set(s.sent.id, { body: s.sent.body, key: Number(/key (\d+) stored/.exec(slowReplies[i]!)![1]) }));
+      slow.forEach((s, i) =>
+        ledger.set(s.sent.id, { body: s.sent.body, key: Number(/key (\d+) stored/.exec(slowReplies[i]!)![1]) }),
+      );
       expect([...ledger.values()].filter((e) => e.key !== null).length).toBeGreaterThan(3);
 
       const again = await spawnSink({ SINK_DATA_DIR: dir.dir });
@@ -166,7 +171,9 @@ function halfSentRequest(port: number, sent: Sent) {
   socket.setEncoding('latin1').on('data', (d: string) => (data += d));
   const started = new Promise<void>((ready) =>
     socket.once('connect', () => {
-      socket.write(`POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(
+        `POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+      );
       socket.write(body.subarray(0, half), () => ready());
     }),
   );

@@ -50,7 +50,11 @@ const FAULTS: { name: string; fault: NonNullable<Fault>; status: number }[] = [
   { name: 'a torn write (half written, then EIO)', fault: { op: 'write', code: 'EIO', tornWrite: true }, status: 500 },
   { name: 'a failing sync (written, then EIO)', fault: { op: 'write', code: 'EIO', landed: true }, status: 500 },
   { name: 'a full disk on write (ENOSPC)', fault: { op: 'write', code: 'ENOSPC', tornWrite: true }, status: 507 },
-  { name: 'a full disk on sync (written, then ENOSPC)', fault: { op: 'write', code: 'ENOSPC', landed: true }, status: 507 },
+  {
+    name: 'a full disk on sync (written, then ENOSPC)',
+    fault: { op: 'write', code: 'ENOSPC', landed: true },
+    status: 507,
+  },
   { name: 'a quota exceeded (EDQUOT)', fault: { op: 'write', code: 'EDQUOT' }, status: 507 },
 ];
 
@@ -91,7 +95,12 @@ describe.each(FAULTS)('$name', ({ fault: injected, status }) => {
     for (const o of outcomes) {
       expect(o).toMatchObject({ kind: 'status', status });
       // A clear answer, in the sink's error shape, naming no file, path or errno.
-      if (o.kind === 'status') expect(o.text).toMatch(status === 507 ? /^\{"code": 507, "msg": "store is full"\}\n$/ : /^\{"code": 500, "msg": "could not store the webhook"\}\n$/);
+      if (o.kind === 'status')
+        expect(o.text).toMatch(
+          status === 507
+            ? /^\{"code": 507, "msg": "store is full"\}\n$/
+            : /^\{"code": 500, "msg": "could not store the webhook"\}\n$/,
+        );
     }
     for (const s of failed) ledger.set(s.id, { body: s.body, key: null });
     // Reading still works while writes fail, and shows exactly what was there before.

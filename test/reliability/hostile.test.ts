@@ -99,7 +99,11 @@ async function answersNormally(s: Server): Promise<void> {
     expect(stats.status).toBe(200);
     expect(JSON.parse(stats.text)).toMatchObject({ count: sink.store.count });
   } else {
-    const reply = await fetch(runner.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const reply = await fetch(runner.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     const json = (await reply.json()) as { outcome?: string; reason?: string };
     expect([reply.status, json.outcome, json.reason]).toEqual([401, 'rejected', 'missing-signature']);
   }
@@ -111,7 +115,11 @@ function checkReply(s: Server, c: RawCase, reply: RawReply): void {
   if (expected === null) {
     expect({ context, statuses: reply.statuses }).toEqual({ context, statuses: [] });
   } else if (expected === 'pending') {
-    expect({ context, statuses: reply.statuses, ended: reply.ended }).toEqual({ context, statuses: [], ended: 'waited' });
+    expect({ context, statuses: reply.statuses, ended: reply.ended }).toEqual({
+      context,
+      statuses: [],
+      ended: 'waited',
+    });
   } else {
     const list = Array.isArray(expected) ? expected : [expected];
     expect({ context, statuses: reply.statuses }).toEqual({ context, statuses: list });
@@ -164,7 +172,9 @@ describe('the sink: wrong methods on every route', () => {
   });
 
   const wrong = Object.entries(routes.routes).flatMap(([route, allowed]) =>
-    allowed === 'any' ? [] : routes.methods.filter((m) => !allowed.includes(m)).map((m) => [m, route, allowed.join(', ')] as const),
+    allowed === 'any'
+      ? []
+      : routes.methods.filter((m) => !allowed.includes(m)).map((m) => [m, route, allowed.join(', ')] as const),
   );
   it.each(wrong)('%s %s: 405, Allow: %s, nothing stored or deleted', async (method, route, allow) => {
     const before = sink.store.count;
@@ -185,11 +195,19 @@ describe('the runner: every malformed signature shape', () => {
 
   it.each(signatures.cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     n += 1;
-    const body = JSON.stringify({ event: 'job.status', messageId: `sig-case-${n}-${Date.now()}`, liveMode: true, timestamp: new Date().toISOString(), body: { status: 'FAILED', jobId: 'j' } });
+    const body = JSON.stringify({
+      event: 'job.status',
+      messageId: `sig-case-${n}-${Date.now()}`,
+      liveMode: true,
+      timestamp: new Date().toISOString(),
+      body: { status: 'FAILED', jobId: 'j' },
+    });
     const now = created();
     const good = signedDeliveryHeaders({ body, secret: SECRET, created: now });
     const mac = good.signature!.slice('up42-sig='.length);
-    const otherMac = signedDeliveryHeaders({ body, secret: OTHER_SECRET, created: now }).signature!.slice('up42-sig='.length);
+    const otherMac = signedDeliveryHeaders({ body, secret: OTHER_SECRET, created: now }).signature!.slice(
+      'up42-sig='.length,
+    );
     const signedRest = `${good.date}${good['content-digest']}`;
     const put = (v: string) =>
       v
@@ -215,7 +233,10 @@ describe('the runner: every malformed signature shape', () => {
     const text = await reply.text();
     answers.runner.push(text);
     const json = JSON.parse(text) as { outcome?: string; reason?: string };
-    expect({ status: reply.status, outcome: json.outcome }).toEqual({ status: c.expect, outcome: c.expect === 200 ? 'forwarded' : 'rejected' });
+    expect({ status: reply.status, outcome: json.outcome }).toEqual({
+      status: c.expect,
+      outcome: c.expect === 200 ? 'forwarded' : 'rejected',
+    });
     if (c.reason !== undefined) expect(json.reason).toBe(c.reason);
     // Nothing reached the sink but the control case.
     expect(downstream.store.count - before).toBe(c.expect === 200 ? 1 : 0);
@@ -225,7 +246,9 @@ describe('the runner: every malformed signature shape', () => {
 
 describe('what the answers say about the servers', () => {
   it('every sink answer names the sink as LeRenard2000 and no technology or version', () => {
-    const responses = answers.sink.flatMap((data) => data.split(/(?=HTTP\/1\.[01] \d{3} )/)).filter((r) => r.startsWith('HTTP/'));
+    const responses = answers.sink
+      .flatMap((data) => data.split(/(?=HTTP\/1\.[01] \d{3} )/))
+      .filter((r) => r.startsWith('HTTP/'));
     expect(responses.length).toBeGreaterThan(100);
     for (const r of responses) {
       const head = r.slice(0, r.indexOf('\r\n\r\n') + 2);

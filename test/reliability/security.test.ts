@@ -6,7 +6,17 @@ import { parseSinkConfig } from '../../shared/config.js';
 import { emptyEnv } from '../../shared/env.js';
 import { signedDeliveryHeaders } from '../../shared/signature.js';
 import { ROUTES } from '../../sink/routes.js';
-import { basic, call, destroyAgent, REPO_ROOT, runSink, spawnSink, tempDir, type Reply, type SpawnedSink } from '../sink/sink-support.js';
+import {
+  basic,
+  call,
+  destroyAgent,
+  REPO_ROOT,
+  runSink,
+  spawnSink,
+  tempDir,
+  type Reply,
+  type SpawnedSink,
+} from '../sink/sink-support.js';
 import { leakCollector, loadCorpus } from './support.js';
 
 // The security properties of issue 9 against the real entry points (sink/main.ts and forwarder/runner/main.ts
@@ -25,7 +35,12 @@ const SECRETS = [PASS, SECRET, AUTH, AUTH.slice('Basic '.length), ...WRONG.map((
 const said = leakCollector();
 const replies: { from: 'sink' | 'runner'; reply: Reply }[] = [];
 
-async function ask(from: 'sink' | 'runner', base: string, path: string, options: Parameters<typeof call>[2] = {}): Promise<Reply> {
+async function ask(
+  from: 'sink' | 'runner',
+  base: string,
+  path: string,
+  options: Parameters<typeof call>[2] = {},
+): Promise<Reply> {
   const reply = await call(base, path, options);
   replies.push({ from, reply });
   said.add(reply.text, JSON.stringify(reply.rawHeaders));
@@ -39,7 +54,14 @@ let runner: { child: ChildProcess; url: string; out: () => string; err: () => st
 function spawnRunner(env: Record<string, string>): Promise<typeof runner> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'forwarder/runner/main.ts'], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...emptyEnv(['forwarder', 'runner']), FORWARDER_HOST: '127.0.0.1', FORWARDER_PORT: '0', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...emptyEnv(['forwarder', 'runner']),
+      FORWARDER_HOST: '127.0.0.1',
+      FORWARDER_PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -64,7 +86,13 @@ beforeAll(async () => {
   data = await tempDir();
   // SINK_HOST empty: unset, so the default applies.
   // Many wrong credentials are tried on purpose here: the backoff (tested in test/sink) is set out of the way.
-  sink = await spawnSink({ SINK_HOST: '', SINK_DATA_DIR: data.dir, SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS, SINK_MAX_FAILED_LOGINS: '1000000' });
+  sink = await spawnSink({
+    SINK_HOST: '',
+    SINK_DATA_DIR: data.dir,
+    SINK_BASIC_AUTH_USER: USER,
+    SINK_BASIC_AUTH_PASS: PASS,
+    SINK_MAX_FAILED_LOGINS: '1000000',
+  });
   runner = await spawnRunner({
     UP42_WEBHOOK_SECRET: SECRET,
     SINK_URL: sink.url,
@@ -86,13 +114,22 @@ describe('credentials', () => {
   const methods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'];
 
   it('every route but /ping answers 401 without credentials, with wrong ones and with malformed ones, and tells nothing', async () => {
-    const paths = [...ROUTES.keys(), ...Object.keys((await table).routes).filter((p) => p !== '/ping'), '/nowhere', '/dump-webhooks?envelope=1', '/events?since=0'];
+    const paths = [
+      ...ROUTES.keys(),
+      ...Object.keys((await table).routes).filter((p) => p !== '/ping'),
+      '/nowhere',
+      '/dump-webhooks?envelope=1',
+      '/events?since=0',
+    ];
     const attempts = [undefined, ...WRONG, 'Basic', `Bearer ${PASS}`, `Basic ${USER}:${PASS}`];
     let n = 0;
     for (const path of new Set(paths)) {
       for (const method of methods) {
         for (const authorization of attempts) {
-          const reply = await ask('sink', sink.url, path, { method, headers: authorization === undefined ? {} : { authorization } });
+          const reply = await ask('sink', sink.url, path, {
+            method,
+            headers: authorization === undefined ? {} : { authorization },
+          });
           n += 1;
           expect({ path, method, status: reply.status }).toEqual({ path, method, status: 401 });
           expect(reply.headers['www-authenticate']).toMatch(/^Basic realm=/);
@@ -121,21 +158,33 @@ describe('credentials', () => {
 describe('no secret in anything said', () => {
   it('deliveries through the runner to the sink, good and bad, and every answer and log line about them', async () => {
     const deliver = async (tamper?: (h: Record<string, string>) => void) => {
-      const body = JSON.stringify({ event: 'job.status', messageId: `sec-${Date.now()}-${Math.random()}`, liveMode: true, timestamp: new Date().toISOString(), body: { status: 'FAILED', jobId: 'j1' } });
+      const body = JSON.stringify({
+        event: 'job.status',
+        messageId: `sec-${Date.now()}-${Math.random()}`,
+        liveMode: true,
+        timestamp: new Date().toISOString(),
+        body: { status: 'FAILED', jobId: 'j1' },
+      });
       const headers = signedDeliveryHeaders({ body, secret: SECRET, created: Math.floor(Date.now() / 1000) });
       tamper?.(headers);
       return ask('runner', runner.url, '/', { method: 'POST', headers, body });
     };
     expect((await deliver()).status).toBe(200);
     expect((await deliver()).status).toBe(200);
-    expect((await deliver((h) => (h.signature = `up42-sig=${Buffer.from(SECRET).toString('base64')}`))).status).toBe(401);
+    expect((await deliver((h) => (h.signature = `up42-sig=${Buffer.from(SECRET).toString('base64')}`))).status).toBe(
+      401,
+    );
     expect((await deliver((h) => (h['signature-input'] = `up42-sig=("${SECRET}");created=1`))).status).toBe(401);
     expect((await deliver((h) => delete h.signature)).status).toBe(401);
 
     const dump = await ask('sink', sink.url, '/dump-webhooks?envelope=1', { headers: { authorization: AUTH } });
     expect(dump.text).toMatch(/"number_webhooks_received": 2\}\n$/);
     await ask('sink', sink.url, '/stats', { headers: { authorization: AUTH } });
-    await ask('sink', sink.url, '/receive-webhooks', { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: 'not json' });
+    await ask('sink', sink.url, '/receive-webhooks', {
+      method: 'POST',
+      headers: { authorization: AUTH, 'content-type': 'application/json' },
+      body: 'not json',
+    });
     // A stream client, connected and gone: the access log line it leaves behind says nothing more either.
     await new Promise<void>((done) => {
       const req = request(`${sink.url}/events?since=0`, { headers: { authorization: AUTH } }, (res) => {
@@ -161,7 +210,12 @@ describe('no secret in anything said', () => {
     await new Promise((r) => setTimeout(r, 300));
     said.add(sink.stdout(), sink.stderr(), runner.out(), runner.err());
     expect(sink.stdout()).toMatch(/"GET \/stats HTTP\/1\.1" 200/); // the logs are really collected
-    expect(runner.out().split('\n').filter((l) => l.startsWith('{"time"')).length).toBeGreaterThanOrEqual(5);
+    expect(
+      runner
+        .out()
+        .split('\n')
+        .filter((l) => l.startsWith('{"time"')).length,
+    ).toBeGreaterThanOrEqual(5);
     expect(said.size).toBeGreaterThan(300);
     expect(said.leaks(SECRETS)).toEqual([]);
   });
@@ -179,11 +233,18 @@ describe('where the sink listens', () => {
     const open = await spawnSink({ SINK_HOST: '0.0.0.0', SINK_STORE: 'memory' });
     try {
       expect(open.stdout()).toMatch(/^listening on http:\/\/0\.0\.0\.0:\d+$/m);
-      expect(open.stderr()).toMatch(/WARNING: the sink listens on 0\.0\.0\.0, which other machines can reach, and no basic auth is set/);
+      expect(open.stderr()).toMatch(
+        /WARNING: the sink listens on 0\.0\.0\.0, which other machines can reach, and no basic auth is set/,
+      );
     } finally {
       await open.stop();
     }
-    const guarded = await spawnSink({ SINK_HOST: '0.0.0.0', SINK_STORE: 'memory', SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS });
+    const guarded = await spawnSink({
+      SINK_HOST: '0.0.0.0',
+      SINK_STORE: 'memory',
+      SINK_BASIC_AUTH_USER: USER,
+      SINK_BASIC_AUTH_PASS: PASS,
+    });
     try {
       expect(guarded.stderr()).not.toMatch(/WARNING/);
       said.add(guarded.stdout(), guarded.stderr());

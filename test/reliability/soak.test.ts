@@ -44,7 +44,11 @@ function exchange(agent: Agent, url: string, method = 'GET'): Promise<number> {
     const req = request(url, { method, agent }, (res) => {
       let bytes = 0;
       res.on('data', (c: Buffer) => (bytes += c.length));
-      res.on('end', () => (res.statusCode! >= 200 && res.statusCode! < 300 ? resolve(bytes) : reject(new Error(`${method} ${url}: ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode! >= 200 && res.statusCode! < 300
+          ? resolve(bytes)
+          : reject(new Error(`${method} ${url}: ${res.statusCode}`)),
+      );
       res.on('error', reject);
     });
     req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${url}: no answer in 30 s`)));
@@ -154,16 +158,24 @@ describe(`soak (${SECONDS} s of mixed load)`, () => {
       const first = window[0]!.y;
       // Garbage collection makes RSS a saw-tooth: only a sustained rise of more than 16 MiB or a quarter of
       // the resident size over the window counts as growth.
-      expect({ growth: mib(trend), limit: mib(Math.max(16 * 1024 * 1024, first / 4)), over: trend > Math.max(16 * 1024 * 1024, first / 4) }).toMatchObject({ over: false });
+      expect({
+        growth: mib(trend),
+        limit: mib(Math.max(16 * 1024 * 1024, first / 4)),
+        over: trend > Math.max(16 * 1024 * 1024, first / 4),
+      }).toMatchObject({ over: false });
 
       // Still serving, and its dump agrees with its stats.
-      const stats = JSON.parse(await new Promise<string>((resolve, reject) => {
-        request(`${base}/stats`, (res) => {
-          let t = '';
-          res.setEncoding('utf8').on('data', (c: string) => (t += c));
-          res.on('end', () => resolve(t));
-        }).on('error', reject).end();
-      })) as { count: number };
+      const stats = JSON.parse(
+        await new Promise<string>((resolve, reject) => {
+          request(`${base}/stats`, (res) => {
+            let t = '';
+            res.setEncoding('utf8').on('data', (c: string) => (t += c));
+            res.on('end', () => resolve(t));
+          })
+            .on('error', reject)
+            .end();
+        }),
+      ) as { count: number };
       expect(stats.count).toBeGreaterThanOrEqual(0);
       expect(await sink.stop()).toBe(0);
     },

@@ -11,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 import type { RunningRunner } from '../../forwarder/runner/server.js';
 import { destroyAgent, type TestSink } from '../sink/sink-support.js';
 
-export const LONG = process.env.RELIABILITY_LONG !== undefined && process.env.RELIABILITY_LONG !== '' && process.env.RELIABILITY_LONG !== '0';
+export const LONG =
+  process.env.RELIABILITY_LONG !== undefined &&
+  process.env.RELIABILITY_LONG !== '' &&
+  process.env.RELIABILITY_LONG !== '0';
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 /** mulberry32: small, fast, good enough to pick delays and bytes reproducibly from a logged seed. */
@@ -59,11 +62,21 @@ export type Outcome =
 const STORED = /^\{"msg": "value with key (\d+) (stored|already stored)"\}\n$/;
 
 /** One POST /receive-webhooks on `agent`; never throws. */
-export function postWebhook(agent: Agent, base: string, body: string, headers: Record<string, string> = {}, timeoutMs = 15_000): Promise<Outcome> {
+export function postWebhook(
+  agent: Agent,
+  base: string,
+  body: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<Outcome> {
   return new Promise((resolve) => {
     const req = request(
       `${base}/receive-webhooks`,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } },
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -171,7 +184,11 @@ export async function fetchEnvelopeDump(base: string, headers: Record<string, st
   return lines.map((line) => {
     const head = /^\{"key":(\d+),"receivedAt":"[^"]+","messageId":("(?:[^"\\]|\\.)*"|null),.*?,"body":/.exec(line);
     if (!head || !line.endsWith('}')) throw new Error(`not an envelope line: ${line.slice(0, 200)}`);
-    return { key: Number(head[1]), messageId: JSON.parse(head[2]!) as string | null, body: line.slice(head[0].length, -1) };
+    return {
+      key: Number(head[1]),
+      messageId: JSON.parse(head[2]!) as string | null,
+      body: line.slice(head[0].length, -1),
+    };
   });
 }
 
@@ -203,7 +220,8 @@ export function checkDump(records: DumpedRecord[], sent: Map<string, { body: str
   records.forEach((r, i) => {
     if (r.key !== i + 1) problems.push(`line ${i + 1} has key ${r.key}`);
     if (r.messageId === null) problems.push(`key ${r.key} has no messageId`);
-    else if (byId.has(r.messageId)) problems.push(`${r.messageId} is stored twice (keys ${byId.get(r.messageId)!.key} and ${r.key})`);
+    else if (byId.has(r.messageId))
+      problems.push(`${r.messageId} is stored twice (keys ${byId.get(r.messageId)!.key} and ${r.key})`);
     else byId.set(r.messageId, r);
     const mine = r.messageId === null ? undefined : sent.get(r.messageId);
     if (!mine) problems.push(`key ${r.key} holds a webhook nobody sent: ${r.body.slice(0, 120)}`);
@@ -223,7 +241,11 @@ export function checkDump(records: DumpedRecord[], sent: Map<string, { body: str
 export type Part = string | { hex: string } | { repeat: string; times: number } | { pause: number };
 
 export const partBytes = (p: Exclude<Part, { pause: number }>): Buffer =>
-  typeof p === 'string' ? Buffer.from(p, 'utf8') : 'hex' in p ? Buffer.from(p.hex.replace(/\s+/g, ''), 'hex') : Buffer.from(p.repeat.repeat(p.times), 'utf8');
+  typeof p === 'string'
+    ? Buffer.from(p, 'utf8')
+    : 'hex' in p
+      ? Buffer.from(p.hex.replace(/\s+/g, ''), 'hex')
+      : Buffer.from(p.repeat.repeat(p.times), 'utf8');
 
 export interface RawReply {
   /** Everything the server sent, latin1. */
@@ -238,7 +260,11 @@ export interface RawReply {
  * Writes `parts` to a fresh connection (pauses included), then half-closes when `endWrite`, or destroys
  * at once when `abort`, and collects what comes back until the server closes or `waitMs` passes.
  */
-export function rawExchange(port: number, parts: readonly Part[], options: { endWrite?: boolean; abort?: boolean; waitMs?: number } = {}): Promise<RawReply> {
+export function rawExchange(
+  port: number,
+  parts: readonly Part[],
+  options: { endWrite?: boolean; abort?: boolean; waitMs?: number } = {},
+): Promise<RawReply> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -287,7 +313,8 @@ export function leakCollector() {
       const found: string[] = [];
       for (const s of secrets) {
         for (const form of [s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1)]) {
-          if (seen.some((t) => t.includes(form))) found.push(`a secret of ${s.length} characters (as ${form === s ? 'is' : 'encoded'})`);
+          if (seen.some((t) => t.includes(form)))
+            found.push(`a secret of ${s.length} characters (as ${form === s ? 'is' : 'encoded'})`);
         }
       }
       return [...new Set(found)];

@@ -57,7 +57,8 @@ async function run(bundle: string): Promise<Running> {
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  for (let i = 0; i < 300 && !/listening on (\S+)\n/.test(out) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 300 && !/listening on (\S+)\n/.test(out) && child.exitCode === null; i++)
+    await new Promise((r) => setTimeout(r, 20));
   const url = /listening on (\S+)\n/.exec(out)?.[1];
   if (url === undefined) {
     child.kill('SIGKILL');
@@ -87,7 +88,10 @@ describe('buildForwarder', () => {
     expect(answer.status).toBe(200);
     expect(answer.json).toMatchObject({ outcome: 'forwarded', summary: `stored as key ${sink.stored.size}` });
     expect(sink.stored.has(payload.messageId)).toBe(true);
-    expect(sink.requests.slice(-2).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /ping', 'POST /receive-webhooks']);
+    expect(sink.requests.slice(-2).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /ping',
+      'POST /receive-webhooks',
+    ]);
 
     const rejected = await deliver(`${runner.url}/`, event(), { secret: 'not-the-secret' });
     expect(rejected.status).toBe(401);
@@ -95,14 +99,20 @@ describe('buildForwarder', () => {
     expect(await runner.stop()).toBe(0);
     const lines = runner.output().trim().split('\n');
     expect(lines[0]).toBe(`listening on ${runner.url}`);
-    expect(lines.slice(1).map((l) => (JSON.parse(l) as { outcome: string }).outcome)).toEqual(['forwarded', 'rejected']);
+    expect(lines.slice(1).map((l) => (JSON.parse(l) as { outcome: string }).outcome)).toEqual([
+      'forwarded',
+      'rejected',
+    ]);
     expect(runner.output()).not.toContain('TOPSECRET');
     expect(runner.output().toLowerCase()).not.toContain('authorization');
   });
 
   it('runs the steps of the manifest it was built from, without reading pipedream.yaml again', async () => {
     // pipedream.yaml with the forward step left out: the bundle must run validate only.
-    const manifest = (await readFile(MANIFEST_PATH, 'utf8')).replace(/\n  - name: forward\n(    .*\n|      .*\n)*/, '\n');
+    const manifest = (await readFile(MANIFEST_PATH, 'utf8')).replace(
+      /\n  - name: forward\n(    .*\n|      .*\n)*/,
+      '\n',
+    );
     expect(manifest).not.toContain('name: forward');
     const manifestPath = join(dir, 'validate-only.yaml');
     await writeFile(manifestPath, manifest);

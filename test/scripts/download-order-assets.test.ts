@@ -47,18 +47,31 @@ async function startSink(): Promise<SpawnedSink> {
 }
 
 const order = (status: string, orderId = ORDER) => {
-  const event = makeEvent({ event: 'order.status', status, liveMode: true, messageId: randomUUID(), timestamp: new Date().toISOString() });
+  const event = makeEvent({
+    event: 'order.status',
+    status,
+    liveMode: true,
+    messageId: randomUUID(),
+    timestamp: new Date().toISOString(),
+  });
   return JSON.stringify({ ...event, body: { ...(event.body as object), orderId } });
 };
 
 const store = async (s: SpawnedSink, body: string) => {
-  const reply = await post(s.url, body, { authorization: basic(AUTH.user, AUTH.pass), 'content-type': 'application/json' });
+  const reply = await post(s.url, body, {
+    authorization: basic(AUTH.user, AUTH.pass),
+    'content-type': 'application/json',
+  });
   expect(reply.status).toBe(200);
 };
 
-describe('the example hook: download a fulfilled order\'s assets', () => {
+describe("the example hook: download a fulfilled order's assets", () => {
   it('downloads every asset of the order, all pages, into FOLDER/<order id>/', async () => {
-    const assets = ['a-1', 'a-2', 'a-3'].map((id) => ({ id, name: `scene ${id}`, content: Buffer.from(`zip bytes of ${id} ${randomUUID()}`) }));
+    const assets = ['a-1', 'a-2', 'a-3'].map((id) => ({
+      id,
+      name: `scene ${id}`,
+      content: Buffer.from(`zip bytes of ${id} ${randomUUID()}`),
+    }));
     up42.assets.set(ORDER, assets);
     const s = await startSink();
     await store(s, order('FULFILLED'));
@@ -87,10 +100,16 @@ describe('the example hook: download a fulfilled order\'s assets', () => {
     up42.forceStatus.set('/v2/assets', 503);
     const s = await startSink();
     await store(s, order('FULFILLED'));
-    await waitFor(() => /hook 1: failed \(exit 1\), attempt 1/.test(s.stderr()), { what: 'the failure', describe: () => s.stdout() + s.stderr() });
+    await waitFor(() => /hook 1: failed \(exit 1\), attempt 1/.test(s.stderr()), {
+      what: 'the failure',
+      describe: () => s.stdout() + s.stderr(),
+    });
     expect(s.stdout()).toContain("hook 1: order order-4e3f-4a1b: UP42's storage search answered 503");
     up42.forceStatus.clear();
-    await waitFor(() => /hook 1: done/.test(s.stdout()), { what: 'the retry', describe: () => s.stdout() + s.stderr() });
+    await waitFor(() => /hook 1: done/.test(s.stdout()), {
+      what: 'the retry',
+      describe: () => s.stdout() + s.stderr(),
+    });
     expect(readFileSync(join(work.dir, 'downloads', ORDER, 'a-9.zip'), 'utf8')).toBe('zip of a-9');
   });
 });

@@ -35,7 +35,11 @@ beforeAll(async () => {
     handFormatted,
   );
   for (const text of stored) {
-    const reply = await http(`${source.url}/receive-webhooks`, { method: 'POST', body: text, headers: { 'content-type': 'application/json', authorization: basic } });
+    const reply = await http(`${source.url}/receive-webhooks`, {
+      method: 'POST',
+      body: text,
+      headers: { 'content-type': 'application/json', authorization: basic },
+    });
     expect(reply.status).toBe(200);
   }
 });
@@ -74,12 +78,15 @@ describe('npm run replay', () => {
     }
   });
 
-  it('passes the local runner\'s validation: every live webhook is accepted and stored', async () => {
+  it("passes the local runner's validation: every live webhook is accepted and stored", async () => {
     const sink = await startTestSink({ store: 'memory', auth: AUTH });
     const runner: Proc = spawnEntry(
       'forwarder/runner/main.ts',
       [],
-      runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: AUTH.user, pass: AUTH.pass }) as Record<string, string>,
+      runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: AUTH.user, pass: AUTH.pass }) as Record<
+        string,
+        string
+      >,
       work.dir,
     );
     try {
@@ -102,7 +109,10 @@ describe('npm run replay', () => {
     const runner = spawnEntry(
       'forwarder/runner/main.ts',
       [],
-      runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: AUTH.user, pass: AUTH.pass }) as Record<string, string>,
+      runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: AUTH.user, pass: AUTH.pass }) as Record<
+        string,
+        string
+      >,
       work.dir,
     );
     try {

@@ -25,24 +25,49 @@ function independentSignature(headers: Record<string, string>, secret: string): 
 describe('buildDelivery', () => {
   it('signs content type, date and content digest of the exact body as UP42 does', () => {
     const created = 1_796_000_000;
-    const d = buildDelivery({ source: { kind: 'event', event: 'job.status', status: 'FAILED', liveMode: true }, secret: SECRET, created });
+    const d = buildDelivery({
+      source: { kind: 'event', event: 'job.status', status: 'FAILED', liveMode: true },
+      secret: SECRET,
+      created,
+    });
     expect(d.headers['signature-input']).toBe(`up42-sig=("content-type" "date" "content-digest");created=${created}`);
     expect(d.headers['content-digest']).toBe(`sha-256=:${createHash('sha256').update(d.body).digest('base64')}:`);
     expect(d.headers.date).toBe(new Date(created * 1000).toUTCString());
     expect(d.headers.signature).toBe(independentSignature(d.headers, SECRET));
     const payload = JSON.parse(d.body);
-    expect(payload).toMatchObject({ event: 'job.status', liveMode: true, messageId: d.messageId, body: { status: 'FAILED' } });
+    expect(payload).toMatchObject({
+      event: 'job.status',
+      liveMode: true,
+      messageId: d.messageId,
+      body: { status: 'FAILED' },
+    });
     expect(d.body).toBe(JSON.stringify(payload)); // compact
   });
 
   it('verifies with verify(), and a tampered copy does not', () => {
-    const d = buildDelivery({ source: { kind: 'event', event: 'order.status', status: 'FULFILLED', liveMode: false }, secret: SECRET, created: now() });
-    expect(verify({ headers: d.headers, secrets: [SECRET], now: now(), rawBody: d.body })).toMatchObject({ ok: true, value: { digestChecked: true } });
+    const d = buildDelivery({
+      source: { kind: 'event', event: 'order.status', status: 'FULFILLED', liveMode: false },
+      secret: SECRET,
+      created: now(),
+    });
+    expect(verify({ headers: d.headers, secrets: [SECRET], now: now(), rawBody: d.body })).toMatchObject({
+      ok: true,
+      value: { digestChecked: true },
+    });
     const tamperedBody = d.body.replace('FULFILLED', 'FAILED_PERMANENTLY');
-    expect(verify({ headers: d.headers, secrets: [SECRET], now: now(), rawBody: tamperedBody })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+    expect(verify({ headers: d.headers, secrets: [SECRET], now: now(), rawBody: tamperedBody })).toMatchObject({
+      ok: false,
+      reason: 'digest-mismatch',
+    });
     const tamperedDate = { ...d.headers, date: new Date(0).toUTCString() };
-    expect(verify({ headers: tamperedDate, secrets: [SECRET], now: now(), rawBody: d.body })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
-    expect(verify({ headers: d.headers, secrets: ['another-secret'], now: now(), rawBody: d.body })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+    expect(verify({ headers: tamperedDate, secrets: [SECRET], now: now(), rawBody: d.body })).toMatchObject({
+      ok: false,
+      reason: 'mac-mismatch',
+    });
+    expect(verify({ headers: d.headers, secrets: ['another-secret'], now: now(), rawBody: d.body })).toMatchObject({
+      ok: false,
+      reason: 'mac-mismatch',
+    });
   });
 
   it('leaves the signature out with no secret, and gives each delivery a fresh messageId and timestamp', () => {
@@ -72,21 +97,69 @@ describe('parseSendArgs', () => {
   it('takes defaults: a signed test job.status SUCCEEDED, once', () => {
     expect(parseSendArgs(['--url', 'http://127.0.0.1:9777'], env)).toEqual({
       ok: true,
-      value: { url: 'http://127.0.0.1:9777/', event: 'job.status', status: 'SUCCEEDED', liveMode: false, secret: SECRET, count: 1, concurrency: 1, timeoutMs: 15_000 },
+      value: {
+        url: 'http://127.0.0.1:9777/',
+        event: 'job.status',
+        status: 'SUCCEEDED',
+        liveMode: false,
+        secret: SECRET,
+        count: 1,
+        concurrency: 1,
+        timeoutMs: 15_000,
+      },
     });
   });
   it('reads the secret under its alias and lets --secret override it', () => {
-    expect(parseSendArgs(['--url', 'http://h/'], { up42_webhook_secret_zwei: 'alias' })).toMatchObject({ ok: true, value: { secret: 'alias' } });
-    expect(parseSendArgs(['--url', 'http://h/', '--secret', 'flag'], env)).toMatchObject({ ok: true, value: { secret: 'flag' } });
-    expect(parseSendArgs(['--url', 'http://h/', '--unsigned'], {})).toMatchObject({ ok: true, value: { secret: null } });
+    expect(parseSendArgs(['--url', 'http://h/'], { up42_webhook_secret_zwei: 'alias' })).toMatchObject({
+      ok: true,
+      value: { secret: 'alias' },
+    });
+    expect(parseSendArgs(['--url', 'http://h/', '--secret', 'flag'], env)).toMatchObject({
+      ok: true,
+      value: { secret: 'flag' },
+    });
+    expect(parseSendArgs(['--url', 'http://h/', '--unsigned'], {})).toMatchObject({
+      ok: true,
+      value: { secret: null },
+    });
   });
   it('parses every option', () => {
     const r = parseSendArgs(
-      ['--url', 'https://x.m.pipedream.net', '--event', 'order.status', '--status', 'FAILED_PERMANENTLY', '--live', '--created', '1700000000', '--count', '50', '--concurrency', '8', '--timeout', '2.5'],
+      [
+        '--url',
+        'https://x.m.pipedream.net',
+        '--event',
+        'order.status',
+        '--status',
+        'FAILED_PERMANENTLY',
+        '--live',
+        '--created',
+        '1700000000',
+        '--count',
+        '50',
+        '--concurrency',
+        '8',
+        '--timeout',
+        '2.5',
+      ],
       env,
     );
-    expect(r).toMatchObject({ ok: true, value: { event: 'order.status', status: 'FAILED_PERMANENTLY', liveMode: true, created: 1_700_000_000, count: 50, concurrency: 8, timeoutMs: 2500 } });
-    expect(parseSendArgs(['--url', 'http://h/', '--event', 'order.status'], env)).toMatchObject({ ok: true, value: { status: 'FULFILLED' } });
+    expect(r).toMatchObject({
+      ok: true,
+      value: {
+        event: 'order.status',
+        status: 'FAILED_PERMANENTLY',
+        liveMode: true,
+        created: 1_700_000_000,
+        count: 50,
+        concurrency: 8,
+        timeoutMs: 2500,
+      },
+    });
+    expect(parseSendArgs(['--url', 'http://h/', '--event', 'order.status'], env)).toMatchObject({
+      ok: true,
+      value: { status: 'FULFILLED' },
+    });
   });
   it.each([
     [['--url', 'http://h/', '--nope'], /Unknown option '--nope'/],
@@ -105,7 +178,9 @@ describe('parseSendArgs', () => {
   });
   it('asks for a secret when none is configured', () => {
     const r = parseSendArgs(['--url', 'http://h/'], {});
-    expect(!r.ok && r.message).toMatch(/no signing secret: pass --secret, set UP42_WEBHOOK_SECRET \(or up42_webhook_secret_zwei\), or use --unsigned/);
+    expect(!r.ok && r.message).toMatch(
+      /no signing secret: pass --secret, set UP42_WEBHOOK_SECRET \(or up42_webhook_secret_zwei\), or use --unsigned/,
+    );
   });
 });
 
@@ -133,7 +208,8 @@ describe('sendTestEvents against a loopback receiver', () => {
     const ids = receiver.received.map((r) => JSON.parse(r.body.toString('utf8')).messageId as string);
     expect(new Set(ids).size).toBe(40);
     expect(new Set(results.map((r) => r.messageId))).toEqual(new Set(ids));
-    for (const r of receiver.received) expect(verifyReceived(r)).toMatchObject({ ok: true, value: { digestChecked: true } });
+    for (const r of receiver.received)
+      expect(verifyReceived(r)).toMatchObject({ ok: true, value: { digestChecked: true } });
     expect(receiver.maxInFlight()).toBeLessThanOrEqual(5);
     expect(receiver.maxInFlight()).toBeGreaterThan(1);
   });
@@ -141,7 +217,15 @@ describe('sendTestEvents against a loopback receiver', () => {
   it('signs with the --created time given, so stale signatures can be tried', async () => {
     receiver.received.length = 0;
     const created = now() - 3600;
-    await sendTestEvents({ url: receiver.url, source: { kind: 'event', event: 'job.status', status: 'SUCCEEDED', liveMode: false }, secret: SECRET, created, count: 1, concurrency: 1, timeoutMs: 5000 });
+    await sendTestEvents({
+      url: receiver.url,
+      source: { kind: 'event', event: 'job.status', status: 'SUCCEEDED', liveMode: false },
+      secret: SECRET,
+      created,
+      count: 1,
+      concurrency: 1,
+      timeoutMs: 5000,
+    });
     const [r] = receiver.received;
     expect(r!.headers['signature-input']).toContain(`created=${created}`);
     expect(verifyReceived(r!)).toMatchObject({ ok: false, reason: 'stale' });
@@ -149,12 +233,33 @@ describe('sendTestEvents against a loopback receiver', () => {
 
   it('reports non-2xx replies and connection errors as failures', async () => {
     receiver.state.status = 401;
-    const rejected = await sendTestEvents({ url: receiver.url, source: { kind: 'file', payload: { a: 1 } }, secret: SECRET, count: 2, concurrency: 2, timeoutMs: 5000 });
+    const rejected = await sendTestEvents({
+      url: receiver.url,
+      source: { kind: 'file', payload: { a: 1 } },
+      secret: SECRET,
+      count: 2,
+      concurrency: 2,
+      timeoutMs: 5000,
+    });
     receiver.state.status = 200;
-    expect(rejected.map((r) => [r.ok, r.status])).toEqual([[false, 401], [false, 401]]);
+    expect(rejected.map((r) => [r.ok, r.status])).toEqual([
+      [false, 401],
+      [false, 401],
+    ]);
     const port = await closedPort();
-    const refused = await sendTestEvents({ url: `http://127.0.0.1:${port}/`, source: { kind: 'file', payload: {} }, secret: null, count: 1, concurrency: 1, timeoutMs: 5000 });
-    expect(refused[0]).toMatchObject({ ok: false, status: null, error: `connection refused: http://127.0.0.1:${port}/` });
+    const refused = await sendTestEvents({
+      url: `http://127.0.0.1:${port}/`,
+      source: { kind: 'file', payload: {} },
+      secret: null,
+      count: 1,
+      concurrency: 1,
+      timeoutMs: 5000,
+    });
+    expect(refused[0]).toMatchObject({
+      ok: false,
+      status: null,
+      error: `connection refused: http://127.0.0.1:${port}/`,
+    });
   });
 });
 
@@ -178,7 +283,9 @@ describe('npm run send-test-event (a real process)', () => {
     expect(receiver.received).toHaveLength(1);
     // Strong by default: the date and the body digest are signed, so the forwarder's rule accepts it as it is.
     const received = receiver.received[0]!;
-    expect(received.headers['signature-input']).toMatch(/^up42-sig=\("content-type" "date" "content-digest"\);created=\d+$/);
+    expect(received.headers['signature-input']).toMatch(
+      /^up42-sig=\("content-type" "date" "content-digest"\);created=\d+$/,
+    );
     expect(verifyReceived(received)).toMatchObject({ ok: true, value: { digestChecked: true, weaknesses: [] } });
     expect(JSON.parse(received.body.toString())).toMatchObject({ liveMode: false, event: 'job.status' });
     expect(run.stdout + run.stderr).not.toContain(SECRET);
@@ -186,7 +293,19 @@ describe('npm run send-test-event (a real process)', () => {
 
   it('with --count and --concurrency delivers N distinct ids and prints a summary', async () => {
     receiver.received.length = 0;
-    const run = await runScript('scripts/send-test-event.ts', ['--url', receiver.url, '--secret', SECRET, '--count', '25', '--concurrency', '4', '--live', '--status', 'FAILED']);
+    const run = await runScript('scripts/send-test-event.ts', [
+      '--url',
+      receiver.url,
+      '--secret',
+      SECRET,
+      '--count',
+      '25',
+      '--concurrency',
+      '4',
+      '--live',
+      '--status',
+      'FAILED',
+    ]);
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines).toHaveLength(26);
@@ -198,8 +317,22 @@ describe('npm run send-test-event (a real process)', () => {
   it('sends a --file payload with a fresh messageId', async () => {
     receiver.received.length = 0;
     const file = join(dir, 'payload.json');
-    writeFileSync(file, JSON.stringify({ event: 'order.status', liveMode: true, messageId: 'mine', body: { status: 'FULFILLED', note: 'ü' } }, null, 2));
-    const run = await runScript('scripts/send-test-event.ts', ['--url', receiver.url, '--file', file, '--secret', SECRET]);
+    writeFileSync(
+      file,
+      JSON.stringify(
+        { event: 'order.status', liveMode: true, messageId: 'mine', body: { status: 'FULFILLED', note: 'ü' } },
+        null,
+        2,
+      ),
+    );
+    const run = await runScript('scripts/send-test-event.ts', [
+      '--url',
+      receiver.url,
+      '--file',
+      file,
+      '--secret',
+      SECRET,
+    ]);
     expect(run.code).toBe(0);
     const sent = JSON.parse(receiver.received[0]!.body.toString('utf8'));
     expect(sent).toMatchObject({ event: 'order.status', body: { status: 'FULFILLED', note: 'ü' } });
@@ -214,9 +347,21 @@ describe('npm run send-test-event (a real process)', () => {
     expect(rejected.code).toBe(1);
     expect(rejected.stderr).toMatch(/^503 \{"stored":\d+\}\n$/);
     const port = await closedPort();
-    const refused = await runScript('scripts/send-test-event.ts', ['--url', `http://127.0.0.1:${port}/`, '--secret', SECRET]);
+    const refused = await runScript('scripts/send-test-event.ts', [
+      '--url',
+      `http://127.0.0.1:${port}/`,
+      '--secret',
+      SECRET,
+    ]);
     expect(refused).toEqual({ code: 1, stdout: '', stderr: `connection refused: http://127.0.0.1:${port}/\n` });
-    const missing = await runScript('scripts/send-test-event.ts', ['--url', receiver.url, '--secret', SECRET, '--file', join(dir, 'absent.json')]);
+    const missing = await runScript('scripts/send-test-event.ts', [
+      '--url',
+      receiver.url,
+      '--secret',
+      SECRET,
+      '--file',
+      join(dir, 'absent.json'),
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toContain('ENOENT');
@@ -224,7 +369,14 @@ describe('npm run send-test-event (a real process)', () => {
 
   it('exits 1 with one line when the receiver does not answer in time', async () => {
     receiver.state.delayMs = 5000;
-    const run = await runScript('scripts/send-test-event.ts', ['--url', receiver.url, '--secret', SECRET, '--timeout', '0.3']);
+    const run = await runScript('scripts/send-test-event.ts', [
+      '--url',
+      receiver.url,
+      '--secret',
+      SECRET,
+      '--timeout',
+      '0.3',
+    ]);
     receiver.state.delayMs = 0;
     expect(run).toEqual({ code: 1, stdout: '', stderr: `timeout talking to ${receiver.url}\n` });
   });

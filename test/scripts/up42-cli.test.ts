@@ -18,7 +18,8 @@ beforeEach(() => {
   env = { UP42_USERNAME: fake.username, UP42_PASSWORD: fake.password, UP42_AUTH_URL: fake.url, UP42_API_URL: fake.url };
 });
 
-const up42 = (args: string[], extraEnv: Record<string, string> = {}) => runScript('scripts/up42.ts', ['webhooks', ...args], { ...env, ...extraEnv });
+const up42 = (args: string[], extraEnv: Record<string, string> = {}) =>
+  runScript('scripts/up42.ts', ['webhooks', ...args], { ...env, ...extraEnv });
 
 /** Nothing a run prints may contain the password, a token or an unmasked webhook secret. */
 function expectNoSecrets(output: string, ...secrets: string[]) {
@@ -52,7 +53,13 @@ describe('npm run up42 -- webhooks', () => {
     const run = await up42(['update', 'wh-a', '--events', 'job.status,order.status', '--name', 'relay-2']);
     expect(run.code).toBe(0);
     const put = fake.requests.find((r) => r.method === 'PUT')!;
-    expect(JSON.parse(put.body)).toEqual({ name: 'relay-2', url: a.url, events: ['job.status', 'order.status'], active: true, secret: 'kept-secret-value-2' });
+    expect(JSON.parse(put.body)).toEqual({
+      name: 'relay-2',
+      url: a.url,
+      events: ['job.status', 'order.status'],
+      active: true,
+      secret: 'kept-secret-value-2',
+    });
     expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       'POST /realms/public/protocol/openid-connect/token',
       `GET /workspaces/${fake.workspaceId}/webhooks/wh-a`,
@@ -62,7 +69,18 @@ describe('npm run up42 -- webhooks', () => {
   });
 
   it('create, test and delete', async () => {
-    const created = await up42(['create', '--name', 'relay', '--url', 'https://eo1.m.pipedream.net', '--events', 'job.status', '--secret', 'created-secret-3', '--active']);
+    const created = await up42([
+      'create',
+      '--name',
+      'relay',
+      '--url',
+      'https://eo1.m.pipedream.net',
+      '--events',
+      'job.status',
+      '--secret',
+      'created-secret-3',
+      '--active',
+    ]);
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(/^id\s+wh-\d+$/m);
     expectNoSecrets(created.stdout + created.stderr, 'created-secret-3');
@@ -79,9 +97,24 @@ describe('npm run up42 -- webhooks', () => {
   });
 
   it.each([
-    ['wrong credentials', { UP42_PASSWORD: 'not-the-password-9' }, ['list'], 'up42: UP42 refused to sign in (401): check UP42_USERNAME and UP42_PASSWORD: Invalid user credentials'],
-    ['404', {}, ['get', 'wh-none'], 'up42: not found (404): GET /workspaces/WS/webhooks/wh-none: Webhook wh-none not found'],
-    ['403', { UP42_WORKSPACE_ID: 'not-mine' }, ['list'], 'up42: UP42 denied access (403) to GET /workspaces/not-mine/webhooks: does the account belong to workspace not-mine?: Forbidden: not a member of this workspace'],
+    [
+      'wrong credentials',
+      { UP42_PASSWORD: 'not-the-password-9' },
+      ['list'],
+      'up42: UP42 refused to sign in (401): check UP42_USERNAME and UP42_PASSWORD: Invalid user credentials',
+    ],
+    [
+      '404',
+      {},
+      ['get', 'wh-none'],
+      'up42: not found (404): GET /workspaces/WS/webhooks/wh-none: Webhook wh-none not found',
+    ],
+    [
+      '403',
+      { UP42_WORKSPACE_ID: 'not-mine' },
+      ['list'],
+      'up42: UP42 denied access (403) to GET /workspaces/not-mine/webhooks: does the account belong to workspace not-mine?: Forbidden: not a member of this workspace',
+    ],
   ])('%s: one line, exit 1', async (_name, extra, args, line) => {
     const run = await up42(args, extra);
     expect(run).toEqual({ code: 1, stdout: '', stderr: `${line.replace('WS', fake.workspaceId)}\n` });
@@ -92,7 +125,9 @@ describe('npm run up42 -- webhooks', () => {
     fake.forceStatus.set(`/workspaces/${fake.workspaceId}/webhooks`, 401);
     const run = await up42(['list']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^up42: UP42 did not accept the access token \(401\) for GET \/workspaces\/[^ ]+\/webhooks: .*\n$/);
+    expect(run.stderr).toMatch(
+      /^up42: UP42 did not accept the access token \(401\) for GET \/workspaces\/[^ ]+\/webhooks: .*\n$/,
+    );
     expectNoSecrets(run.stderr);
   });
 
@@ -102,13 +137,19 @@ describe('npm run up42 -- webhooks', () => {
     expect(slow).toEqual({ code: 1, stdout: '', stderr: `up42: timeout talking to ${fake.url}/webhooks/events\n` });
     const port = await closedPort();
     const down = await up42(['list'], { UP42_API_URL: `http://127.0.0.1:${port}` });
-    expect(down).toEqual({ code: 1, stdout: '', stderr: `up42: connection refused: http://127.0.0.1:${port}/workspaces/${fake.workspaceId}/webhooks\n` });
+    expect(down).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `up42: connection refused: http://127.0.0.1:${port}/workspaces/${fake.workspaceId}/webhooks\n`,
+    });
   });
 
   it('missing configuration: names the variables, exit 1, no call made', async () => {
     const run = await runScript('scripts/up42.ts', ['webhooks', 'list'], {});
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe('up42: configuration error: UP42_USERNAME is not set: the UP42 account to sign in with; UP42_PASSWORD is not set: the password of that account\n');
+    expect(run.stderr).toBe(
+      'up42: configuration error: UP42_USERNAME is not set: the UP42 account to sign in with; UP42_PASSWORD is not set: the password of that account\n',
+    );
     expect(fake.requests).toHaveLength(0);
   });
 

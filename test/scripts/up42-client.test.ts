@@ -33,9 +33,22 @@ describe('parseUp42Config', () => {
   it('reads credentials, defaults the URLs to UP42 and the workspace to the token', () => {
     expect(parseUp42Config({ UP42_USERNAME: 'u', UP42_PASSWORD: 'p' })).toEqual({
       ok: true,
-      value: { username: 'u', password: 'p', workspaceId: null, authUrl: 'https://auth.up42.com', apiUrl: 'https://api.up42.com' },
+      value: {
+        username: 'u',
+        password: 'p',
+        workspaceId: null,
+        authUrl: 'https://auth.up42.com',
+        apiUrl: 'https://api.up42.com',
+      },
     });
-    expect(parseUp42Config({ UP42_USERNAME: 'u', UP42_PASSWORD: 'p', UP42_WORKSPACE_ID: 'ws1', UP42_API_URL: 'http://127.0.0.1:1/' })).toMatchObject({
+    expect(
+      parseUp42Config({
+        UP42_USERNAME: 'u',
+        UP42_PASSWORD: 'p',
+        UP42_WORKSPACE_ID: 'ws1',
+        UP42_API_URL: 'http://127.0.0.1:1/',
+      }),
+    ).toMatchObject({
       ok: true,
       value: { workspaceId: 'ws1', apiUrl: 'http://127.0.0.1:1' },
     });
@@ -49,13 +62,45 @@ describe('parseUp42Config', () => {
 
 describe('parseUp42Args', () => {
   it('parses each command', () => {
-    expect(parseUp42Args(['webhooks', 'list', '--json'])).toMatchObject({ ok: true, value: { command: { kind: 'list' }, json: true, showSecret: false } });
-    expect(parseUp42Args(['webhooks', 'create', '--name', 'n', '--url', 'https://h/x', '--events', 'job.status, order.status', '--secret', 's', '--active'])).toMatchObject({
+    expect(parseUp42Args(['webhooks', 'list', '--json'])).toMatchObject({
       ok: true,
-      value: { command: { kind: 'create', name: 'n', url: 'https://h/x', events: ['job.status', 'order.status'], secret: 's', active: true } },
+      value: { command: { kind: 'list' }, json: true, showSecret: false },
     });
-    expect(parseUp42Args(['webhooks', 'update', 'wh-1', '--inactive'])).toMatchObject({ ok: true, value: { command: { kind: 'update', id: 'wh-1', changes: { active: false } } } });
-    expect(parseUp42Args(['webhooks', 'test', 'wh-1', '--timeout', '3'])).toMatchObject({ ok: true, value: { command: { kind: 'test', id: 'wh-1' }, timeoutMs: 3000 } });
+    expect(
+      parseUp42Args([
+        'webhooks',
+        'create',
+        '--name',
+        'n',
+        '--url',
+        'https://h/x',
+        '--events',
+        'job.status, order.status',
+        '--secret',
+        's',
+        '--active',
+      ]),
+    ).toMatchObject({
+      ok: true,
+      value: {
+        command: {
+          kind: 'create',
+          name: 'n',
+          url: 'https://h/x',
+          events: ['job.status', 'order.status'],
+          secret: 's',
+          active: true,
+        },
+      },
+    });
+    expect(parseUp42Args(['webhooks', 'update', 'wh-1', '--inactive'])).toMatchObject({
+      ok: true,
+      value: { command: { kind: 'update', id: 'wh-1', changes: { active: false } } },
+    });
+    expect(parseUp42Args(['webhooks', 'test', 'wh-1', '--timeout', '3'])).toMatchObject({
+      ok: true,
+      value: { command: { kind: 'test', id: 'wh-1' }, timeoutMs: 3000 },
+    });
     expect(parseUp42Args(['--help'])).toMatchObject({ ok: false, reason: 'help' });
   });
   it.each([
@@ -113,8 +158,14 @@ describe('the token', () => {
   });
 
   it('names the workspace by its subject unless UP42_WORKSPACE_ID is set', async () => {
-    expect(await createTokenSource(config, { timeoutMs: 5000 }).workspaceId()).toEqual({ ok: true, value: fake.workspaceId });
-    expect(await createTokenSource({ ...config, workspaceId: 'other' }, { timeoutMs: 5000 }).workspaceId()).toEqual({ ok: true, value: 'other' });
+    expect(await createTokenSource(config, { timeoutMs: 5000 }).workspaceId()).toEqual({
+      ok: true,
+      value: fake.workspaceId,
+    });
+    expect(await createTokenSource({ ...config, workspaceId: 'other' }, { timeoutMs: 5000 }).workspaceId()).toEqual({
+      ok: true,
+      value: 'other',
+    });
     expect(jwtClaims(fakeJwt({ sub: 'x' }))).toEqual({ sub: 'x' });
     expect(jwtClaims('opaque')).toBeNull();
   });
@@ -142,12 +193,21 @@ describe('webhooks commands against the fake UP42', () => {
 
   it('list: a table with secrets masked, or all of them with --show-secret', async () => {
     const a = seedWebhook(fake, { id: 'wh-a', name: 'relay', secret: 'first-secret-value-000' });
-    seedWebhook(fake, { id: 'wh-b', name: 'backup', url: 'https://b.example/hook', events: ['job.status', 'order.status'], active: false, secret: null });
+    seedWebhook(fake, {
+      id: 'wh-b',
+      name: 'backup',
+      url: 'https://b.example/hook',
+      events: ['job.status', 'order.status'],
+      active: false,
+      secret: null,
+    });
     const r = await run(['webhooks', 'list']);
     expect(r.ok).toBe(true);
     const lines = r.ok ? r.value.stdout.split('\n') : [];
     expect(lines[0]).toMatch(/^ID\s+NAME\s+URL\s+EVENTS\s+ACTIVE\s+SECRET$/);
-    expect(lines[1]).toMatch(new RegExp(`^wh-a\\s+relay\\s+${a.url.replace(/\./g, '\\.')}\\s+job\\.status\\s+yes\\s+\\*{8}$`));
+    expect(lines[1]).toMatch(
+      new RegExp(`^wh-a\\s+relay\\s+${a.url.replace(/\./g, '\\.')}\\s+job\\.status\\s+yes\\s+\\*{8}$`),
+    );
     expect(lines[2]).toMatch(/^wh-b\s+backup\s+https:\/\/b\.example\/hook\s+job\.status,order\.status\s+no\s+-$/);
     expect(r.ok && r.value.stdout).not.toContain('first-secret-value-000');
     expect(apiRequests()[0]).toMatchObject({ method: 'GET', path: `/workspaces/${fake.workspaceId}/webhooks` });
@@ -184,16 +244,49 @@ describe('webhooks commands against the fake UP42', () => {
   });
 
   it('create: POSTs name, url, events, active and secret', async () => {
-    const r = await run(['webhooks', 'create', '--name', 'relay', '--url', 'https://eo1.m.pipedream.net', '--events', 'job.status,order.status', '--secret', 'new-secret-42', '--active', '--json']);
+    const r = await run([
+      'webhooks',
+      'create',
+      '--name',
+      'relay',
+      '--url',
+      'https://eo1.m.pipedream.net',
+      '--events',
+      'job.status,order.status',
+      '--secret',
+      'new-secret-42',
+      '--active',
+      '--json',
+    ]);
     const [req] = apiRequests();
     expect(req).toMatchObject({ method: 'POST', path: `/workspaces/${fake.workspaceId}/webhooks` });
     expect(req!.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(req!.body)).toEqual({ name: 'relay', url: 'https://eo1.m.pipedream.net', events: ['job.status', 'order.status'], active: true, secret: 'new-secret-42' });
+    expect(JSON.parse(req!.body)).toEqual({
+      name: 'relay',
+      url: 'https://eo1.m.pipedream.net',
+      events: ['job.status', 'order.status'],
+      active: true,
+      secret: 'new-secret-42',
+    });
     expect(r.ok && JSON.parse(r.value.stdout)).toMatchObject({ id: 'wh-1', name: 'relay', active: true, secret: MASK });
     expect(fake.webhooks.get('wh-1')!.secret).toBe('new-secret-42');
-    const inactive = await run(['webhooks', 'create', '--name', 'n', '--url', 'https://h.example/', '--events', 'job.status']);
+    const inactive = await run([
+      'webhooks',
+      'create',
+      '--name',
+      'n',
+      '--url',
+      'https://h.example/',
+      '--events',
+      'job.status',
+    ]);
     expect(inactive.ok).toBe(true);
-    expect(JSON.parse(apiRequests()[1]!.body)).toEqual({ name: 'n', url: 'https://h.example/', events: ['job.status'], active: false });
+    expect(JSON.parse(apiRequests()[1]!.body)).toEqual({
+      name: 'n',
+      url: 'https://h.example/',
+      events: ['job.status'],
+      active: false,
+    });
   });
 
   it('update: reads the webhook and PUTs all of it with only the given fields changed', async () => {
@@ -203,20 +296,49 @@ describe('webhooks commands against the fake UP42', () => {
     const [get, put] = apiRequests();
     expect(get).toMatchObject({ method: 'GET', path: `/workspaces/${fake.workspaceId}/webhooks/wh-a` });
     expect(put).toMatchObject({ method: 'PUT', path: `/workspaces/${fake.workspaceId}/webhooks/wh-a` });
-    expect(JSON.parse(put!.body)).toEqual({ name: a.name, url: 'https://new.m.pipedream.net', events: a.events, active: false, secret: 'kept-secret-value-1' });
+    expect(JSON.parse(put!.body)).toEqual({
+      name: a.name,
+      url: 'https://new.m.pipedream.net',
+      events: a.events,
+      active: false,
+      secret: 'kept-secret-value-1',
+    });
     expect(put!.headers.authorization).toBe(get!.headers.authorization);
     expect(fake.requests.filter((q) => q.path.startsWith('/realms/'))).toHaveLength(1); // one sign-in for both calls
     expect(r.ok && r.value.stdout).toContain('url        https://new.m.pipedream.net');
     expect(r.ok && r.value.stdout).not.toContain('kept-secret-value-1');
 
     fake.requests.length = 0;
-    await run(['webhooks', 'update', 'wh-a', '--name', 'renamed', '--events', 'order.status', '--secret', 'rotated-secret-2', '--active']);
-    expect(JSON.parse(apiRequests()[1]!.body)).toEqual({ name: 'renamed', url: 'https://new.m.pipedream.net', events: ['order.status'], active: true, secret: 'rotated-secret-2' });
+    await run([
+      'webhooks',
+      'update',
+      'wh-a',
+      '--name',
+      'renamed',
+      '--events',
+      'order.status',
+      '--secret',
+      'rotated-secret-2',
+      '--active',
+    ]);
+    expect(JSON.parse(apiRequests()[1]!.body)).toEqual({
+      name: 'renamed',
+      url: 'https://new.m.pipedream.net',
+      events: ['order.status'],
+      active: true,
+      secret: 'rotated-secret-2',
+    });
   });
 
   it('mergeUpdate refuses to guess fields UP42 did not return', () => {
-    expect(mergeUpdate({ id: 'x', url: 'https://h/' }, { active: true })).toMatchObject({ ok: false, message: expect.stringMatching(/no valid name, events: pass --name, --events/) });
-    expect(mergeUpdate({ name: 'n', url: 'u', events: [], active: true }, {})).toEqual({ ok: true, value: { name: 'n', url: 'u', events: [], active: true } });
+    expect(mergeUpdate({ id: 'x', url: 'https://h/' }, { active: true })).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/no valid name, events: pass --name, --events/),
+    });
+    expect(mergeUpdate({ name: 'n', url: 'u', events: [], active: true }, {})).toEqual({
+      ok: true,
+      value: { name: 'n', url: 'u', events: [], active: true },
+    });
   });
 
   it('delete: DELETE, then a confirmation or JSON', async () => {
@@ -234,12 +356,18 @@ describe('webhooks commands against the fake UP42', () => {
     seedWebhook(fake, { id: 'wh-a' });
     const r = await run(['webhooks', 'test', 'wh-a']);
     expect(r).toEqual({ ok: true, value: { stdout: 'webhook wh-a: testsRun 2, testsSucceeded 2' } });
-    expect(apiRequests()[0]).toMatchObject({ method: 'POST', path: `/workspaces/${fake.workspaceId}/webhooks/wh-a/tests` });
+    expect(apiRequests()[0]).toMatchObject({
+      method: 'POST',
+      path: `/workspaces/${fake.workspaceId}/webhooks/wh-a/tests`,
+    });
     fake.testsSucceeded = 1;
     const partial = await run(['webhooks', 'test', 'wh-a', '--json']);
     expect(partial).toEqual({
       ok: true,
-      value: { stdout: JSON.stringify({ testsRun: 2, testsSucceeded: 1 }, null, 2), failed: '1 of 2 test events were not delivered to the webhook\'s URL' },
+      value: {
+        stdout: JSON.stringify({ testsRun: 2, testsSucceeded: 1 }, null, 2),
+        failed: "1 of 2 test events were not delivered to the webhook's URL",
+      },
     });
   });
 
@@ -256,7 +384,11 @@ describe('webhooks commands against the fake UP42', () => {
 describe('errors', () => {
   it('404 names what was not found', async () => {
     const r = await run(['webhooks', 'get', 'wh-missing']);
-    expect(r).toEqual({ ok: false, reason: 'not-found', message: `not found (404): GET /workspaces/${fake.workspaceId}/webhooks/wh-missing: Webhook wh-missing not found` });
+    expect(r).toEqual({
+      ok: false,
+      reason: 'not-found',
+      message: `not found (404): GET /workspaces/${fake.workspaceId}/webhooks/wh-missing: Webhook wh-missing not found`,
+    });
     const u = await run(['webhooks', 'update', 'wh-missing', '--active']);
     expect(u).toMatchObject({ ok: false, reason: 'not-found' });
     expect(apiRequests().filter((q) => q.method === 'PUT')).toHaveLength(0);
@@ -265,12 +397,20 @@ describe('errors', () => {
   it('401 from the API', async () => {
     fake.forceStatus.set(`/workspaces/${fake.workspaceId}/webhooks`, 401);
     const r = await run(['webhooks', 'list']);
-    expect(r).toEqual({ ok: false, reason: 'unauthorized', message: `UP42 did not accept the access token (401) for GET /workspaces/${fake.workspaceId}/webhooks: forced 401 for /workspaces/${fake.workspaceId}/webhooks` });
+    expect(r).toEqual({
+      ok: false,
+      reason: 'unauthorized',
+      message: `UP42 did not accept the access token (401) for GET /workspaces/${fake.workspaceId}/webhooks: forced 401 for /workspaces/${fake.workspaceId}/webhooks`,
+    });
   });
 
   it('5xx and an error inside a 2xx envelope', async () => {
     fake.forceStatus.set('/webhooks/events', 502);
-    expect(await run(['webhooks', 'events'])).toMatchObject({ ok: false, reason: 'api', message: 'UP42 answered 502 to GET /webhooks/events: forced 502 for /webhooks/events' });
+    expect(await run(['webhooks', 'events'])).toMatchObject({
+      ok: false,
+      reason: 'api',
+      message: 'UP42 answered 502 to GET /webhooks/events: forced 502 for /webhooks/events',
+    });
     expect(errorText({ data: null, error: { code: 'X', message: 'went wrong' } })).toBe('went wrong');
     expect(errorText({ title: 'Bad', detail: 'worse' })).toBe('worse');
   });
@@ -281,16 +421,22 @@ describe('errors', () => {
     expect(slow).toEqual({ ok: false, reason: 'timeout', message: `timeout talking to ${fake.url}/webhooks/events` });
     const port = await closedPort();
     const down = await run(['webhooks', 'list'], { authUrl: `http://127.0.0.1:${port}` });
-    expect(down).toEqual({ ok: false, reason: 'network', message: `connection refused: http://127.0.0.1:${port}/realms/public/protocol/openid-connect/token` });
+    expect(down).toEqual({
+      ok: false,
+      reason: 'network',
+      message: `connection refused: http://127.0.0.1:${port}/realms/public/protocol/openid-connect/token`,
+    });
   });
 
   it('redacts tokens, bearer values and known secrets from messages', () => {
     const jwt = fakeJwt({ sub: 'x' });
-    expect(redact(`bad token ${jwt} and Authorization: Bearer abc.def and password=hunter22 and "secret":"s1"`, [])).toBe(
-      'bad token [redacted] and Authorization: Bearer [redacted] and password=[redacted] and "secret":[redacted]',
-    );
+    expect(
+      redact(`bad token ${jwt} and Authorization: Bearer abc.def and password=hunter22 and "secret":"s1"`, []),
+    ).toBe('bad token [redacted] and Authorization: Bearer [redacted] and password=[redacted] and "secret":[redacted]');
     expect(redact('the secret my-secret-value leaked', ['my-secret-value'])).toBe('the secret [redacted] leaked');
-    expect(redact(`workspace 3c2d1e0f-9a8b-4c7d-8e6f-5a4b3c2d1e0f`)).toBe('workspace 3c2d1e0f-9a8b-4c7d-8e6f-5a4b3c2d1e0f');
+    expect(redact(`workspace 3c2d1e0f-9a8b-4c7d-8e6f-5a4b3c2d1e0f`)).toBe(
+      'workspace 3c2d1e0f-9a8b-4c7d-8e6f-5a4b3c2d1e0f',
+    );
   });
 
   it('an API error that echoes the token or password does not print it', async () => {
@@ -298,7 +444,9 @@ describe('errors', () => {
     const r = await run(['webhooks', 'list']);
     expect(r).toMatchObject({ ok: false, reason: 'api' });
     const message = r.ok ? '' : r.message;
-    expect(message).toMatch(/^UP42 answered 400 to GET \/workspaces\/[^ ]+\/webhooks: rejected Bearer \[redacted\] \(user ada@example.com, password \[redacted\]\)$/);
+    expect(message).toMatch(
+      /^UP42 answered 400 to GET \/workspaces\/[^ ]+\/webhooks: rejected Bearer \[redacted\] \(user ada@example.com, password \[redacted\]\)$/,
+    );
     expect(message).not.toContain(fake.issued.at(-1)!);
     expect(message).not.toContain(fake.password);
   });
@@ -307,14 +455,26 @@ describe('errors', () => {
 describe('eventsTable', () => {
   it('shows names given as strings, objects or keys', () => {
     expect(eventsTable(['job.status'])).toBe('EVENT       DETAILS\njob.status  -');
-    expect(eventsTable([{ name: 'order.status', description: 'Order\nchanged' }])).toBe('EVENT         DETAILS\norder.status  {"description":"Order\\nchanged"}');
-    expect(eventsTable({ 'job.status': { description: 'x' } })).toBe('EVENT       DETAILS\njob.status  {"description":"x"}');
+    expect(eventsTable([{ name: 'order.status', description: 'Order\nchanged' }])).toBe(
+      'EVENT         DETAILS\norder.status  {"description":"Order\\nchanged"}',
+    );
+    expect(eventsTable({ 'job.status': { description: 'x' } })).toBe(
+      'EVENT       DETAILS\njob.status  {"description":"x"}',
+    );
     expect(eventsTable(null)).toBe('no webhook events');
   });
 });
 
 describe('renderTable', () => {
   it('pads columns to the widest cell', () => {
-    expect(renderTable(['A', 'BB'], [['xxx', 'y'], ['z', 'wwww']])).toBe('A    BB\nxxx  y\nz    wwww');
+    expect(
+      renderTable(
+        ['A', 'BB'],
+        [
+          ['xxx', 'y'],
+          ['z', 'wwww'],
+        ],
+      ),
+    ).toBe('A    BB\nxxx  y\nz    wwww');
   });
 });

@@ -52,10 +52,17 @@ describe('planOutboxRetry', () => {
   const hour = 3600_000;
   it('follows the schedule, then repeats its last delay', () => {
     expect(planOutboxRetry(1, [1, 1, 2], 0, 0, 3600)).toEqual({ action: 'retry', delaySeconds: 1, nextTryAtMs: 1000 });
-    expect(planOutboxRetry(9, [1, 1, 2], 0, 5000, 3600)).toEqual({ action: 'retry', delaySeconds: 2, nextTryAtMs: 7000 });
+    expect(planOutboxRetry(9, [1, 1, 2], 0, 5000, 3600)).toEqual({
+      action: 'retry',
+      delaySeconds: 2,
+      nextTryAtMs: 7000,
+    });
   });
   it('gives up once the next try would fall past the maximum', () => {
-    expect(planOutboxRetry(20, [3600], 0, 71 * hour + 1, 72 * 3600)).toEqual({ action: 'give-up', triedForMs: 71 * hour + 1 });
+    expect(planOutboxRetry(20, [3600], 0, 71 * hour + 1, 72 * 3600)).toEqual({
+      action: 'give-up',
+      triedForMs: 71 * hour + 1,
+    });
   });
 });
 

@@ -26,6 +26,7 @@ describe('.env.example', () => {
   });
 
   it('holds no secret value', () => {
-    for (const spec of ENV_VARS.filter((v) => 'secret' in v && v.secret)) expect(assignments.get(spec.name)!.value).toBe('');
+    for (const spec of ENV_VARS.filter((v) => 'secret' in v && v.secret))
+      expect(assignments.get(spec.name)!.value).toBe('');
   });
 });

@@ -12,7 +12,8 @@ import {
 import { classify, DEFAULT_NOTIFY_STATUSES } from '../../shared/status.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const isIsoTime = (s: unknown) => typeof s === 'string' && !Number.isNaN(Date.parse(s)) && new Date(s).toISOString() === s;
+const isIsoTime = (s: unknown) =>
+  typeof s === 'string' && !Number.isNaN(Date.parse(s)) && new Date(s).toISOString() === s;
 const defaults = { statuses: new Set(DEFAULT_NOTIFY_STATUSES), testMode: false };
 const testMode = { ...defaults, testMode: true };
 
@@ -62,7 +63,10 @@ describe('sample events', () => {
 
 describe('sample events through the status filter', () => {
   it('the test event is ignored unless in test mode', () => {
-    expect(classify(sampleTestJobEvent, defaults)).toMatchObject({ action: 'ignore', reason: expect.stringMatching(/test event/) });
+    expect(classify(sampleTestJobEvent, defaults)).toMatchObject({
+      action: 'ignore',
+      reason: expect.stringMatching(/test event/),
+    });
     expect(classify(sampleTestJobEvent, testMode)).toEqual({
       action: 'notify',
       event: 'job.status',
@@ -83,7 +87,11 @@ describe('sample events through the status filter', () => {
   });
 
   it('the fulfilled order notifies', () => {
-    expect(classify(sampleFulfilledOrderEvent, defaults)).toMatchObject({ action: 'notify', event: 'order.status', status: 'FULFILLED' });
+    expect(classify(sampleFulfilledOrderEvent, defaults)).toMatchObject({
+      action: 'notify',
+      event: 'order.status',
+      status: 'FULFILLED',
+    });
   });
 
   it('samples parsed from their JSON text classify the same way', () => {
@@ -98,13 +106,21 @@ describe('makeEvent', () => {
 
   it('builds a live order event with the given status, id and time', () => {
     const event = makeEvent({ event: 'order.status', status: 'FAILED_PERMANENTLY', liveMode: true, ...ids });
-    expect(event).toEqual({ ...sampleFulfilledOrderEvent, ...ids, body: { ...sampleFulfilledOrderEvent.body, status: 'FAILED_PERMANENTLY' } });
+    expect(event).toEqual({
+      ...sampleFulfilledOrderEvent,
+      ...ids,
+      body: { ...sampleFulfilledOrderEvent.body, status: 'FAILED_PERMANENTLY' },
+    });
     expect(classify(event, defaults)).toMatchObject({ action: 'notify', status: 'FAILED_PERMANENTLY' });
   });
 
   it('builds a live job from the failed job sample, a test job from the test sample', () => {
     const liveJob = makeEvent({ event: 'job.status', status: 'CANCELLED', liveMode: true, ...ids });
-    expect(liveJob).toEqual({ ...sampleFailedJobEvent, ...ids, body: { ...sampleFailedJobEvent.body, status: 'CANCELLED' } });
+    expect(liveJob).toEqual({
+      ...sampleFailedJobEvent,
+      ...ids,
+      body: { ...sampleFailedJobEvent.body, status: 'CANCELLED' },
+    });
     const testJob = makeEvent({ event: 'job.status', status: 'RUNNING', liveMode: false, ...ids });
     expect(testJob).toEqual({ ...sampleTestJobEvent, ...ids, body: { ...sampleTestJobEvent.body, status: 'RUNNING' } });
     expect(classify(testJob, defaults)).toMatchObject({ action: 'ignore' });

@@ -25,7 +25,12 @@ describe('parseSignatureInput: well-formed headers', () => {
     const parsed = parseSignatureInput('up42-sig=("content-type" "date" "content-digest");created=1658759606');
     expect(parsed).toEqual({
       ok: true,
-      value: { label: 'up42-sig', components: ['content-type', 'date', 'content-digest'], created: 1658759606, params: {} },
+      value: {
+        label: 'up42-sig',
+        components: ['content-type', 'date', 'content-digest'],
+        created: 1658759606,
+        params: {},
+      },
     });
   });
 
@@ -34,7 +39,12 @@ describe('parseSignatureInput: well-formed headers', () => {
       'up42-sig=("date");created=1658759606;keyid="webhook-1";alg=hmac-sha256;expires=1658760000;nonce=abc:def/1',
     );
     if (!parsed.ok) throw new Error(parsed.message);
-    expect({ ...parsed.value.params }).toEqual({ keyid: 'webhook-1', alg: 'hmac-sha256', expires: '1658760000', nonce: 'abc:def/1' });
+    expect({ ...parsed.value.params }).toEqual({
+      keyid: 'webhook-1',
+      alg: 'hmac-sha256',
+      expires: '1658760000',
+      nonce: 'abc:def/1',
+    });
     expect(Object.getPrototypeOf(parsed.value.params)).toBeNull();
   });
 
@@ -52,17 +62,30 @@ describe('parseSignatureInput: well-formed headers', () => {
 
   it('accepts spaces inside the list, after ";", and around the whole header', () => {
     const lenient = parseSignatureInput('\t up42-sig=( "content-type"  "date" ); created=5; x=1 \t');
-    expect(lenient.ok && lenient.value).toMatchObject({ components: ['content-type', 'date'], created: 5, params: { x: '1' } });
+    expect(lenient.ok && lenient.value).toMatchObject({
+      components: ['content-type', 'date'],
+      created: 5,
+      params: { x: '1' },
+    });
   });
 
   it('picks its own label out of a dictionary with other signatures', () => {
     const header = 'sig1=("@method" "@path");created=1, up42-sig=("date");created=2';
-    expect(parseSignatureInput(header)).toMatchObject({ ok: true, value: { label: 'up42-sig', components: ['date'], created: 2 } });
-    expect(parseSignatureInput(header, 'sig1')).toMatchObject({ ok: true, value: { label: 'sig1', components: ['@method', '@path'], created: 1 } });
+    expect(parseSignatureInput(header)).toMatchObject({
+      ok: true,
+      value: { label: 'up42-sig', components: ['date'], created: 2 },
+    });
+    expect(parseSignatureInput(header, 'sig1')).toMatchObject({
+      ok: true,
+      value: { label: 'sig1', components: ['@method', '@path'], created: 1 },
+    });
   });
 
   it('accepts created with 12 digits and 0', () => {
-    expect(parseSignatureInput('up42-sig=("date");created=999999999999')).toMatchObject({ ok: true, value: { created: 999999999999 } });
+    expect(parseSignatureInput('up42-sig=("date");created=999999999999')).toMatchObject({
+      ok: true,
+      value: { created: 999999999999 },
+    });
     expect(parseSignatureInput('up42-sig=("date");created=0')).toMatchObject({ ok: true, value: { created: 0 } });
   });
 
@@ -75,13 +98,19 @@ describe('parseSignatureInput: well-formed headers', () => {
 
   it('accepts a long component list whose names are all different', () => {
     const names = Array.from({ length: 40 }, (_, i) => `x-header-${i}`);
-    expect(parseSignatureInput(formatSignatureInput('up42-sig', names, 1))).toMatchObject({ ok: true, value: { components: names } });
+    expect(parseSignatureInput(formatSignatureInput('up42-sig', names, 1))).toMatchObject({
+      ok: true,
+      value: { components: names },
+    });
   });
 
   it('reads back what formatSignatureInput writes', () => {
     const header = formatSignatureInput('up42-sig', ['content-type', 'date', 'content-digest'], 1764489600);
     expect(header).toBe('up42-sig=("content-type" "date" "content-digest");created=1764489600');
-    expect(parseSignatureInput(header)).toMatchObject({ ok: true, value: { components: ['content-type', 'date', 'content-digest'], created: 1764489600 } });
+    expect(parseSignatureInput(header)).toMatchObject({
+      ok: true,
+      value: { components: ['content-type', 'date', 'content-digest'], created: 1764489600 },
+    });
   });
 });
 
@@ -89,7 +118,11 @@ describe('parseSignatureInput: malformed headers, each with its reason', () => {
   const cases: [string, string, SignatureInputError][] = [
     ['empty', '', 'empty'],
     ['only spaces', '   \t ', 'empty'],
-    ['one character over 8 KiB', 'up42-sig=("date");created=1;pad=' + 'a'.repeat(SIGNATURE_INPUT_MAX_LENGTH), 'too-long'],
+    [
+      'one character over 8 KiB',
+      'up42-sig=("date");created=1;pad=' + 'a'.repeat(SIGNATURE_INPUT_MAX_LENGTH),
+      'too-long',
+    ],
     ['8 KiB + 1 of garbage', '('.repeat(SIGNATURE_INPUT_MAX_LENGTH + 1), 'too-long'],
     ['unclosed list', 'up42-sig=("content-type" "date"', 'syntax'],
     ['unclosed list before parameters', 'up42-sig=("content-type" "date";created=1', 'syntax'],
@@ -125,7 +158,11 @@ describe('parseSignatureInput: malformed headers, each with its reason', () => {
     ['created with 25 digits', 'up42-sig=("date");created=1234567890123456789012345', 'invalid-created'],
     ['created quoted and not digits', 'up42-sig=("date");created="soon"', 'invalid-created'],
     ['duplicate label', 'up42-sig=("date");created=1, up42-sig=("content-type");created=2', 'duplicate-label'],
-    ['duplicate label of another signature', 'sig1=("date");created=1, sig1=("date");created=1, up42-sig=("date");created=1', 'duplicate-label'],
+    [
+      'duplicate label of another signature',
+      'sig1=("date");created=1, sig1=("date");created=1, up42-sig=("date");created=1',
+      'duplicate-label',
+    ],
     ['another label only', 'sig1=("content-type" "date");created=1658759606', 'label-not-found'],
     ['a label that merely starts like ours', 'up42-sig2=("date");created=1', 'label-not-found'],
     ['empty component list', 'up42-sig=();created=1', 'no-components'],
@@ -169,7 +206,7 @@ describe('parseSignatureInput: malformed headers, each with its reason', () => {
     const inputs = [
       'up42-sig=(' + '"a" '.repeat((room - 20) / 4),
       'up42-sig=("date")' + ';a=1'.repeat((room - 20) / 4),
-      ('a=("b");created=1, ').repeat(Math.floor(room / 20)).slice(0, room),
+      'a=("b");created=1, '.repeat(Math.floor(room / 20)).slice(0, room),
       '"'.repeat(room),
       'up42-sig=("' + 'a'.repeat(room - 30) + '"',
       ' '.repeat(room - 1) + 'x',
@@ -202,17 +239,40 @@ describe('parseSignatureInput: properties', () => {
   });
 
   it('never throws on strings built from the grammar’s own tokens', () => {
-    const token = fc.constantFrom('up42-sig', 'sig1', '=', '(', ')', '"', '"date"', ' ', '\t', ';', ',', 'created', 'created=', '1658759606', '-', 'x', '\\', '\u00e4');
+    const token = fc.constantFrom(
+      'up42-sig',
+      'sig1',
+      '=',
+      '(',
+      ')',
+      '"',
+      '"date"',
+      ' ',
+      '\t',
+      ';',
+      ',',
+      'created',
+      'created=',
+      '1658759606',
+      '-',
+      'x',
+      '\\',
+      '\u00e4',
+    );
     fc.assert(fc.property(fc.string({ unit: token, maxLength: 120 }), expectTyped), { numRuns: 1000 });
   });
 
   it('reads back any list it formats', () => {
     const name = fc.stringMatching(/^[a-z@][a-z0-9!#$%&'*+.^_`|~-]{0,20}$/);
     fc.assert(
-      fc.property(fc.uniqueArray(name, { minLength: 1, maxLength: 12 }), fc.integer({ min: 0, max: 999_999_999_999 }), (components, created) => {
-        const parsed = parseSignatureInput(formatSignatureInput('up42-sig', components, created));
-        expect(parsed).toEqual({ ok: true, value: { label: 'up42-sig', components, created, params: {} } });
-      }),
+      fc.property(
+        fc.uniqueArray(name, { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 0, max: 999_999_999_999 }),
+        (components, created) => {
+          const parsed = parseSignatureInput(formatSignatureInput('up42-sig', components, created));
+          expect(parsed).toEqual({ ok: true, value: { label: 'up42-sig', components, created, params: {} } });
+        },
+      ),
       { numRuns: 300 },
     );
   });

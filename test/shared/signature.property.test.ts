@@ -13,15 +13,28 @@ import { sign, verify, type HeaderBag } from '../../shared/signature.js';
  */
 
 const RESERVED = new Set(['signature', 'signature-input', 'content-digest', 'digest', 'date']);
-const WEAKNESSES = ['the signature does not cover the date header', 'the signature does not cover a content-digest or digest header'];
+const WEAKNESSES = [
+  'the signature does not cover the date header',
+  'the signature does not cover a content-digest or digest header',
+];
 const headerName = fc.stringMatching(/^[a-z][a-z0-9-]{0,15}$/).filter((n) => !RESERVED.has(n));
 const latin1 = (min: number) => fc.integer({ min, max: 0xff }).map((c) => String.fromCharCode(c));
 const headerValueArb = fc.string({ unit: latin1(0x20), minLength: 1, maxLength: 60 });
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=';
 
 const requestArb = fc.record({
-  signed: fc.uniqueArray(fc.tuple(headerName, headerValueArb), { minLength: 1, maxLength: 8, selector: ([name]) => name }),
-  unsigned: fc.array(fc.tuple(headerName.map((n) => `x-extra-${n}`), headerValueArb), { maxLength: 3 }),
+  signed: fc.uniqueArray(fc.tuple(headerName, headerValueArb), {
+    minLength: 1,
+    maxLength: 8,
+    selector: ([name]) => name,
+  }),
+  unsigned: fc.array(
+    fc.tuple(
+      headerName.map((n) => `x-extra-${n}`),
+      headerValueArb,
+    ),
+    { maxLength: 3 },
+  ),
   secret: fc.string({ minLength: 1, maxLength: 40 }),
   now: fc.integer({ min: 1_000_000_000, max: 4_000_000_000 }),
   // created = now - age, anywhere in the default window [now - 300, now + 30].
@@ -34,7 +47,12 @@ function build(spec: RequestSpec) {
   const components = spec.signed.map(([name]) => name);
   const created = spec.now - spec.age;
   const { signature, signatureInput } = sign({ headers: values, components, secret: spec.secret, created });
-  const headers: Record<string, string> = { ...Object.fromEntries(spec.unsigned), ...values, signature, 'signature-input': signatureInput };
+  const headers: Record<string, string> = {
+    ...Object.fromEntries(spec.unsigned),
+    ...values,
+    signature,
+    'signature-input': signatureInput,
+  };
   return { headers, components, created, mac: signature.slice('up42-sig='.length) };
 }
 
@@ -52,10 +70,15 @@ describe('sign: the MAC is HMAC-SHA256 as node computes it', () => {
     fc.assert(
       fc.property(
         fc.oneof(fc.string({ maxLength: 100 }), fc.string({ unit: 'binary', maxLength: 100 })),
-        fc.oneof(fc.string({ minLength: 1, maxLength: 1500 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 700 })),
+        fc.oneof(
+          fc.string({ minLength: 1, maxLength: 1500 }),
+          fc.string({ unit: 'binary', minLength: 1, maxLength: 700 }),
+        ),
         (secret, value) => {
           const expected = createHmac('sha256', secret).update(value, 'utf8').digest('base64');
-          expect(sign({ headers: { x: value }, components: ['x'], secret, created: 1 }).signature).toBe(`up42-sig=${expected}`);
+          expect(sign({ headers: { x: value }, components: ['x'], secret, created: 1 }).signature).toBe(
+            `up42-sig=${expected}`,
+          );
         },
       ),
       { numRuns: 500 },
@@ -70,7 +93,14 @@ describe('verify: properties of random signed requests', () => {
         const { headers, components, created } = build(spec);
         expect(check(spec, headers)).toEqual({
           ok: true,
-          value: { label: 'up42-sig', components, created, digestChecked: false, secretIndex: 0, weaknesses: WEAKNESSES },
+          value: {
+            label: 'up42-sig',
+            components,
+            created,
+            digestChecked: false,
+            secretIndex: 0,
+            weaknesses: WEAKNESSES,
+          },
         });
       }),
       { numRuns: 300 },
@@ -81,7 +111,9 @@ describe('verify: properties of random signed requests', () => {
     fc.assert(
       fc.property(requestArb, fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }), (spec, upper) => {
         const { headers } = build(spec);
-        const recased = Object.fromEntries(Object.entries(headers).map(([k, v], i) => [upper[i % 16] ? k.toUpperCase() : k, v]));
+        const recased = Object.fromEntries(
+          Object.entries(headers).map(([k, v], i) => [upper[i % 16] ? k.toUpperCase() : k, v]),
+        );
         expect(check(spec, recased)).toMatchObject({ ok: true });
       }),
       { numRuns: 200 },
@@ -102,20 +134,29 @@ describe('verify: properties of random signed requests', () => {
 
   it('any single-character substitution, deletion or insertion in the MAC is a MAC mismatch', () => {
     fc.assert(
-      fc.property(requestArb, fc.nat(), fc.integer({ min: 1, max: 255 }), fc.constantFrom(...B64), (spec, at, delta, inserted) => {
-        const { headers, mac } = build(spec);
-        const i = at % mac.length;
-        const variants = [
-          substitute(mac, at, delta),
-          mac.slice(0, i) + mac.slice(i + 1),
-          mac.slice(0, i) + inserted + mac.slice(i),
-          // Same low byte, another character: headers parsed from JSON (Pipedream) can carry any code point.
-          mac.slice(0, i) + String.fromCharCode(mac.charCodeAt(i) + 0x100 * (1 + (delta % 200))) + mac.slice(i + 1),
-        ];
-        for (const variant of variants) {
-          expect(check(spec, { ...headers, signature: `up42-sig=${variant}` })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
-        }
-      }),
+      fc.property(
+        requestArb,
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        fc.constantFrom(...B64),
+        (spec, at, delta, inserted) => {
+          const { headers, mac } = build(spec);
+          const i = at % mac.length;
+          const variants = [
+            substitute(mac, at, delta),
+            mac.slice(0, i) + mac.slice(i + 1),
+            mac.slice(0, i) + inserted + mac.slice(i),
+            // Same low byte, another character: headers parsed from JSON (Pipedream) can carry any code point.
+            mac.slice(0, i) + String.fromCharCode(mac.charCodeAt(i) + 0x100 * (1 + (delta % 200))) + mac.slice(i + 1),
+          ];
+          for (const variant of variants) {
+            expect(check(spec, { ...headers, signature: `up42-sig=${variant}` })).toMatchObject({
+              ok: false,
+              reason: 'mac-mismatch',
+            });
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -152,14 +193,38 @@ describe('verify: properties of random signed requests', () => {
 
   it('never throws, whatever the header bag holds', () => {
     const key = fc.oneof(
-      fc.constantFrom('signature', 'Signature-Input', 'signature-input', 'date', '__proto__', 'constructor', 'toString'),
+      fc.constantFrom(
+        'signature',
+        'Signature-Input',
+        'signature-input',
+        'date',
+        '__proto__',
+        'constructor',
+        'toString',
+      ),
       fc.string({ maxLength: 12 }),
     );
     const sigInput = fc.oneof(
-      fc.string({ unit: fc.constantFrom('up42-sig=', '(', ')', '"date"', '"constructor"', '"__proto__"', ' ', ';created=', '1764489600', ','), maxLength: 20 }),
+      fc.string({
+        unit: fc.constantFrom(
+          'up42-sig=',
+          '(',
+          ')',
+          '"date"',
+          '"constructor"',
+          '"__proto__"',
+          ' ',
+          ';created=',
+          '1764489600',
+          ',',
+        ),
+        maxLength: 20,
+      }),
       fc.string(),
       fc
-        .uniqueArray(fc.constantFrom('date', 'constructor', '__proto__', 'tostring', 'signature', 'x'), { minLength: 1 })
+        .uniqueArray(fc.constantFrom('date', 'constructor', '__proto__', 'tostring', 'signature', 'x'), {
+          minLength: 1,
+        })
         .map((names) => `up42-sig=(${names.map((n) => `"${n}"`).join(' ')});created=1764489600`),
     );
     fc.assert(
@@ -173,7 +238,12 @@ describe('verify: properties of random signed requests', () => {
           const headers: Record<string, unknown> = { ...bag };
           if (input !== null) headers['signature-input'] = input;
           if (signature !== null) headers['signature'] = signature;
-          const result = verify({ headers: headers as HeaderBag, secrets, now: 1764489600, ...(rawBody !== null ? { rawBody } : {}) });
+          const result = verify({
+            headers: headers as HeaderBag,
+            secrets,
+            now: 1764489600,
+            ...(rawBody !== null ? { rawBody } : {}),
+          });
           expect(typeof result.ok).toBe('boolean');
         },
       ),
@@ -202,7 +272,8 @@ describe('verify: only a signature over the date and the body digest is accepted
       fc.property(requestArb, fc.string({ maxLength: 200 }), fc.string({ maxLength: 200 }), (spec, body, other) => {
         const { headers } = strong(spec, body);
         expect(strict(spec, headers, body)).toMatchObject({ ok: true, value: { digestChecked: true, weaknesses: [] } });
-        if (other !== body) expect(strict(spec, headers, other)).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+        if (other !== body)
+          expect(strict(spec, headers, other)).toMatchObject({ ok: false, reason: 'digest-mismatch' });
       }),
       { numRuns: 200 },
     );
@@ -220,19 +291,25 @@ describe('verify: only a signature over the date and the body digest is accepted
 
   it('the signed string of a strong signature, moved onto made-up headers with a fresh created, is weak-signature', () => {
     fc.assert(
-      fc.property(requestArb, fc.string({ maxLength: 200 }), fc.nat(), fc.integer({ min: 301, max: 100_000 }), (spec, body, cut, later) => {
-        const { headers, values, components } = strong(spec, body);
-        const signed = components.map((name) => values[name]!).join('');
-        const at = cut % (signed.length + 1);
-        const now = spec.now + later;
-        const moved = {
-          'x-sig-a': signed.slice(0, at),
-          'x-sig-b': signed.slice(at),
-          signature: headers.signature,
-          'signature-input': `up42-sig=("x-sig-a" "x-sig-b");created=${now}`,
-        };
-        expect(strict(spec, moved, 'forged body', now)).toMatchObject({ ok: false, reason: 'weak-signature' });
-      }),
+      fc.property(
+        requestArb,
+        fc.string({ maxLength: 200 }),
+        fc.nat(),
+        fc.integer({ min: 301, max: 100_000 }),
+        (spec, body, cut, later) => {
+          const { headers, values, components } = strong(spec, body);
+          const signed = components.map((name) => values[name]!).join('');
+          const at = cut % (signed.length + 1);
+          const now = spec.now + later;
+          const moved = {
+            'x-sig-a': signed.slice(0, at),
+            'x-sig-b': signed.slice(at),
+            signature: headers.signature,
+            'signature-input': `up42-sig=("x-sig-a" "x-sig-b");created=${now}`,
+          };
+          expect(strict(spec, moved, 'forged body', now)).toMatchObject({ ok: false, reason: 'weak-signature' });
+        },
+      ),
       { numRuns: 200 },
     );
   });

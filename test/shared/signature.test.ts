@@ -69,23 +69,33 @@ describe('sign: known-answer vectors computed with openssl', () => {
 
   it('keys the HMAC with the UTF-8 bytes of a non-ASCII secret', () => {
     const headers = { 'content-type': 'application/json', date: DATE, 'content-digest': `sha-256=:${SHA256}:` };
-    expect(sign({ headers, components: DEFAULT_COMPONENTS, secret: UTF8_SECRET, created: CREATED }).signature).toBe(`up42-sig=${MAC_UTF8_SECRET}`);
+    expect(sign({ headers, components: DEFAULT_COMPONENTS, secret: UTF8_SECRET, created: CREATED }).signature).toBe(
+      `up42-sig=${MAC_UTF8_SECRET}`,
+    );
   });
 
   it('keys the HMAC with the hash of a secret longer than a SHA-256 block, and with a 64-byte secret as it is', () => {
     const headers = { 'content-type': 'application/json', date: DATE, 'content-digest': `sha-256=:${SHA256}:` };
-    expect(sign({ headers, components: DEFAULT_COMPONENTS, secret: KEY_65, created: CREATED }).signature).toBe(`up42-sig=${MAC_KEY_65}`);
-    expect(sign({ headers, components: DEFAULT_COMPONENTS, secret: KEY_64, created: CREATED }).signature).toBe(`up42-sig=${MAC_KEY_64}`);
+    expect(sign({ headers, components: DEFAULT_COMPONENTS, secret: KEY_65, created: CREATED }).signature).toBe(
+      `up42-sig=${MAC_KEY_65}`,
+    );
+    expect(sign({ headers, components: DEFAULT_COMPONENTS, secret: KEY_64, created: CREATED }).signature).toBe(
+      `up42-sig=${MAC_KEY_64}`,
+    );
   });
 
   it('signs a signed string of more than a kilobyte', () => {
     const headers = { 'x-long': LONG_VALUE, date: DATE };
-    expect(sign({ headers, components: ['x-long', 'date'], secret: SECRET, created: CREATED }).signature).toBe(`up42-sig=${MAC_LONG_MESSAGE}`);
+    expect(sign({ headers, components: ['x-long', 'date'], secret: SECRET, created: CREATED }).signature).toBe(
+      `up42-sig=${MAC_LONG_MESSAGE}`,
+    );
   });
 
   it('finds the headers to sign whatever their case, and lists them in lower case', () => {
     const headers = { 'Content-Type': 'application/json', DATE: DATE, 'Content-Digest': `sha-256=:${SHA256}:` };
-    expect(sign({ headers, components: ['Content-Type', 'Date', 'CONTENT-DIGEST'], secret: SECRET, created: CREATED })).toEqual({
+    expect(
+      sign({ headers, components: ['Content-Type', 'Date', 'CONTENT-DIGEST'], secret: SECRET, created: CREATED }),
+    ).toEqual({
       signature: `up42-sig=${MAC_DEFAULT}`,
       signatureInput: INPUT_DEFAULT,
     });
@@ -151,8 +161,14 @@ describe('verify: known-answer vectors', () => {
   });
 
   it('accepts the body as bytes as well as text', () => {
-    expect(check(delivery(), { rawBody: new TextEncoder().encode(BODY) })).toMatchObject({ ok: true, value: { digestChecked: true } });
-    expect(check(delivery(), { rawBody: Buffer.from(BODY, 'utf8') })).toMatchObject({ ok: true, value: { digestChecked: true } });
+    expect(check(delivery(), { rawBody: new TextEncoder().encode(BODY) })).toMatchObject({
+      ok: true,
+      value: { digestChecked: true },
+    });
+    expect(check(delivery(), { rawBody: Buffer.from(BODY, 'utf8') })).toMatchObject({
+      ok: true,
+      value: { digestChecked: true },
+    });
   });
 });
 
@@ -175,20 +191,35 @@ describe('verify: every failure has its own reason', () => {
 
   it('missing-signature-input: absent or blank signature-input header', () => {
     expect(check(without('signature-input'))).toMatchObject({ ok: false, reason: 'missing-signature-input' });
-    expect(check({ ...delivery(), 'signature-input': '' })).toMatchObject({ ok: false, reason: 'missing-signature-input' });
+    expect(check({ ...delivery(), 'signature-input': '' })).toMatchObject({
+      ok: false,
+      reason: 'missing-signature-input',
+    });
   });
 
   it('malformed-signature-input: carries the parser’s explanation', () => {
     const result = check({ ...delivery(), 'signature-input': 'up42-sig=("content-type" "date"' });
     expect(result).toMatchObject({ ok: false, reason: 'malformed-signature-input' });
     if (!result.ok) expect(result.message).toMatch(/unbalanced parentheses/);
-    expect(check({ ...delivery(), 'signature-input': 'sig1=("date");created=1' })).toMatchObject({ ok: false, reason: 'malformed-signature-input' });
-    expect(check({ ...delivery(), 'signature-input': `${INPUT_DEFAULT};created=${CREATED}` })).toMatchObject({ ok: false, reason: 'malformed-signature-input' });
+    expect(check({ ...delivery(), 'signature-input': 'sig1=("date");created=1' })).toMatchObject({
+      ok: false,
+      reason: 'malformed-signature-input',
+    });
+    expect(check({ ...delivery(), 'signature-input': `${INPUT_DEFAULT};created=${CREATED}` })).toMatchObject({
+      ok: false,
+      reason: 'malformed-signature-input',
+    });
   });
 
   it('malformed-signature: no "=", or another label', () => {
-    expect(check({ ...delivery(), signature: MAC_DEFAULT.replace(/=/g, '') })).toMatchObject({ ok: false, reason: 'malformed-signature' });
-    expect(check({ ...delivery(), signature: `sig1=${MAC_DEFAULT}` })).toMatchObject({ ok: false, reason: 'malformed-signature' });
+    expect(check({ ...delivery(), signature: MAC_DEFAULT.replace(/=/g, '') })).toMatchObject({
+      ok: false,
+      reason: 'malformed-signature',
+    });
+    expect(check({ ...delivery(), signature: `sig1=${MAC_DEFAULT}` })).toMatchObject({
+      ok: false,
+      reason: 'malformed-signature',
+    });
   });
 
   it('missing-signed-header: each signed header, removed in turn', () => {
@@ -230,28 +261,54 @@ describe('verify: every failure has its own reason', () => {
 
   it('the window fails closed when the clock or a bound is not a number', () => {
     expect(check(delivery(), { now: Number.NaN })).toMatchObject({ ok: false, reason: 'stale' });
-    expect(check(delivery(), { now: CREATED + 10_000, maxAgeSeconds: Number.NaN })).toMatchObject({ ok: false, reason: 'stale' });
-    expect(check(delivery(), { now: CREATED - 10_000, maxFutureSeconds: Number.NaN })).toMatchObject({ ok: false, reason: 'stale' });
+    expect(check(delivery(), { now: CREATED + 10_000, maxAgeSeconds: Number.NaN })).toMatchObject({
+      ok: false,
+      reason: 'stale',
+    });
+    expect(check(delivery(), { now: CREATED - 10_000, maxFutureSeconds: Number.NaN })).toMatchObject({
+      ok: false,
+      reason: 'stale',
+    });
   });
 
   it('test mode (checkTime: false) skips the window only, never the MAC or the digest', () => {
     expect(check(delivery(), { checkTime: false, now: CREATED + 86_400 * 365 })).toMatchObject({ ok: true });
     expect(check(delivery(), { checkTime: false, now: CREATED - 86_400 })).toMatchObject({ ok: true });
-    expect(check(delivery(), { checkTime: false, secrets: ['wrong'] })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
-    expect(check({ ...delivery(), date: 'Mon, 01 Dec 2025 08:00:00 GMT' }, { checkTime: false })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
-    expect(check(delivery(), { checkTime: false, rawBody: '{}' })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+    expect(check(delivery(), { checkTime: false, secrets: ['wrong'] })).toMatchObject({
+      ok: false,
+      reason: 'mac-mismatch',
+    });
+    expect(check({ ...delivery(), date: 'Mon, 01 Dec 2025 08:00:00 GMT' }, { checkTime: false })).toMatchObject({
+      ok: false,
+      reason: 'mac-mismatch',
+    });
+    expect(check(delivery(), { checkTime: false, rawBody: '{}' })).toMatchObject({
+      ok: false,
+      reason: 'digest-mismatch',
+    });
   });
 
   it('digest-mismatch: a body that is not the one the signed content-digest describes', () => {
-    expect(check(delivery(), { rawBody: BODY.replace('FAILED', 'SUCCEEDED') })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+    expect(check(delivery(), { rawBody: BODY.replace('FAILED', 'SUCCEEDED') })).toMatchObject({
+      ok: false,
+      reason: 'digest-mismatch',
+    });
     expect(check(delivery(), { rawBody: '' })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
     expect(check(delivery(), { rawBody: BODY + '\n' })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
   });
 
   it('digest-mismatch, not a crash, for a signed digest whose algorithm is named like an Object.prototype member', () => {
     const headers = { 'content-type': 'application/json', date: DATE, 'content-digest': 'constructor=:AAAA:' };
-    const { signature, signatureInput } = sign({ headers, components: DEFAULT_COMPONENTS, secret: SECRET, created: CREATED });
-    expect(check({ ...headers, signature, 'signature-input': signatureInput })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+    const { signature, signatureInput } = sign({
+      headers,
+      components: DEFAULT_COMPONENTS,
+      secret: SECRET,
+      created: CREATED,
+    });
+    expect(check({ ...headers, signature, 'signature-input': signatureInput })).toMatchObject({
+      ok: false,
+      reason: 'digest-mismatch',
+    });
   });
 
   it('an unchecked digest is weak: no body given, or the digest header not signed', () => {
@@ -324,7 +381,10 @@ describe('verify: tampering', () => {
       'A'.repeat(1024 * 1024),
     ];
     for (const mac of variants) {
-      expect(check({ ...delivery(), signature: `up42-sig=${mac}` })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+      expect(check({ ...delivery(), signature: `up42-sig=${mac}` })).toMatchObject({
+        ok: false,
+        reason: 'mac-mismatch',
+      });
     }
   });
 
@@ -333,14 +393,20 @@ describe('verify: tampering', () => {
   });
 
   it('a changed component list is a MAC mismatch (another order, a header left out)', () => {
-    const reorder = { ...delivery(), 'signature-input': `up42-sig=("date" "content-type" "content-digest");created=${CREATED}` };
+    const reorder = {
+      ...delivery(),
+      'signature-input': `up42-sig=("date" "content-type" "content-digest");created=${CREATED}`,
+    };
     expect(check(reorder)).toMatchObject({ ok: false, reason: 'mac-mismatch' });
     const dropped = { ...delivery(), 'signature-input': `up42-sig=("content-type" "date");created=${CREATED}` };
     expect(check(dropped)).toMatchObject({ ok: false, reason: 'mac-mismatch' });
   });
 
   it('created is not covered by the MAC in UP42’s scheme: a changed created is caught by the time window only', () => {
-    const moved = (created: number) => ({ ...delivery(), 'signature-input': `up42-sig=("content-type" "date" "content-digest");created=${created}` });
+    const moved = (created: number) => ({
+      ...delivery(),
+      'signature-input': `up42-sig=("content-type" "date" "content-digest");created=${created}`,
+    });
     // Within the window a rewritten created still verifies: nothing but the window can notice it.
     expect(check(moved(CREATED - 200))).toMatchObject({ ok: true, value: { created: CREATED - 200 } });
     expect(check(moved(CREATED + 20))).toMatchObject({ ok: true, value: { created: CREATED + 20 } });
@@ -353,7 +419,8 @@ describe('verify: tampering', () => {
 
   describe('a signed date header is held to the same window as created', () => {
     const at = (offsetSeconds: number) => new Date((CREATED + offsetSeconds) * 1000).toUTCString();
-    const signedWithDate = (date: string) => signedDeliveryHeaders({ body: BODY, secret: SECRET, created: CREATED, date });
+    const signedWithDate = (date: string) =>
+      signedDeliveryHeaders({ body: BODY, secret: SECRET, created: CREATED, date });
 
     it('accepts a date at both edges of the window and rejects one past either edge', () => {
       expect(check(signedWithDate(at(-300)))).toMatchObject({ ok: true });
@@ -368,9 +435,15 @@ describe('verify: tampering', () => {
       const invalid = check(signedWithDate('not a date'));
       expect(invalid).toMatchObject({ ok: false, reason: 'weak-signature' });
       expect(invalid.ok ? '' : invalid.message).toContain('the signed date header is not a valid HTTP date');
-      expect(check(signedWithDate('not a date'), { checkTime: false })).toMatchObject({ ok: false, reason: 'weak-signature' });
+      expect(check(signedWithDate('not a date'), { checkTime: false })).toMatchObject({
+        ok: false,
+        reason: 'weak-signature',
+      });
       expect(check(signedWithDate(at(-3600)), { checkTime: false })).toMatchObject({ ok: true });
-      expect(check({ ...signedWithDate(at(0)), date: at(-3600) }, { checkTime: false })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+      expect(check({ ...signedWithDate(at(0)), date: at(-3600) }, { checkTime: false })).toMatchObject({
+        ok: false,
+        reason: 'mac-mismatch',
+      });
     });
 
     it('a changed date is reported as tampering (MAC mismatch), not as a time problem', () => {
@@ -379,11 +452,19 @@ describe('verify: tampering', () => {
 
     it('an unsigned date is not trusted: a signature without it is weak, and accepted weak, created alone bounds it', () => {
       const headers = { 'content-type': 'application/json', date: at(-3600) };
-      const { signature, signatureInput } = sign({ headers, components: ['content-type'], secret: SECRET, created: CREATED });
+      const { signature, signatureInput } = sign({
+        headers,
+        components: ['content-type'],
+        secret: SECRET,
+        created: CREATED,
+      });
       const request = { ...headers, signature, 'signature-input': signatureInput };
       expect(check(request)).toMatchObject({ ok: false, reason: 'weak-signature' });
       expect(check(request, { acceptWeakSignatures: true })).toMatchObject({ ok: true });
-      expect(check(request, { acceptWeakSignatures: true, now: CREATED + 301 })).toMatchObject({ ok: false, reason: 'stale' });
+      expect(check(request, { acceptWeakSignatures: true, now: CREATED + 301 })).toMatchObject({
+        ok: false,
+        reason: 'stale',
+      });
     });
   });
 
@@ -406,8 +487,14 @@ describe('verify: header names in any case', () => {
   });
 
   it('accepts component names in any case inside signature-input', () => {
-    const headers = { ...delivery(), 'signature-input': `up42-sig=("Content-Type" "DATE" "Content-Digest");created=${CREATED}` };
-    expect(check(headers)).toMatchObject({ ok: true, value: { components: ['content-type', 'date', 'content-digest'] } });
+    const headers = {
+      ...delivery(),
+      'signature-input': `up42-sig=("Content-Type" "DATE" "Content-Digest");created=${CREATED}`,
+    };
+    expect(check(headers)).toMatchObject({
+      ok: true,
+      value: { components: ['content-type', 'date', 'content-digest'] },
+    });
   });
 
   it('works on null-prototype header objects and joins repeated headers as HTTP folds them', () => {
@@ -426,25 +513,43 @@ describe('verify: secret rotation', () => {
   const signedWithPrevious = () => ({ ...delivery(), signature: `up42-sig=${MAC_PREVIOUS_SECRET}` });
 
   it('accepts a delivery signed with any of the given secrets and reports which, by index', () => {
-    expect(check(delivery(), { secrets: [SECRET, 'previous-secret'] })).toMatchObject({ ok: true, value: { secretIndex: 0 } });
-    expect(check(signedWithPrevious(), { secrets: [SECRET, 'previous-secret'] })).toMatchObject({ ok: true, value: { secretIndex: 1 } });
-    expect(check(signedWithPrevious(), { secrets: ['previous-secret', SECRET] })).toMatchObject({ ok: true, value: { secretIndex: 0 } });
+    expect(check(delivery(), { secrets: [SECRET, 'previous-secret'] })).toMatchObject({
+      ok: true,
+      value: { secretIndex: 0 },
+    });
+    expect(check(signedWithPrevious(), { secrets: [SECRET, 'previous-secret'] })).toMatchObject({
+      ok: true,
+      value: { secretIndex: 1 },
+    });
+    expect(check(signedWithPrevious(), { secrets: ['previous-secret', SECRET] })).toMatchObject({
+      ok: true,
+      value: { secretIndex: 0 },
+    });
   });
 
   it('the index counts the secrets as given, empty ones included', () => {
-    expect(check(signedWithPrevious(), { secrets: ['', 'previous-secret'] })).toMatchObject({ ok: true, value: { secretIndex: 1 } });
+    expect(check(signedWithPrevious(), { secrets: ['', 'previous-secret'] })).toMatchObject({
+      ok: true,
+      value: { secretIndex: 1 },
+    });
   });
 
   it('tries every one of many secrets, in any order, again and again', () => {
     const secrets = Array.from({ length: 40 }, (_, i) => `rotation-secret-${i}`);
     const message = `application/json${DATE}sha-256=:${SHA256}:`;
     // The MAC comes from node's own HMAC, not from sign().
-    const signedWith = (secret: string) => ({ ...delivery(), signature: `up42-sig=${createHmac('sha256', secret).update(message).digest('base64')}` });
+    const signedWith = (secret: string) => ({
+      ...delivery(),
+      signature: `up42-sig=${createHmac('sha256', secret).update(message).digest('base64')}`,
+    });
     for (const round of [0, 1]) {
       for (const index of [39, 0, 17, 38, 1]) {
         const order = round === 0 ? secrets : [...secrets].reverse();
         const expected = round === 0 ? index : 39 - index;
-        expect(check(signedWith(secrets[index]!), { secrets: order })).toMatchObject({ ok: true, value: { secretIndex: expected } });
+        expect(check(signedWith(secrets[index]!), { secrets: order })).toMatchObject({
+          ok: true,
+          value: { secretIndex: expected },
+        });
       }
     }
     expect(check(signedWith('rotation-secret-40'), { secrets })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
@@ -452,7 +557,10 @@ describe('verify: secret rotation', () => {
 
   it('rejects a delivery signed with a secret no longer listed', () => {
     expect(check(signedWithPrevious(), { secrets: [SECRET] })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
-    expect(check(signedWithPrevious(), { secrets: [SECRET, 'other'] })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+    expect(check(signedWithPrevious(), { secrets: [SECRET, 'other'] })).toMatchObject({
+      ok: false,
+      reason: 'mac-mismatch',
+    });
   });
 });
 
@@ -487,7 +595,8 @@ describe('sameMac: constant-time comparison, whatever the lengths', () => {
 describe('verify: a signature must bind the time and the body (weak-signature)', () => {
   // UP42's signed string is the listed values run together; created is not signed. The MACs below come from
   // node's own HMAC over text written out here, not from sign().
-  const hmac = (message: string, secret = SECRET) => createHmac('sha256', secret).update(message, 'utf8').digest('base64');
+  const hmac = (message: string, secret = SECRET) =>
+    createHmac('sha256', secret).update(message, 'utf8').digest('base64');
   const SIGNED_STRING = `application/json${DATE}sha-256=:${SHA256}:`;
   const LATER = CREATED + 600;
   const OTHER_BODY = '{"event":"job.status","liveMode":true,"body":{"status":"SUCCEEDED"},"forged":true}';
@@ -515,10 +624,10 @@ describe('verify: a signature must bind the time and the body (weak-signature)',
   });
 
   it('refuses the captured signature split over content-type and a made-up header', () => {
-    const headers = forge({ 'content-type': 'application/json', 'x-rest': SIGNED_STRING.slice('application/json'.length) }, [
-      'content-type',
-      'x-rest',
-    ]);
+    const headers = forge(
+      { 'content-type': 'application/json', 'x-rest': SIGNED_STRING.slice('application/json'.length) },
+      ['content-type', 'x-rest'],
+    );
     weakFor(check(headers, { now: LATER, rawBody: OTHER_BODY }));
   });
 
@@ -528,7 +637,11 @@ describe('verify: a signature must bind the time and the body (weak-signature)',
   });
 
   it('names what is missing: the date alone, the digest alone', () => {
-    const digestOnly = forge({ 'content-digest': `sha-256=:${SHA256}:` }, ['content-digest'], hmac(`sha-256=:${SHA256}:`));
+    const digestOnly = forge(
+      { 'content-digest': `sha-256=:${SHA256}:` },
+      ['content-digest'],
+      hmac(`sha-256=:${SHA256}:`),
+    );
     const noDate = weakFor(check(digestOnly, { now: LATER }));
     expect(noDate).toContain('date header');
     expect(noDate).not.toContain('content-digest or digest');
@@ -560,7 +673,9 @@ describe('verify: a signature must bind the time and the body (weak-signature)',
         ],
       },
     });
-    expect(check(headers, { now: LATER, acceptWeakSignatures: true, secrets: ['other'] })).toMatchObject({ reason: 'mac-mismatch' });
+    expect(check(headers, { now: LATER, acceptWeakSignatures: true, secrets: ['other'] })).toMatchObject({
+      reason: 'mac-mismatch',
+    });
     expect(check(headers, { now: LATER + 301, acceptWeakSignatures: true })).toMatchObject({ reason: 'stale' });
     // A strong signature is strong whatever the switch says.
     expect(check(delivery(), { acceptWeakSignatures: true })).toMatchObject({ ok: true, value: { weaknesses: [] } });

@@ -14,7 +14,14 @@ const live = (status: unknown, extra: Record<string, unknown> = {}) => ({
 
 describe('the default notify list', () => {
   it('holds the job and order statuses the issue names, in canonical form', () => {
-    expect([...DEFAULT_NOTIFY_STATUSES].sort()).toEqual(['CANCELLED', 'ERROR', 'FAILED', 'FAILED_PERMANENTLY', 'FULFILLED', 'SUCCEEDED']);
+    expect([...DEFAULT_NOTIFY_STATUSES].sort()).toEqual([
+      'CANCELLED',
+      'ERROR',
+      'FAILED',
+      'FAILED_PERMANENTLY',
+      'FULFILLED',
+      'SUCCEEDED',
+    ]);
   });
 });
 
@@ -34,7 +41,10 @@ describe('normalizeStatus', () => {
   });
 
   it('is idempotent', () => {
-    fc.assert(fc.property(fc.string(), (s) => expect(normalizeStatus(normalizeStatus(s))).toBe(normalizeStatus(s))), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.string(), (s) => expect(normalizeStatus(normalizeStatus(s))).toBe(normalizeStatus(s))),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -58,12 +68,22 @@ describe('classify', () => {
   const opts = { statuses: DEFAULTS, testMode: false };
 
   it.each(DEFAULT_NOTIFY_STATUSES)('notifies a live %s', (status) => {
-    expect(classify(live(status), opts)).toEqual({ action: 'notify', event: 'job.status', status, liveMode: true, messageId: 'm-1' });
+    expect(classify(live(status), opts)).toEqual({
+      action: 'notify',
+      event: 'job.status',
+      status,
+      liveMode: true,
+      messageId: 'm-1',
+    });
   });
 
   it('treats the order spelling with a space, an underscore or lower case as one status', () => {
     for (const spelling of ['FAILED PERMANENTLY', 'FAILED_PERMANENTLY', 'failed permanently', 'Failed_Permanently']) {
-      expect(classify(live(spelling, { event: 'order.status' }), opts)).toMatchObject({ action: 'notify', event: 'order.status', status: 'FAILED_PERMANENTLY' });
+      expect(classify(live(spelling, { event: 'order.status' }), opts)).toMatchObject({
+        action: 'notify',
+        event: 'order.status',
+        status: 'FAILED_PERMANENTLY',
+      });
     }
   });
 
@@ -79,7 +99,10 @@ describe('classify', () => {
     const withCustom = { statuses: custom.value, testMode: false };
     expect(classify(live('RUNNING'), withCustom)).toMatchObject({ action: 'notify', status: 'RUNNING' });
     expect(classify(live('FAILED_PERMANENTLY'), withCustom)).toMatchObject({ action: 'notify' });
-    expect(classify(live('FAILED'), withCustom)).toMatchObject({ action: 'ignore', reason: expect.stringMatching(/not in the notify list/) });
+    expect(classify(live('FAILED'), withCustom)).toMatchObject({
+      action: 'ignore',
+      reason: expect.stringMatching(/not in the notify list/),
+    });
   });
 
   it('ignores test events (liveMode not true) unless in test mode', () => {
@@ -87,16 +110,30 @@ describe('classify', () => {
       const result = classify(live('FAILED', { liveMode }), opts);
       expect(result).toMatchObject({ action: 'ignore', status: 'FAILED', reason: expect.stringMatching(/test event/) });
     }
-    expect(classify(live('FAILED', { liveMode: false }), { ...opts, testMode: true })).toMatchObject({ action: 'notify', status: 'FAILED', liveMode: false });
+    expect(classify(live('FAILED', { liveMode: false }), { ...opts, testMode: true })).toMatchObject({
+      action: 'notify',
+      status: 'FAILED',
+      liveMode: false,
+    });
   });
 
   it('in test mode notifies every status, since test events carry whatever status they carry', () => {
-    expect(classify(live('RUNNING'), { ...opts, testMode: true })).toMatchObject({ action: 'notify', status: 'RUNNING', liveMode: true });
-    expect(classify(live('RUNNING', { event: undefined }), { ...opts, testMode: true })).toMatchObject({ action: 'notify', event: 'unknown' });
+    expect(classify(live('RUNNING'), { ...opts, testMode: true })).toMatchObject({
+      action: 'notify',
+      status: 'RUNNING',
+      liveMode: true,
+    });
+    expect(classify(live('RUNNING', { event: undefined }), { ...opts, testMode: true })).toMatchObject({
+      action: 'notify',
+      event: 'unknown',
+    });
   });
 
   it('in test mode still ignores a payload without a status', () => {
-    expect(classify(live(undefined), { ...opts, testMode: true })).toMatchObject({ action: 'ignore', reason: 'the payload has no body.status' });
+    expect(classify(live(undefined), { ...opts, testMode: true })).toMatchObject({
+      action: 'ignore',
+      reason: 'the payload has no body.status',
+    });
   });
 
   describe('payloads without body.status are ignored with a reason', () => {
@@ -140,8 +177,25 @@ describe('classify', () => {
   });
 
   it('never throws, whatever the payload, and always gives a reason when it ignores', () => {
-    const anything = fc.anything({ withNullPrototype: true, withBigInt: true, withMap: true, withSet: true, withDate: true, withTypedArray: true, withSparseArray: true, withBoxedValues: true });
-    const nearMiss = fc.record({ event: fc.anything(), liveMode: fc.anything(), messageId: fc.anything(), body: fc.oneof(fc.anything(), fc.record({ status: fc.anything() })) }, { requiredKeys: [] });
+    const anything = fc.anything({
+      withNullPrototype: true,
+      withBigInt: true,
+      withMap: true,
+      withSet: true,
+      withDate: true,
+      withTypedArray: true,
+      withSparseArray: true,
+      withBoxedValues: true,
+    });
+    const nearMiss = fc.record(
+      {
+        event: fc.anything(),
+        liveMode: fc.anything(),
+        messageId: fc.anything(),
+        body: fc.oneof(fc.anything(), fc.record({ status: fc.anything() })),
+      },
+      { requiredKeys: [] },
+    );
     fc.assert(
       fc.property(fc.oneof(anything, nearMiss), fc.boolean(), (payload, testMode) => {
         const result = classify(payload, { statuses: DEFAULTS, testMode });
@@ -153,7 +207,10 @@ describe('classify', () => {
   });
 
   it('notifies a live event exactly when its normalised status is in the list', () => {
-    const status = fc.oneof(fc.constantFrom(...DEFAULT_NOTIFY_STATUSES, 'failed permanently', 'RUNNING', 'PENDING'), fc.string({ minLength: 1 }));
+    const status = fc.oneof(
+      fc.constantFrom(...DEFAULT_NOTIFY_STATUSES, 'failed permanently', 'RUNNING', 'PENDING'),
+      fc.string({ minLength: 1 }),
+    );
     fc.assert(
       fc.property(status, (s) => {
         const result = classify(live(s), opts);

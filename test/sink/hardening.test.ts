@@ -74,7 +74,11 @@ describe('the Host rule (DNS rebinding)', () => {
     }
     const foreign = ['rebound.evil.test', 'rebound.evil.test:9888', '127.0.0.1.evil.test', 'localhost.evil.test'];
     foreign.push('10.0.0.1');
-    const routes = [['GET', '/dump-webhooks'], ['DELETE', '/dump-webhooks'], ['GET', '/ping']] as const;
+    const routes = [
+      ['GET', '/dump-webhooks'],
+      ['DELETE', '/dump-webhooks'],
+      ['GET', '/ping'],
+    ] as const;
     for (const host of foreign) {
       for (const [method, path] of routes) {
         const reply = await call(sink.url, path, { method, headers: { host } });
@@ -211,7 +215,8 @@ describe('a short password on an exposed sink', () => {
   ])('refuses to start %s: exit 2, naming the variable', async (_label, vars) => {
     const run = runSink({
       SINK_STORE: 'memory',
-      SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'pw1234',
+      SINK_BASIC_AUTH_USER: 'relay',
+      SINK_BASIC_AUTH_PASS: 'pw1234',
       ...vars,
     });
     expect(await run.exited).toBe(2);

@@ -84,7 +84,11 @@ const running = (pid: number) => {
 const runs = (): Run[] => {
   const path = join(work.dir, 'runs.jsonl');
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Run);
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Run);
 };
 
 async function startSink(vars: Record<string, string> = {}): Promise<SpawnedSink> {
@@ -107,7 +111,9 @@ function webhook(i: number): string {
   const event = kind < 4 ? 'order.status' : 'job.status';
   const status = kind < 3 ? 'FULFILLED' : kind === 3 ? 'PLACED' : 'FAILED';
   const liveMode = kind !== 2;
-  return JSON.stringify(makeEvent({ event, status, liveMode, messageId: randomUUID(), timestamp: new Date().toISOString() }));
+  return JSON.stringify(
+    makeEvent({ event, status, liveMode, messageId: randomUUID(), timestamp: new Date().toISOString() }),
+  );
 }
 
 async function store(sink: SpawnedSink, bodies: string[]): Promise<void> {
@@ -126,13 +132,21 @@ describe('SINK_HOOK_COMMAND', () => {
     const bodies = Array.from({ length: 50 }, (_, i) => webhook(i));
     await store(sink, bodies);
     const expected = bodies
-      .map((body, i) => ({ key: i + 1, body, parsed: JSON.parse(body) as { event: string; liveMode: boolean; body: { status: string } } }))
+      .map((body, i) => ({
+        key: i + 1,
+        body,
+        parsed: JSON.parse(body) as { event: string; liveMode: boolean; body: { status: string } },
+      }))
       .filter(({ parsed }) => parsed.event === 'order.status' && parsed.body.status === 'FULFILLED' && parsed.liveMode);
     expect(expected).toHaveLength(20);
-    await waitFor(() => runs().length >= expected.length && (sink.stdout().match(/hook \d+: done/g)?.length ?? 0) >= expected.length, {
-      what: `${expected.length} hook runs`,
-      describe: () => sink.stdout() + sink.stderr(),
-    });
+    await waitFor(
+      () =>
+        runs().length >= expected.length && (sink.stdout().match(/hook \d+: done/g)?.length ?? 0) >= expected.length,
+      {
+        what: `${expected.length} hook runs`,
+        describe: () => sink.stdout() + sink.stderr(),
+      },
+    );
     const seen = runs();
     expect(seen.map((r) => r.key)).toEqual(expected.map((e) => e.key));
     for (const [i, run] of seen.entries()) {
@@ -160,7 +174,10 @@ describe('SINK_HOOK_COMMAND', () => {
     writeFileSync(join(work.dir, 'fail-2'), '2');
     const sink = await startSink();
     await store(sink, [webhook(0), webhook(1), webhook(2)]);
-    await waitFor(() => /hook 3: done/.test(sink.stdout()), { what: 'the third run', describe: () => sink.stdout() + sink.stderr() });
+    await waitFor(() => /hook 3: done/.test(sink.stdout()), {
+      what: 'the third run',
+      describe: () => sink.stdout() + sink.stderr(),
+    });
     expect(runs().map((r) => r.key)).toEqual([1, 2, 2, 2, 3]);
     expect(sink.stderr()).toMatch(/hook 2: failed \(exit 3\), attempt 1; trying again in 1 s/);
     expect(sink.stderr()).toMatch(/hook 2: failed \(exit 3\), attempt 2; trying again in 2 s/);
@@ -189,16 +206,26 @@ describe('SINK_HOOK_COMMAND', () => {
     writeFileSync(join(work.dir, 'release'), '');
     sink = await startSink();
     await store(sink, [webhook(3)]);
-    await waitFor(() => /hook 4: done/.test(sink.stdout()), { what: 'the run of key 4', describe: () => sink.stdout() + sink.stderr() });
+    await waitFor(() => /hook 4: done/.test(sink.stdout()), {
+      what: 'the run of key 4',
+      describe: () => sink.stdout() + sink.stderr(),
+    });
     expect(runs().map((r) => r.key)).toEqual([1, 2, 2, 3, 4]);
   });
 
   it('works through webhooks stored before it was configured, from SINK_HOOK_FROM_KEY', async () => {
-    const plain = await spawnSink({ SINK_DATA_DIR: join(work.dir, 'data'), SINK_BASIC_AUTH_USER: AUTH.user, SINK_BASIC_AUTH_PASS: AUTH.pass });
+    const plain = await spawnSink({
+      SINK_DATA_DIR: join(work.dir, 'data'),
+      SINK_BASIC_AUTH_USER: AUTH.user,
+      SINK_BASIC_AUTH_PASS: AUTH.pass,
+    });
     await store(plain, [webhook(0), webhook(1), webhook(2), webhook(3)]);
     await plain.stop();
     const sink = await startSink({ SINK_HOOK_FROM_KEY: '2' });
-    await waitFor(() => /hook 4: done/.test(sink.stdout()), { what: 'the run of key 4', describe: () => sink.stdout() + sink.stderr() });
+    await waitFor(() => /hook 4: done/.test(sink.stdout()), {
+      what: 'the run of key 4',
+      describe: () => sink.stdout() + sink.stderr(),
+    });
     expect(runs().map((r) => r.key)).toEqual([2, 3, 4]);
   });
 
@@ -206,7 +233,9 @@ describe('SINK_HOOK_COMMAND', () => {
     writeFileSync(join(work.dir, 'hold-1'), '');
     const sink = await startSink({ SINK_HOOK_TIMEOUT_SECONDS: '1' });
     await store(sink, [webhook(0)]);
-    await waitFor(() => /hook 1: failed \(timed out after 1 s\), attempt 1/.test(sink.stderr()), { what: 'the timeout' });
+    await waitFor(() => /hook 1: failed \(timed out after 1 s\), attempt 1/.test(sink.stderr()), {
+      what: 'the timeout',
+    });
     const first = runs()[0]!;
     await waitFor(() => !running(first.pid), { what: `the end of the timed-out command (pid ${first.pid})` });
     writeFileSync(join(work.dir, 'release'), '');
@@ -215,6 +244,8 @@ describe('SINK_HOOK_COMMAND', () => {
   });
 
   it('refuses a filter that is not the dump query syntax', async () => {
-    await expect(startSink({ SINK_HOOK_FILTER: 'liveMode=maybe' })).rejects.toThrow(/SINK_HOOK_FILTER .*liveMode must be true or false/);
+    await expect(startSink({ SINK_HOOK_FILTER: 'liveMode=maybe' })).rejects.toThrow(
+      /SINK_HOOK_FILTER .*liveMode must be true or false/,
+    );
   });
 });

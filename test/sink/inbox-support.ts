@@ -121,7 +121,12 @@ export function basicAuth(c: Credentials): string {
  * POSTs a webhook body as the forwarder would and returns the key the sink stored it under: serialised, or
  * with `raw`, the string sent byte for byte.
  */
-export async function postWebhook(sink: SinkProcess, c: Credentials, body: unknown, options: { raw?: boolean } = {}): Promise<number> {
+export async function postWebhook(
+  sink: SinkProcess,
+  c: Credentials,
+  body: unknown,
+  options: { raw?: boolean } = {},
+): Promise<number> {
   const res = await fetch(`${sink.url}/receive-webhooks`, {
     method: 'POST',
     headers: { authorization: basicAuth(c), 'content-type': 'application/json' },
@@ -157,7 +162,9 @@ export function webhook(
  * encoder, for the sink to replay at start: thousands of webhooks without thousands of requests.
  */
 export async function writeStoreFile(dataDir: string, bodies: readonly unknown[], receivedAtMs: number): Promise<void> {
-  const lines = bodies.map((value, i) => encodeRecord(i + 1, receivedAtMs + i, webhookMeta(value), Buffer.from(JSON.stringify(value))).line);
+  const lines = bodies.map(
+    (value, i) => encodeRecord(i + 1, receivedAtMs + i, webhookMeta(value), Buffer.from(JSON.stringify(value))).line,
+  );
   await writeFile(path.join(dataDir, DATA_FILE), Buffer.concat(lines));
 }
 

@@ -37,7 +37,8 @@ const credentials: Credentials = { username: 'inbox', password: randomBytes(12).
 const haveChromium = existsSync(CHROMIUM_PATH);
 // In CI a missing browser is a failure (.ci/run installs it), never a silent skip.
 const describeInBrowser = haveChromium || process.env.CI ? describe : describe.skip;
-if (!haveChromium) console.warn(`${CHROMIUM_PATH} is missing: apt-get install -y chromium (the inbox tests are skipped)`);
+if (!haveChromium)
+  console.warn(`${CHROMIUM_PATH} is missing: apt-get install -y chromium (the inbox tests are skipped)`);
 
 const rows = (page: Page) => page.locator('#list > li');
 // Globals of the page, for the functions that run in it: the tests compile without the DOM library.
@@ -47,7 +48,8 @@ declare const window: any;
 declare const navigator: any;
 declare const getComputedStyle: any;
 
-const keysShown = (page: Page): Promise<number[]> => rows(page).evaluateAll((els) => els.map((e: any) => Number(e.dataset.key)));
+const keysShown = (page: Page): Promise<number[]> =>
+  rows(page).evaluateAll((els) => els.map((e: any) => Number(e.dataset.key)));
 const hasFocus = (locator: Locator): Promise<boolean> => locator.evaluate((el) => el === document.activeElement);
 const text = async (page: Page, selector: string) => (await page.locator(selector).textContent()) ?? '';
 const connectionState = (page: Page) => page.locator('#connection').getAttribute('data-state');
@@ -69,7 +71,11 @@ describeInBrowser('the inbox page', () => {
   const tempDirs: string[] = [];
 
   async function openInbox(target: SinkProcess, query = '', options: BrowserContextOptions = {}): Promise<Inbox> {
-    const context = await browser.newContext({ httpCredentials: credentials, viewport: { width: 1200, height: 800 }, ...options });
+    const context = await browser.newContext({
+      httpCredentials: credentials,
+      viewport: { width: 1200, height: 800 },
+      ...options,
+    });
     contexts.push(context);
     const page = await context.newPage();
     const problems: string[] = [];
@@ -98,7 +104,8 @@ describeInBrowser('the inbox page', () => {
   }
 
   /** A console error is expected while the sink is down (the failed stream); nothing else is. */
-  const unexpected = (problems: string[]) => problems.filter((p) => !/ERR_CONNECTION_REFUSED|ERR_FAILED|ERR_EMPTY_RESPONSE|net::/.test(p));
+  const unexpected = (problems: string[]) =>
+    problems.filter((p) => !/ERR_CONNECTION_REFUSED|ERR_FAILED|ERR_EMPTY_RESPONSE|net::/.test(p));
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -130,7 +137,9 @@ describeInBrowser('the inbox page', () => {
     const cancelled = await postWebhook(sink, credentials, webhook('job.status', 'CANCELLED', true));
     const running = await postWebhook(sink, credentials, webhook('job.status', 'RUNNING', false));
 
-    await eventually(async () => expect(await keysShown(page)).toEqual([running, cancelled, failed, fulfilled, succeeded]));
+    await eventually(async () =>
+      expect(await keysShown(page)).toEqual([running, cancelled, failed, fulfilled, succeeded]),
+    );
     const tone = (key: number) => rowFor(page, key).locator('.status').getAttribute('class');
     expect(await tone(succeeded)).toContain('tone-ok');
     expect(await tone(fulfilled)).toContain('tone-ok');
@@ -180,14 +189,18 @@ describeInBrowser('the inbox page', () => {
     await eventually(async () => expect((await keysShown(page))[0]).toBe(liveFailed));
     for (const k of await keysShown(page)) expect(await rowFor(page, k).locator('.mode').textContent()).toBe('live');
 
-    const searchStream = page.waitForRequest((r) => r.url().endsWith(`/events?status=Failed&liveMode=true&q=${marker.toUpperCase()}`));
+    const searchStream = page.waitForRequest((r) =>
+      r.url().endsWith(`/events?status=Failed&liveMode=true&q=${marker.toUpperCase()}`),
+    );
     await page.locator('#f-q').fill(marker.toUpperCase());
     await searchStream;
     await eventually(async () => expect(page.url()).toContain(`q=${marker.toUpperCase()}`));
     await eventually(async () => expect(await keysShown(page)).toEqual([liveFailed]));
 
     await page.locator('#f-mode').selectOption('false');
-    await eventually(async () => expect(await page.locator('#empty').textContent()).toBe('No stored webhook matches these filters.'));
+    await eventually(async () =>
+      expect(await page.locator('#empty').textContent()).toBe('No stored webhook matches these filters.'),
+    );
     expect(await rows(page).count()).toBe(0);
 
     // The URL is the bookmark: a new tab with it shows the same view, filters filled in.
@@ -323,10 +336,16 @@ describeInBrowser('the inbox page', () => {
     expect(await rowFor(page, missed1).count()).toBe(0);
     expect(streamsRefused).toBeGreaterThan(0);
 
-    const catchUp = page.waitForRequest((r) => r.url().includes('/dump-webhooks?') && r.url().includes(`since=${before}`), { timeout: 10_000 });
+    const catchUp = page.waitForRequest(
+      (r) => r.url().includes('/dump-webhooks?') && r.url().includes(`since=${before}`),
+      { timeout: 10_000 },
+    );
     await page.unroute('**/events*');
     await catchUp;
-    await eventually(async () => expect((await keysShown(page)).slice(0, 3)).toEqual([missed2, missed1, before]), 10_000);
+    await eventually(
+      async () => expect((await keysShown(page)).slice(0, 3)).toEqual([missed2, missed1, before]),
+      10_000,
+    );
     expect(await connectionState(page)).toBe('connected');
     expect(await text(page, '#connection-text')).toBe('Live');
     const stats = await getJson<Stats>(sink, credentials, '/stats');
@@ -381,7 +400,9 @@ describeInBrowser('the inbox page', () => {
     tempDirs.push(dir);
     const statuses = ['SUCCEEDED', 'FAILED', 'FULFILLED', 'RUNNING'] as const;
     const bodies = Array.from({ length: 10_000 }, (_, i) =>
-      webhook(i % 2 === 0 ? 'job.status' : 'order.status', statuses[i % 4]!, i % 3 !== 0, { jobName: `seed-${String(i + 1).padStart(5, '0')}-end` }),
+      webhook(i % 2 === 0 ? 'job.status' : 'order.status', statuses[i % 4]!, i % 3 !== 0, {
+        jobName: `seed-${String(i + 1).padStart(5, '0')}-end`,
+      }),
     );
     await writeStoreFile(dir, bodies, Date.now() - 3_600_000);
     const big = await startSink({ dataDir: dir, credentials });
@@ -418,7 +439,11 @@ describeInBrowser('the inbox page', () => {
 
   it('fits a phone, follows dark mode, and reaches the search with "/"', async () => {
     const light = await openInbox(sink, '', { viewport: { width: 360, height: 740 }, colorScheme: 'light' });
-    await postWebhook(sink, credentials, webhook('order.status', 'FAILED_PERMANENTLY', true, { orderType: 'x'.repeat(300) }));
+    await postWebhook(
+      sink,
+      credentials,
+      webhook('order.status', 'FAILED_PERMANENTLY', true, { orderType: 'x'.repeat(300) }),
+    );
     await eventually(async () => expect(await rows(light.page).count()).toBeGreaterThan(0));
     await rows(light.page).first().locator('button.summary').click();
     expect(await light.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);

@@ -272,7 +272,10 @@ describe('two sinks under load when the database stops', () => {
         if (!halted && acked.size >= 200) {
           halted = true;
           // Stopped with requests in flight: their transactions are cut off, their senders must not get a 200.
-          void server.halt().then(() => server.start()).then(resume);
+          void server
+            .halt()
+            .then(() => server.start())
+            .then(resume);
         }
         if (reply.status !== 200 && !halted) throw new Error(`refused before the outage: ${reply.text}`);
       }

@@ -39,7 +39,6 @@ async function all(store: WebhookStore, filter?: RecordFilter): Promise<StoredRe
   return out;
 }
 
-
 /** Resolves once `pred` holds, checked after each event the store announces (no fixed sleeps). */
 function until(store: WebhookStore, pred: () => boolean, what: string, ms = 5_000): Promise<void> {
   if (pred()) return Promise.resolve();

@@ -43,13 +43,22 @@ describe('npm start (sink/main.ts)', () => {
     await call(sink.url, '/ping', { headers: { 'user-agent': 'curl/8.5.0' } });
     // What the article's `awk '$0 ~ "GET /ping"'` picks out of the log.
     await waitFor(() => sink.stdout().includes('"GET /ping'), 'the access log line');
-    const line = sink.stdout().split('\n').find((l) => l.includes('"GET /ping'))!;
-    expect(line).toMatch(/^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ping HTTP\/1\.1" 200 4 "-" "curl\/8\.5\.0"$/);
+    const line = sink
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('"GET /ping'))!;
+    expect(line).toMatch(
+      /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ping HTTP\/1\.1" 200 4 "-" "curl\/8\.5\.0"$/,
+    );
     expect(await sink.stop('SIGINT')).toBe(0);
   });
 
   it('restarts with every acknowledged webhook, and repairs a torn last line appended by hand', async () => {
-    const first = await start({ SINK_DATA_DIR: tmp.dir, SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'eight+ characters' });
+    const first = await start({
+      SINK_DATA_DIR: tmp.dir,
+      SINK_BASIC_AUTH_USER: 'relay',
+      SINK_BASIC_AUTH_PASS: 'eight+ characters',
+    });
     const auth = { authorization: `Basic ${Buffer.from('relay:eight+ characters').toString('base64')}` };
     const bodies = [
       '{"messageId":"a","event":"job.status","liveMode":false,"body":{"status":"SUCCEEDED"}}',
@@ -57,7 +66,8 @@ describe('npm start (sink/main.ts)', () => {
       '[1,2,3]',
       '{"messageId":"c","text":"ünïcödé ✓"}',
     ];
-    for (const [i, b] of bodies.entries()) expect((await post(first.url, b, auth)).text).toBe(`{"msg": "value with key ${i + 1} stored"}\n`);
+    for (const [i, b] of bodies.entries())
+      expect((await post(first.url, b, auth)).text).toBe(`{"msg": "value with key ${i + 1} stored"}\n`);
     const dump = (await call(first.url, '/dump-webhooks', { headers: auth })).text;
     const envelope = (await call(first.url, '/dump-webhooks?envelope=1', { headers: auth })).text;
     expect(dumpLines(dump).count).toBe(4);
@@ -65,7 +75,11 @@ describe('npm start (sink/main.ts)', () => {
     const file = path.join(tmp.dir, DATA_FILE);
     const size = (await stat(file)).size;
 
-    const second = await start({ SINK_DATA_DIR: tmp.dir, SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'eight+ characters' });
+    const second = await start({
+      SINK_DATA_DIR: tmp.dir,
+      SINK_BASIC_AUTH_USER: 'relay',
+      SINK_BASIC_AUTH_PASS: 'eight+ characters',
+    });
     expect(second.stdout()).toMatch(/^4 webhooks stored/m);
     expect((await call(second.url, '/dump-webhooks', { headers: auth })).text).toBe(dump);
     expect((await call(second.url, '/dump-webhooks?envelope=1', { headers: auth })).text).toBe(envelope);
@@ -74,7 +88,11 @@ describe('npm start (sink/main.ts)', () => {
     // A crash in the middle of a write leaves a partial record; it was never acknowledged.
     const torn = '{"key":5,"receivedAt":"2026-11-30T07:01:43.512Z","messageId":"d","eve';
     await appendFile(file, torn);
-    const third = await start({ SINK_DATA_DIR: tmp.dir, SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'eight+ characters' });
+    const third = await start({
+      SINK_DATA_DIR: tmp.dir,
+      SINK_BASIC_AUTH_USER: 'relay',
+      SINK_BASIC_AUTH_PASS: 'eight+ characters',
+    });
     expect(third.stdout()).toMatch(/^4 webhooks stored/m);
     expect(third.stdout()).toMatch(new RegExp(`repaired the data file: cut ${torn.length} bytes`));
     expect((await stat(file)).size).toBe(size);
@@ -94,7 +112,9 @@ describe('npm start (sink/main.ts)', () => {
       socket.setEncoding('utf8');
       socket.on('data', (d: string) => (out += d));
       socket.on('close', () => resolve(out));
-      socket.write(`POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+      socket.write(
+        `POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      );
       setTimeout(() => {
         sink.child.kill('SIGTERM');
         setTimeout(() => socket.write(body.slice(10)), 300);
@@ -128,7 +148,10 @@ describe('npm start (sink/main.ts)', () => {
     expect(exit).toBe(1);
     expect(second.err()).toMatch(/in use by another sink/);
     expect((await readFile(path.join(tmp.dir, DATA_FILE))).equals(before)).toBe(true);
-    expect(dumpLines((await call(first.url, '/dump-webhooks')).text)).toEqual({ lines: ['{"messageId":"kept"}'], count: 1 });
+    expect(dumpLines((await call(first.url, '/dump-webhooks')).text)).toEqual({
+      lines: ['{"messageId":"kept"}'],
+      count: 1,
+    });
     expect(await first.stop('SIGTERM')).toBe(0);
   });
 

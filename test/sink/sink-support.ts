@@ -78,7 +78,13 @@ export function call(
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const body = Buffer.concat(chunks);
-          resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body, text: body.toString('utf8') });
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            rawHeaders: res.rawHeaders,
+            body,
+            text: body.toString('utf8'),
+          });
         });
         res.on('error', reject);
       },
@@ -89,7 +95,11 @@ export function call(
 }
 
 export const post = (base: string, body: string | Buffer, headers: Record<string, string> = {}) =>
-  call(base, '/receive-webhooks', { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  call(base, '/receive-webhooks', {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 
 export const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
@@ -126,7 +136,12 @@ export function sinkEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
-export function runSink(vars: Record<string, string>): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
+export function runSink(vars: Record<string, string>): {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, ['--import', 'tsx', 'sink/main.ts'], {
     cwd: REPO_ROOT,
     env: sinkEnv(vars),

@@ -171,7 +171,10 @@ export function describeStoreContract(name: string, openStore: OpenStore, sizeOf
       for (let i = 1; i <= 5; i++) await store.append(body(i), meta(i));
       let cleared = 0;
       const seen: number[] = [];
-      const unsubscribe = store.subscribe((r) => seen.push(r.key), () => (cleared += 1));
+      const unsubscribe = store.subscribe(
+        (r) => seen.push(r.key),
+        () => (cleared += 1),
+      );
       const iterator = store.records()[Symbol.asyncIterator]();
       expect((await iterator.next()).value).toMatchObject({ key: 1 });
       await store.clear();

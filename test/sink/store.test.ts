@@ -35,7 +35,8 @@ const stores: [name: string, open: OpenStore, sizeOf?: SizeOf][] = [
   // It counts capacity in body bytes, as a team's database is sized.
   [
     'postgres',
-    async ({ maxBytes }) => openPostgresStore({ url: await postgres.createDatabase(`contract_${++databases}`), maxBytes }),
+    async ({ maxBytes }) =>
+      openPostgresStore({ url: await postgres.createDatabase(`contract_${++databases}`), maxBytes }),
     (_key, _meta, body) => body.length,
   ],
 ];

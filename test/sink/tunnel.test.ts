@@ -47,17 +47,50 @@ describe('planTunnel: whether a tunnel opens', () => {
   const cases: Array<{ name: string; cfg: SinkConfig; kind: 'disabled' | 'refused' | 'open'; reason?: string }> = [
     { name: 'no token, no credentials', cfg: config({ ngrok: null, auth: null }), kind: 'disabled' },
     { name: 'no token, with credentials', cfg: config({ ngrok: null }), kind: 'disabled' },
-    { name: 'no token, short password (the tunnel is off anyway)', cfg: config({ ngrok: null, auth: { user: USER, pass: 'short' } }), kind: 'disabled' },
+    {
+      name: 'no token, short password (the tunnel is off anyway)',
+      cfg: config({ ngrok: null, auth: { user: USER, pass: 'short' } }),
+      kind: 'disabled',
+    },
     { name: 'token without credentials', cfg: config({ auth: null }), kind: 'refused', reason: 'no-credentials' },
-    { name: 'password of 7 characters', cfg: config({ auth: { user: USER, pass: repeat(7) } }), kind: 'refused', reason: 'password-length' },
-    { name: 'password of 1 character', cfg: config({ auth: { user: USER, pass: 'x' } }), kind: 'refused', reason: 'password-length' },
+    {
+      name: 'password of 7 characters',
+      cfg: config({ auth: { user: USER, pass: repeat(7) } }),
+      kind: 'refused',
+      reason: 'password-length',
+    },
+    {
+      name: 'password of 1 character',
+      cfg: config({ auth: { user: USER, pass: 'x' } }),
+      kind: 'refused',
+      reason: 'password-length',
+    },
     { name: 'password of 8 characters', cfg: config({ auth: { user: USER, pass: repeat(8) } }), kind: 'open' },
     { name: 'password of 128 characters', cfg: config({ auth: { user: USER, pass: repeat(128) } }), kind: 'open' },
-    { name: 'password of 129 characters', cfg: config({ auth: { user: USER, pass: repeat(129) } }), kind: 'refused', reason: 'password-length' },
+    {
+      name: 'password of 129 characters',
+      cfg: config({ auth: { user: USER, pass: repeat(129) } }),
+      kind: 'refused',
+      reason: 'password-length',
+    },
     // 8 characters that are 16 UTF-16 units: counted as characters, as the message says.
-    { name: 'password of 8 astral characters', cfg: config({ auth: { user: USER, pass: '😀'.repeat(8) } }), kind: 'open' },
-    { name: 'password of 7 astral characters', cfg: config({ auth: { user: USER, pass: '😀'.repeat(7) } }), kind: 'refused', reason: 'password-length' },
-    { name: 'user with a colon', cfg: config({ auth: { user: 'a:b', pass: PASS } }), kind: 'refused', reason: 'bad-user' },
+    {
+      name: 'password of 8 astral characters',
+      cfg: config({ auth: { user: USER, pass: '😀'.repeat(8) } }),
+      kind: 'open',
+    },
+    {
+      name: 'password of 7 astral characters',
+      cfg: config({ auth: { user: USER, pass: '😀'.repeat(7) } }),
+      kind: 'refused',
+      reason: 'password-length',
+    },
+    {
+      name: 'user with a colon',
+      cfg: config({ auth: { user: 'a:b', pass: PASS } }),
+      kind: 'refused',
+      reason: 'bad-user',
+    },
   ];
   it.each(cases)('$name → $kind', ({ cfg, kind, reason }) => {
     const plan = planTunnel(cfg, LOCAL);
@@ -158,7 +191,13 @@ describe('planTunnel: the options given to forward()', () => {
     if (!parsed.ok) throw new Error(parsed.message);
     expect(planTunnel(parsed.value, 'http://0.0.0.0:9888')).toEqual({
       kind: 'open',
-      options: { proto: 'http', addr: '127.0.0.1:9888', authtoken: TOKEN, basic_auth: [`${USER}:${PASS}`], domain: 'relay.ngrok-free.app' },
+      options: {
+        proto: 'http',
+        addr: '127.0.0.1:9888',
+        authtoken: TOKEN,
+        basic_auth: [`${USER}:${PASS}`],
+        domain: 'relay.ngrok-free.app',
+      },
       target: 'http://127.0.0.1:9888',
     });
     const noToken = parseSinkConfig({ SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS });
@@ -175,7 +214,12 @@ describe('messages after the SDK call', () => {
     ]);
   });
 
-  const options: TunnelOptions = { proto: 'http', addr: '127.0.0.1:9888', authtoken: TOKEN, basic_auth: [`${USER}:${PASS}`] };
+  const options: TunnelOptions = {
+    proto: 'http',
+    addr: '127.0.0.1:9888',
+    authtoken: TOKEN,
+    basic_auth: [`${USER}:${PASS}`],
+  };
   const secrets = tunnelSecrets(options);
   const basicHeader = Buffer.from(`${USER}:${PASS}`).toString('base64');
   const leaky: Array<[string, unknown]> = [
@@ -216,7 +260,11 @@ describe('messages after the SDK call', () => {
   it('has a reason even for empty or hostile errors', () => {
     expect(describeTunnelError(new Error(''), secrets)).toBe('unknown error');
     expect(describeTunnelError(undefined, secrets)).toBe('undefined');
-    const hostile = { toString: () => { throw new Error('no'); } };
+    const hostile = {
+      toString: () => {
+        throw new Error('no');
+      },
+    };
     expect(describeTunnelError(hostile, secrets)).toBe('unknown error');
   });
 
@@ -280,7 +328,12 @@ describe('secrets in the encodings an SDK error may quote them in', () => {
   it.each([
     ['newlines', `${TOKEN.slice(0, 10)}\n${TOKEN.slice(10, 20)}\n${TOKEN.slice(20)}`],
     ['CRLF and indentation', `${TOKEN.slice(0, 7)}\r\n    ${TOKEN.slice(7)}`],
-    ['a wrapped Authorization header', `Basic ${Buffer.from(pair).toString('base64').replace(/(.{10})/g, '$1\n')}`],
+    [
+      'a wrapped Authorization header',
+      `Basic ${Buffer.from(pair)
+        .toString('base64')
+        .replace(/(.{10})/g, '$1\n')}`,
+    ],
   ])('a secret split across lines: %s', (_name, text) => {
     const reason = describeTunnelError(new Error(`invalid credentials:\n${text}\n(ERR_NGROK_105)`), secrets);
     expect(reason).toMatch(/^invalid credentials: (Basic )?\[redacted\]=* \(ERR_NGROK_105\)$/);

@@ -71,11 +71,24 @@ describe('basic auth check', () => {
 
   it('accepts the configured credentials, the password may contain a colon', () => {
     expect(check(header('relay:correct horse:battery'))).toEqual({ ok: true, user: 'relay' });
-    expect(check(`basic   ${Buffer.from('relay:correct horse:battery').toString('base64')}`)).toEqual({ ok: true, user: 'relay' });
+    expect(check(`basic   ${Buffer.from('relay:correct horse:battery').toString('base64')}`)).toEqual({
+      ok: true,
+      user: 'relay',
+    });
   });
 
   it('refuses anything else', () => {
-    for (const h of [undefined, '', 'Basic', 'Bearer x', header('relay:wrong'), header('other:correct horse:battery'), header('relay'), header('relay:correct horse:battery '), 'Basic !!!']) {
+    for (const h of [
+      undefined,
+      '',
+      'Basic',
+      'Bearer x',
+      header('relay:wrong'),
+      header('other:correct horse:battery'),
+      header('relay'),
+      header('relay:correct horse:battery '),
+      'Basic !!!',
+    ]) {
       expect(check(h)).toEqual({ ok: false });
     }
   });
@@ -89,10 +102,21 @@ describe('dump query', () => {
   const q = (s: string) => parseDumpQuery(new URLSearchParams(s));
 
   it('reads every filter', () => {
-    expect(q('event=job.status&status=failed&liveMode=false&since=3&before=9&limit=2&order=desc&q=Berlin&envelope=1')).toEqual({
+    expect(
+      q('event=job.status&status=failed&liveMode=false&since=3&before=9&limit=2&order=desc&q=Berlin&envelope=1'),
+    ).toEqual({
       ok: true,
       value: {
-        filter: { event: 'job.status', status: 'failed', liveMode: false, since: 3, before: 9, limit: 2, order: 'desc', q: 'Berlin' },
+        filter: {
+          event: 'job.status',
+          status: 'failed',
+          liveMode: false,
+          since: 3,
+          before: 9,
+          limit: 2,
+          order: 'desc',
+          q: 'Berlin',
+        },
         envelope: true,
       },
     });
@@ -124,7 +148,15 @@ describe('webhook metadata', () => {
 
   it('gives nulls for anything else, and never throws', () => {
     const none = { messageId: null, event: null, status: null, liveMode: null };
-    for (const v of [null, 1, 'x', [1], {}, { messageId: 5, event: [], liveMode: 'true', body: 'x' }, { messageId: '' }]) {
+    for (const v of [
+      null,
+      1,
+      'x',
+      [1],
+      {},
+      { messageId: 5, event: [], liveMode: 'true', body: 'x' },
+      { messageId: '' },
+    ]) {
       expect(webhookMeta(v)).toEqual(none);
     }
     expect(webhookMeta({ status: 'DONE' }).status).toBe('DONE');
@@ -136,7 +168,8 @@ describe('startup helpers', () => {
     expect(exposureWarning({ host: '0.0.0.0', auth: null })).toMatch(/WARNING: .*0\.0\.0\.0.*no basic auth/);
     expect(exposureWarning({ host: '192.168.1.5', auth: null })).not.toBeNull();
     expect(exposureWarning({ host: '0.0.0.0', auth: { user: 'u', pass: 'p' } })).toBeNull();
-    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) expect(exposureWarning({ host, auth: null })).toBeNull();
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1'])
+      expect(exposureWarning({ host, auth: null })).toBeNull();
   });
 
   it('brackets IPv6 hosts in URLs', () => {

@@ -67,7 +67,9 @@ export function fakeJwt(claims: Record<string, unknown>): string {
   return `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url(claims)}.${Buffer.from('not-a-real-signature').toString('base64url')}`;
 }
 
-export async function startFakeUp42(options: { workspaceId?: string; username?: string; password?: string } = {}): Promise<FakeUp42> {
+export async function startFakeUp42(
+  options: { workspaceId?: string; username?: string; password?: string } = {},
+): Promise<FakeUp42> {
   const state = {
     requests: [] as RecordedRequest[],
     webhooks: new Map<string, StoredWebhook>(),
@@ -112,11 +114,16 @@ export async function startFakeUp42(options: { workspaceId?: string; username?: 
         if (method !== 'POST' || !String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
           return send(400, { error: 'invalid_request' });
         }
-        if (form.get('grant_type') !== 'password' || form.get('client_id') !== 'up42-sdk') return send(400, { error: 'unauthorized_client' });
+        if (form.get('grant_type') !== 'password' || form.get('client_id') !== 'up42-sdk')
+          return send(400, { error: 'unauthorized_client' });
         if (form.get('username') !== state.username || form.get('password') !== state.password) {
           return send(401, { error: 'invalid_grant', error_description: 'Invalid user credentials' });
         }
-        const token = fakeJwt({ sub: state.workspaceId, jti: `t${state.issued.length + 1}`, exp: Math.floor(Date.now() / 1000) + state.expiresIn });
+        const token = fakeJwt({
+          sub: state.workspaceId,
+          jti: `t${state.issued.length + 1}`,
+          exp: Math.floor(Date.now() / 1000) + state.expiresIn,
+        });
         state.issued.push(token);
         return send(200, { access_token: token, expires_in: state.expiresIn, token_type: 'Bearer', scope: 'profile' });
       }
@@ -125,8 +132,11 @@ export async function startFakeUp42(options: { workspaceId?: string; username?: 
       const download = /^\/download\/([^/]+)$/.exec(path);
       if (download && method === 'GET') {
         const asset = [...state.assets.values()].flat().find((a) => a.id === download[1]);
-        if (!asset || requestUrl.searchParams.get('signature') !== `sig-${asset.id}`) return send(403, { error: 'bad signature' });
-        res.writeHead(200, { 'content-type': 'application/zip', 'content-length': asset.content.length }).end(asset.content);
+        if (!asset || requestUrl.searchParams.get('signature') !== `sig-${asset.id}`)
+          return send(403, { error: 'bad signature' });
+        res
+          .writeHead(200, { 'content-type': 'application/zip', 'content-length': asset.content.length })
+          .end(asset.content);
         return;
       }
 
@@ -134,8 +144,10 @@ export async function startFakeUp42(options: { workspaceId?: string; username?: 
       if (!auth.startsWith('Bearer ') || !state.issued.includes(auth.slice('Bearer '.length))) {
         return error(401, 'Unauthorized: missing or unknown token');
       }
-      if (state.echoCredentials) return error(400, `rejected ${auth} (user ${state.username}, password ${state.password})`);
-      if (method === 'GET' && path === '/webhooks/events') return envelope(200, [{ name: 'job.status' }, { name: 'order.status' }]);
+      if (state.echoCredentials)
+        return error(400, `rejected ${auth} (user ${state.username}, password ${state.password})`);
+      if (method === 'GET' && path === '/webhooks/events')
+        return envelope(200, [{ name: 'job.status' }, { name: 'order.status' }]);
       if (method === 'GET' && path === '/v2/assets') {
         // UP42's storage search: `search` matches an order id among others; pages count from 0.
         const found = state.assets.get(requestUrl.searchParams.get('search') ?? '') ?? [];
@@ -153,7 +165,9 @@ export async function startFakeUp42(options: { workspaceId?: string; username?: 
       if (downloadUrl && method === 'POST') {
         const id = downloadUrl[1]!;
         if (![...state.assets.values()].flat().some((a) => a.id === id)) return error(404, `Asset ${id} not found`);
-        return send(200, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/download/${id}?signature=sig-${id}` });
+        return send(200, {
+          url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/download/${id}?signature=sig-${id}`,
+        });
       }
 
       const match = /^\/workspaces\/([^/]+)\/webhooks(?:\/([^/]+))?(\/tests)?$/.exec(path);
@@ -167,8 +181,14 @@ export async function startFakeUp42(options: { workspaceId?: string; username?: 
           return null;
         }
       };
-      const complete = (input: Record<string, unknown> | null): input is { name: string; url: string; events: string[]; active: boolean; secret?: string | null } =>
-        input !== null && typeof input.name === 'string' && typeof input.url === 'string' && Array.isArray(input.events) && typeof input.active === 'boolean';
+      const complete = (
+        input: Record<string, unknown> | null,
+      ): input is { name: string; url: string; events: string[]; active: boolean; secret?: string | null } =>
+        input !== null &&
+        typeof input.name === 'string' &&
+        typeof input.url === 'string' &&
+        Array.isArray(input.events) &&
+        typeof input.active === 'boolean';
 
       if (id === undefined) {
         if (method === 'GET') return envelope(200, [...state.webhooks.values()]);
@@ -205,8 +225,14 @@ export async function startFakeUp42(options: { workspaceId?: string; username?: 
       if (method === 'PUT') {
         // UP42 replaces the whole webhook: a field left out is a 400 here, so a partial PUT cannot pass.
         const input = parse();
-        if (!complete(input) || !('secret' in input)) return error(400, 'name, url, events, active and secret are required');
-        const updated: StoredWebhook = { ...existing, ...input, secret: input.secret ?? null, updatedAt: new Date().toISOString() };
+        if (!complete(input) || !('secret' in input))
+          return error(400, 'name, url, events, active and secret are required');
+        const updated: StoredWebhook = {
+          ...existing,
+          ...input,
+          secret: input.secret ?? null,
+          updatedAt: new Date().toISOString(),
+        };
         state.webhooks.set(id, updated);
         return envelope(200, updated);
       }

@@ -24,7 +24,9 @@ export async function startReceiver(status = 200) {
       const timer = setTimeout(() => {
         timers.delete(timer);
         inFlight--;
-        res.writeHead(state.status, { 'content-type': 'application/json' }).end(JSON.stringify({ stored: received.length }));
+        res
+          .writeHead(state.status, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ stored: received.length }));
       }, state.delayMs);
       timers.add(timer);
     });

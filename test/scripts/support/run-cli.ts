@@ -17,7 +17,12 @@ export interface CliRun {
  * Runs a script as a real process. The working directory is an empty temporary folder, so a developer's
  * .env never leaks into the test, and the environment holds only what the test passes (plus PATH).
  */
-export async function runScript(script: string, args: readonly string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<CliRun> {
+export async function runScript(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 20_000,
+): Promise<CliRun> {
   const cwd = mkdtempSync(join(tmpdir(), 'scripts-cli-'));
   try {
     return await new Promise<CliRun>((resolve, reject) => {
