@@ -3,15 +3,15 @@ import type { Env } from '../shared/env.js';
 import type { HeaderBag, Verified, VerifyFailure } from '../shared/signature.js';
 import { verify } from '../shared/signature.js';
 import { classify } from '../shared/status.js';
-import { stepError } from './errors.js';
+import { configurationError, stepError } from './errors.js';
 import type { StepContext } from './pipedream.js';
 
 /** What the validate step needs of a delivery. */
 export interface Delivery {
   headers: HeaderBag;
   body: unknown;
-  /** The body as received, when the platform gives it (see HttpTriggerEvent.bodyRaw). */
-  bodyRaw?: string;
+  /** The body as received, when the trigger gives it (`steps.trigger.raw_event.body_b64`). */
+  bodyRaw?: string | undefined;
 }
 
 export type ValidateDecision =
@@ -38,11 +38,10 @@ export function decideDelivery(delivery: Delivery, config: ValidateConfig, now: 
 }
 
 /**
- * The bytes a signed content digest is checked against. Pipedream's trigger hands over the parsed body only,
- * so there the body is serialised again as the forward step will send it (compact JSON, as UP42 sends it).
- * Checking that text means the sink receives exactly what was signed; if a sender's JSON were formatted
- * differently, the delivery is rejected as digest-mismatch (visible and replayable in Pipedream) rather than
- * forwarded unchecked: a signed digest nobody checks protects nothing.
+ * The bytes a signed content digest is checked against: the body as received, which the forward step sends on
+ * unchanged. Only when the trigger gives no raw body is the parsed body serialised again, as the forward step
+ * will then send it (compact JSON): a sender whose JSON is formatted otherwise is rejected as digest-mismatch
+ * (visible and replayable) rather than forwarded unchecked, since a signed digest nobody checks protects nothing.
  */
 function signedBodyOf(delivery: Delivery): string | undefined {
   if (typeof delivery.bodyRaw === 'string') return delivery.bodyRaw;
@@ -64,7 +63,7 @@ export function validateStep(delivery: Delivery, $: StepContext, env: Env, now: 
   const config = parseValidateConfig(env);
   if (!config.ok) {
     $.export('$summary', 'configuration error');
-    throw stepError('config', 'invalid-config', config.message);
+    throw configurationError(config.message);
   }
   const decision = decideDelivery(delivery, config.value, Math.floor(now / 1000));
   if (decision.action === 'reject') {
@@ -77,7 +76,8 @@ export function validateStep(delivery: Delivery, $: StepContext, env: Env, now: 
     $.export('$summary', `${described} ignored: ${decision.reason}`);
     return $.flow.exit(`ignored: ${decision.reason}`);
   }
-  $.export('$summary', `${described} verified`);
+  const reserialised = decision.signature.digestChecked && typeof delivery.bodyRaw !== 'string';
+  $.export('$summary', `${described} verified${reserialised ? ' (digest checked against the body serialised again: no raw body)' : ''}`);
   $.export('signature', {
     components: decision.signature.components,
     created: decision.signature.created,

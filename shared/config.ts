@@ -48,6 +48,8 @@ export interface SinkConfig {
 export interface RunnerConfig {
   host: string;
   port: number;
+  /** Where parked deliveries are kept until they run again. */
+  dataDir: string;
 }
 
 export interface WorkerLocalConfig {
@@ -183,7 +185,11 @@ export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
 
 export function parseRunnerConfig(env: Env): ConfigResult<RunnerConfig> {
   const r = reader(env);
-  return r.done({ host: r.value('FORWARDER_HOST')!, port: r.integer('FORWARDER_PORT', 0, 65_535) });
+  return r.done({
+    host: r.value('FORWARDER_HOST')!,
+    port: r.integer('FORWARDER_PORT', 0, 65_535),
+    dataDir: r.value('FORWARDER_DATA_DIR')!,
+  });
 }
 
 export function parseWorkerLocalConfig(env: Env): ConfigResult<WorkerLocalConfig> {
