@@ -45,7 +45,13 @@ const readContext = (value: unknown, now: number): ParkContext => {
   return { firstTryAt: typeof at === 'number' && Number.isFinite(at) ? at : now };
 };
 
-function park($: StepContext, failed: NotDelivered, delays: readonly number[], clock: Clock, startedAt: number): Parked {
+function park(
+  $: StepContext,
+  failed: NotDelivered,
+  delays: readonly number[],
+  clock: Clock,
+  startedAt: number,
+): Parked {
   const run = $.context?.run?.runs ?? 1;
   const context = readContext($.context?.run?.context, startedAt);
   const plan = planPark(run, delays);
@@ -59,16 +65,17 @@ function park($: StepContext, failed: NotDelivered, delays: readonly number[], c
   const nextTryAt = new Date(clock.now() + plan.delaySeconds * 1000).toISOString();
   const parked: Parked = { parked: true, nextTryAt, park: plan.park, of: plan.of, cause: failed.cause };
   $.export('parked', parked);
-  $.export(
-    '$summary',
-    `sink away (${failed.cause}): parked, next try in ${describeSeconds(plan.delaySeconds)}, ${plan.park} of ${plan.of}`,
-  );
+  const next = describeSeconds(plan.delaySeconds);
+  $.export('$summary', `sink away (${failed.cause}): parked, next try in ${next}, ${plan.park} of ${plan.of}`);
   return parked;
 }
 
 function summaryOf(delivered: Delivered): string {
   const { key, duplicate, reply } = delivered;
-  if (key === null) return `delivered; the sink answered "${sinkMessage(typeof reply === 'string' ? reply : JSON.stringify(reply))}"`;
+  if (key === null) {
+    const said = sinkMessage(typeof reply === 'string' ? reply : JSON.stringify(reply));
+    return `delivered; the sink answered "${said}"`;
+  }
   return duplicate ? `already stored as key ${key}` : `stored as key ${key}`;
 }
 

@@ -122,14 +122,17 @@ async function withRetries<T>(
   });
   for (let n = 1; ; n++) {
     const remaining = budget.deadline - clock.now();
-    if (remaining < MIN_ATTEMPT_MS) return notDelivered('timeout', `no time left within the ${budget.deadlineMs} ms budget`, 'timeout');
+    const noTime = `no time left within the ${budget.deadlineMs} ms budget`;
+    if (remaining < MIN_ATTEMPT_MS) return notDelivered('timeout', noTime, 'timeout');
     const outcome = await attempt(Math.min(remaining, attemptTimeoutMs(budget.deadlineMs)));
     if (outcome.kind === 'done') return ok({ value: outcome.value, attempts: n });
     if (outcome.kind === 'fail') return notDelivered(outcome.reason, outcome.detail, outcome.cause, false);
-    if (n >= budget.maxAttempts) return notDelivered(outcome.reason, `${outcome.detail} (gave up after ${plural(n)})`, outcome.cause);
+    if (n >= budget.maxAttempts) {
+      return notDelivered(outcome.reason, `${outcome.detail} (gave up after ${plural(n)})`, outcome.cause);
+    }
     const delay = Math.max(backoffMs(n, clock.random()), outcome.retryAfterMs ?? 0);
     if (clock.now() + delay + MIN_ATTEMPT_MS > budget.deadline) {
-      const detail = `${outcome.detail} (gave up after ${plural(n)}: no time left within the ${budget.deadlineMs} ms budget)`;
+      const detail = `${outcome.detail} (gave up after ${plural(n)}: ${noTime})`;
       return notDelivered(outcome.reason, detail, outcome.cause);
     }
     await clock.sleep(delay);
@@ -178,9 +181,10 @@ function judged(answer: SinkAnswer): Attempt<never> | null {
   }
   const verdict = judgeReply({ kind: 'response', status: answer.status, ngrokErrorCode: answer.ngrokErrorCode });
   if (verdict.verdict === 'answered') return null;
-  if (verdict.verdict === 'final') return { kind: 'fail', reason: 'refused', detail: said(answer), cause: verdict.cause };
+  const { cause } = verdict as { cause: string };
+  if (verdict.verdict === 'final') return { kind: 'fail', reason: 'refused', detail: said(answer), cause };
   const reason: ForwardFailure = verdict.cause.startsWith('ERR_NGROK_') ? 'tunnel-offline' : 'server-error';
-  return { kind: 'retry', reason, detail: said(answer), cause: verdict.cause, retryAfterMs: retryAfterMs(answer.retryAfter) };
+  return { kind: 'retry', reason, detail: said(answer), cause, retryAfterMs: retryAfterMs(answer.retryAfter) };
 }
 
 /**
@@ -229,7 +233,9 @@ export async function forwardToSink(
     const detail = `it answered ${response.status} "${sinkMessage(response.text)}" instead of PONG`;
     return { kind: 'fail', reason: 'not-pong', detail, cause: 'not PONG' };
   }, budget);
-  if (!ping.ok) return { ...(ping as NotDelivered), message: `the sink is not reachable at ${pingUrl}: ${ping.message}` };
+  if (!ping.ok) {
+    return { ...(ping as NotDelivered), message: `the sink is not reachable at ${pingUrl}: ${ping.message}` };
+  }
 
   const payload = payloadOf(body, raw);
   const postUrl = `${config.sinkUrl}/receive-webhooks`;

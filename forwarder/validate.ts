@@ -77,7 +77,8 @@ export function validateStep(delivery: Delivery, $: StepContext, env: Env, now: 
     return $.flow.exit(`ignored: ${decision.reason}`);
   }
   const reserialised = decision.signature.digestChecked && typeof delivery.bodyRaw !== 'string';
-  $.export('$summary', `${described} verified${reserialised ? ' (digest checked against the body serialised again: no raw body)' : ''}`);
+  const how = reserialised ? ' (digest checked against the body serialised again: no raw body)' : '';
+  $.export('$summary', `${described} verified${how}`);
   $.export('signature', {
     components: decision.signature.components,
     created: decision.signature.created,

@@ -18,8 +18,8 @@ export const ALLOWED_PACKAGE = '@pipedream/platform';
 
 /** The installed (and so tested) version of `@pipedream/platform`. */
 export async function platformVersion(root: string = REPO_ROOT): Promise<string> {
-  const manifest = JSON.parse(await readFile(join(root, 'node_modules', ALLOWED_PACKAGE, 'package.json'), 'utf8')) as { version: string };
-  return manifest.version;
+  const text = await readFile(join(root, 'node_modules', ALLOWED_PACKAGE, 'package.json'), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }
 
 /** Leaves `@pipedream/platform` an import, pinned to `version`. */
@@ -27,7 +27,8 @@ function pinPlatform(version: string): Plugin {
   return {
     name: 'pin-pipedream-platform',
     setup(b) {
-      b.onResolve({ filter: /^@pipedream\/platform$/ }, () => ({ path: `${ALLOWED_PACKAGE}@${version}`, external: true }));
+      const pinned = { path: `${ALLOWED_PACKAGE}@${version}`, external: true };
+      b.onResolve({ filter: /^@pipedream\/platform$/ }, () => pinned);
     },
   };
 }
@@ -43,7 +44,8 @@ export interface BuiltFile {
 }
 
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
-const isAllowedImport = (path: string, version: string) => path === `${ALLOWED_PACKAGE}@${version}` || builtins.has(path);
+const isAllowedImport = (path: string, version: string) =>
+  path === `${ALLOWED_PACKAGE}@${version}` || builtins.has(path);
 
 function banner(kind: 'step' | 'action', name: string, source: string): string {
   const use =

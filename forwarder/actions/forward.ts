@@ -11,12 +11,18 @@ import { FORWARD_ENV } from './step-env.js';
 export default defineAction({
   key: 'up42-webhook-relay-forward',
   name: 'Forward UP42 webhook to the sink',
-  description: 'Pings the local sink through its tunnel, then POSTs it the webhook as received; parks it while the sink is away.',
+  description:
+    'Pings the local sink through its tunnel, then POSTs it the webhook as received; parks it while the sink is away.',
   version: '0.2.0',
   type: 'action',
   props: {
     body: { type: 'object', label: 'Body', description: 'Map to {{steps.trigger.event.body}}.' },
-    headers: { type: 'object', label: 'Headers', description: 'Map to {{steps.trigger.event.headers}}.', optional: true },
+    headers: {
+      type: 'object',
+      label: 'Headers',
+      description: 'Map to {{steps.trigger.event.headers}}.',
+      optional: true,
+    },
     rawBodyB64: {
       type: 'string',
       label: 'Raw body (base64)',
@@ -29,6 +35,7 @@ export default defineAction({
     const $ = options!.$ as unknown as StepContext;
     const headers = (this.headers ?? {}) as Record<string, string>;
     const raw = rawBodyOf({ headers }, { body_b64: typeof this.rawBodyB64 === 'string' ? this.rawBodyB64 : undefined });
-    return forwardStep({ body: this.body, raw: raw ?? undefined }, $, envFromProps(this, FORWARD_ENV), axiosTransport($));
+    const env = envFromProps(this, FORWARD_ENV);
+    return forwardStep({ body: this.body, raw: raw ?? undefined }, $, env, axiosTransport($));
   },
 });

@@ -20,7 +20,8 @@ export default defineAction({
     rawBodyB64: {
       type: 'string',
       label: 'Raw body (base64)',
-      description: 'Map to {{steps.trigger.raw_event.body_b64}}: a signed content digest is then checked against the bytes sent.',
+      description:
+        'Map to {{steps.trigger.raw_event.body_b64}}: a signed content digest is then checked against the bytes sent.',
       optional: true,
     },
     ...envProps(VALIDATE_ENV, ['UP42_WEBHOOK_SECRET']),

@@ -183,11 +183,16 @@ function send(res: ServerResponse, status: number, payload: unknown, headers: Re
 }
 
 /** Without `dataDir` (an embedded runner), parked runs are kept in memory only. */
-export async function startRunner(config: Omit<RunnerConfig, 'dataDir'> & { dataDir?: string }, env: Env, options: RunnerOptions = {}): Promise<RunningRunner> {
+export async function startRunner(
+  config: Omit<RunnerConfig, 'dataDir'> & { dataDir?: string },
+  env: Env,
+  options: RunnerOptions = {},
+): Promise<RunningRunner> {
   const log = options.log ?? ((line: string) => console.log(line));
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const manifest = options.built?.manifest ?? (await loadManifest(options.manifestPath ?? MANIFEST_PATH));
-  const steps = options.built ? builtSteps(options.built, env) : await loadSteps(manifest, env, options.root ?? REPO_ROOT);
+  const root = options.root ?? REPO_ROOT;
+  const steps = options.built ? builtSteps(options.built, env) : await loadSteps(manifest, env, root);
   const stepTimeout = options.stepTimeoutMs !== undefined ? { stepTimeoutMs: options.stepTimeoutMs } : {};
   let fallbackHost = `${config.host}:${config.port}`;
   const parking = await openParking({
@@ -196,7 +201,8 @@ export async function startRunner(config: Omit<RunnerConfig, 'dataDir'> & { data
     onResumed: (result, parked) => {
       options.onRun?.(result, parked.trigger.event);
       const fields = eventFields(result, parked.trigger.event.body);
-      log(logLine({ outcome: result.outcome, http: HTTP_STATUS[result.outcome], durationMs: 0, reason: result.reason, ...fields }));
+      const http = HTTP_STATUS[result.outcome];
+      log(logLine({ outcome: result.outcome, http, durationMs: 0, reason: result.reason, ...fields }));
     },
     onError: (message) => log(logLine({ outcome: 'error', http: 500, durationMs: 0, reason: message })),
   });

@@ -91,7 +91,8 @@ export async function runWorkflow(
     const context = recordingContext(run);
     seen[step.name] = context.exports;
     try {
-      const value = await withTimeout(Promise.resolve(step.component.run.call({}, { steps: stepsArg, $: context.$ })), stepTimeoutMs);
+      const running = Promise.resolve(step.component.run.call({}, { steps: stepsArg, $: context.$ }));
+      const value = await withTimeout(running, stepTimeoutMs);
       const returned = value === undefined ? undefined : JSON.parse(JSON.stringify(value) ?? 'null');
       seen[step.name] = { ...context.exports, ...(returned !== undefined ? { $return_value: returned } : {}) };
       stepsArg[step.name] = seen[step.name];

@@ -25,7 +25,10 @@ function answer(res: ServerResponse, status: number, headers: Record<string, str
   res.end(body);
 }
 
-export async function startNgrokEdge(options: { sinkPort: number; auth: { user: string; pass: string } }): Promise<NgrokEdge> {
+export async function startNgrokEdge(options: {
+  sinkPort: number;
+  auth: { user: string; pass: string };
+}): Promise<NgrokEdge> {
   const expected = `Basic ${Buffer.from(`${options.auth.user}:${options.auth.pass}`).toString('base64')}`;
   let offline = 0;
 
