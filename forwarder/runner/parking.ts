@@ -54,7 +54,7 @@ export interface ParkingOptions {
   /** Runs a parked workflow on from where it waited. */
   resume(trigger: Trigger, resume: Resume): Promise<RunResult>;
   /** Told of every resumed run's result, for the log. */
-  onResumed(result: RunResult, parked: ParkedRun): void;
+  onResumed(result: RunResult, parked: ParkedRun, durationMs: number): void;
   onError(message: string): void;
 }
 
@@ -148,6 +148,7 @@ export async function openParking(options: ParkingOptions): Promise<Parking> {
   const wake = async (run: ParkedRun) => {
     timers.delete(run.id);
     if (closed) return;
+    const started = Date.now();
     const resume = { index: run.index, run: run.run, steps: run.steps };
     const result = await options.resume(run.trigger, resume);
     if (closed) return; // the file stays: the next start runs it again
@@ -165,7 +166,7 @@ export async function openParking(options: ParkingOptions): Promise<Parking> {
       parked.delete(run.id);
       options.onError(`could not keep the parked run ${run.id}: ${(error as Error).message}`);
     }
-    options.onResumed(result, run);
+    options.onResumed(result, run, Date.now() - started);
   };
 
   for (const name of dir === null ? [] : await readdir(dir)) {

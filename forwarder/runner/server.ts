@@ -198,11 +198,11 @@ export async function startRunner(
   const parking = await openParking({
     dir: config.dataDir === undefined ? null : resolve(config.dataDir),
     resume: (trigger, resume) => runWorkflow(steps, trigger, { ...stepTimeout, resume }),
-    onResumed: (result, parked) => {
+    onResumed: (result, parked, durationMs) => {
       options.onRun?.(result, parked.trigger.event);
       const fields = eventFields(result, parked.trigger.event.body);
       const http = HTTP_STATUS[result.outcome];
-      log(logLine({ outcome: result.outcome, http, durationMs: 0, reason: result.reason, ...fields }));
+      log(logLine({ outcome: result.outcome, http, durationMs, reason: result.reason, ...fields }));
     },
     onError: (message) => log(logLine({ outcome: 'error', http: 500, durationMs: 0, reason: message })),
   });
