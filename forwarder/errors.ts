@@ -1,3 +1,5 @@
+import { ConfigurationError } from '@pipedream/platform';
+
 /**
  * The errors the steps throw. A thrown error fails a Pipedream run (visible and replayable in its event
  * history); `code` tells the local runner which HTTP answer it maps to, without reading messages.
@@ -22,6 +24,18 @@ export function stepError(code: StepErrorCode, reason: string, message: string):
   error.name = NAMES[code];
   error.code = code;
   error.reason = reason;
+  return error;
+}
+
+/**
+ * A configuration problem, as Pipedream's own components report one (`ConfigurationError` from
+ * `@pipedream/platform`, shown in the UI as a problem to fix in the settings rather than a crash), with the
+ * same `code` and `reason` as every step error.
+ */
+export function configurationError(message: string): StepError {
+  const error = new ConfigurationError(message) as ConfigurationError & StepError;
+  error.code = 'config';
+  error.reason = 'invalid-config';
   return error;
 }
 

@@ -1,14 +1,13 @@
-import { parseForwardConfig, type ForwardConfig } from '../shared/config.js';
-import type { Env } from '../shared/env.js';
-import { fail, ok, type Result } from '../shared/result.js';
-import { stepError } from './errors.js';
-import type { StepContext } from './pipedream.js';
+import type { ForwardConfig } from '../shared/config.js';
+import { judgeReply } from '../shared/delivery-decision.js';
+import { ok, type Result } from '../shared/result.js';
 
 /**
- * The forward step: `GET /ping` must answer `200 PONG`, then `POST /receive-webhooks` with the body.
- * Network errors, 429 and 5xx are retried with exponential backoff and jitter, every attempt with its own
- * timeout, all within `deadlineMs` (below Pipedream's step timeout). Retrying a POST is safe because the sink
- * stores each `messageId` once.
+ * One in-run delivery to the sink: `GET /ping` must answer `200 PONG`, then `POST /receive-webhooks` with the
+ * body. Whatever says the sink is away (a network error, a timeout, 429, 5xx, ngrok's edge answering for an
+ * offline tunnel) is retried with exponential backoff and jitter, every attempt with its own timeout, all
+ * within `deadlineMs`; a failure then says whether the sink was away (worth trying later: the host parks the
+ * delivery) or refused it (final). Retrying a POST is safe because the sink stores each `messageId` once.
  */
 
 /** One HTTP exchange as the step sees it. */
@@ -16,14 +15,26 @@ export interface SinkRequest {
   method: 'GET' | 'POST';
   url: string;
   auth: ForwardConfig['auth'];
-  /** JSON text. */
+  /** The webhook's bytes, as UP42 sent them when the host has them. */
   body?: string;
+  /** The body's type, as received (`application/json` when the body was serialised again). */
+  contentType?: string;
   timeoutMs: number;
 }
 
 /** What came back: a response (any status, body as text) or no response at all. */
 export type SinkAnswer =
-  | { kind: 'response'; status: number; text: string; retryAfter?: string }
+  | {
+      kind: 'response';
+      status: number;
+      text: string;
+      retryAfter?: string | undefined;
+      /** Set when ngrok's edge answered instead of the sink (`ERR_NGROK_3200`: the tunnel is offline). */
+      ngrokErrorCode?: string | undefined;
+      /** The sink's `X-Webhook-Key` and `X-Webhook-Duplicate` headers. */
+      webhookKey?: string | undefined;
+      webhookDuplicate?: string | undefined;
+    }
   | { kind: 'network'; timedOut: boolean; detail: string };
 
 export type SinkTransport = (request: SinkRequest) => Promise<SinkAnswer>;
@@ -37,7 +48,23 @@ export interface Delivered {
   attempts: { ping: number; post: number };
 }
 
-export type ForwardFailure = 'unreachable' | 'not-pong' | 'refused' | 'timeout' | 'server-error';
+/** `unreachable`, `timeout`, `server-error`, `tunnel-offline`: the sink is away; `not-pong`, `refused`: final. */
+export type ForwardFailure = 'unreachable' | 'not-pong' | 'refused' | 'timeout' | 'server-error' | 'tunnel-offline';
+
+/** A delivery that did not land: `away` when a later try may succeed, with what said so (`ERR_NGROK_3200`). */
+export interface NotDelivered {
+  ok: false;
+  reason: ForwardFailure;
+  message: string;
+  away: boolean;
+  cause: string;
+}
+
+/** The body to send: the bytes UP42 sent, or the parsed body serialised again when the host has no bytes. */
+export interface RawBody {
+  text: string;
+  contentType: string;
+}
 
 export interface Clock {
   now(): number;
@@ -68,8 +95,8 @@ export function backoffMs(attempt: number, random: number): number {
 
 type Attempt<T> =
   | { kind: 'done'; value: T }
-  | { kind: 'retry'; reason: ForwardFailure; detail: string; retryAfterMs?: number }
-  | { kind: 'fail'; reason: ForwardFailure; detail: string };
+  | { kind: 'retry'; reason: ForwardFailure; detail: string; cause: string; retryAfterMs?: number | undefined }
+  | { kind: 'fail'; reason: ForwardFailure; detail: string; cause: string };
 
 interface Budget {
   maxAttempts: number;
@@ -84,18 +111,29 @@ const plural = (n: number) => `${n} attempt${n === 1 ? '' : 's'}`;
 async function withRetries<T>(
   attempt: (timeoutMs: number) => Promise<Attempt<T>>,
   budget: Budget,
-): Promise<Result<{ value: T; attempts: number }, ForwardFailure>> {
+): Promise<Result<{ value: T; attempts: number }, ForwardFailure> | NotDelivered> {
   const { clock } = budget;
+  const notDelivered = (reason: ForwardFailure, message: string, cause: string, away = true): NotDelivered => ({
+    ok: false,
+    reason,
+    message,
+    away,
+    cause,
+  });
   for (let n = 1; ; n++) {
     const remaining = budget.deadline - clock.now();
-    if (remaining < MIN_ATTEMPT_MS) return fail('timeout', `no time left within the ${budget.deadlineMs} ms budget`);
+    const noTime = `no time left within the ${budget.deadlineMs} ms budget`;
+    if (remaining < MIN_ATTEMPT_MS) return notDelivered('timeout', noTime, 'timeout');
     const outcome = await attempt(Math.min(remaining, attemptTimeoutMs(budget.deadlineMs)));
     if (outcome.kind === 'done') return ok({ value: outcome.value, attempts: n });
-    if (outcome.kind === 'fail') return fail(outcome.reason, outcome.detail);
-    if (n >= budget.maxAttempts) return fail(outcome.reason, `${outcome.detail} (gave up after ${plural(n)})`);
+    if (outcome.kind === 'fail') return notDelivered(outcome.reason, outcome.detail, outcome.cause, false);
+    if (n >= budget.maxAttempts) {
+      return notDelivered(outcome.reason, `${outcome.detail} (gave up after ${plural(n)})`, outcome.cause);
+    }
     const delay = Math.max(backoffMs(n, clock.random()), outcome.retryAfterMs ?? 0);
     if (clock.now() + delay + MIN_ATTEMPT_MS > budget.deadline) {
-      return fail(outcome.reason, `${outcome.detail} (gave up after ${plural(n)}: no time left within the ${budget.deadlineMs} ms budget)`);
+      const detail = `${outcome.detail} (gave up after ${plural(n)}: ${noTime})`;
+      return notDelivered(outcome.reason, detail, outcome.cause);
     }
     await clock.sleep(delay);
   }
@@ -121,35 +159,58 @@ function retryAfterMs(value: string | undefined): number | undefined {
   return Number(value) * 1000;
 }
 
-/** Network errors, 429 and 5xx are worth another attempt; every other answer is final. */
-function transient(answer: SinkAnswer & { kind: 'response' }): Attempt<never> | null {
-  if (answer.status === 429 || answer.status >= 500) {
-    const said = sinkMessage(answer.text);
-    const retryAfter = retryAfterMs(answer.retryAfter);
-    return {
-      kind: 'retry',
-      reason: 'server-error',
-      detail: `it answered ${answer.status}${said ? ` "${said}"` : ''}`,
-      ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}),
-    };
+type Response = SinkAnswer & { kind: 'response' };
+
+/** What the sink (or the edge in front of it) said, on one line, with the hint a 401 deserves. */
+function said(answer: Response): string {
+  const text = sinkMessage(answer.text);
+  const hint = answer.status === 401 ? ' (check SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS)' : '';
+  const edge = answer.ngrokErrorCode ? ` from the tunnel's edge (${answer.ngrokErrorCode})` : '';
+  return `it answered ${answer.status}${edge}${text ? ` "${text}"` : ''}${hint}`;
+}
+
+/**
+ * The shared rule (shared/delivery-decision.ts) applied to one answer: null when the sink itself answered and
+ * the caller reads it, else another attempt (away) or a final failure.
+ */
+function judged(answer: SinkAnswer): Attempt<never> | null {
+  if (answer.kind === 'network') {
+    const verdict = judgeReply(answer);
+    const cause = verdict.verdict === 'away' ? verdict.cause : 'network error';
+    return { kind: 'retry', reason: answer.timedOut ? 'timeout' : 'unreachable', detail: answer.detail, cause };
   }
-  return null;
+  const verdict = judgeReply({ kind: 'response', status: answer.status, ngrokErrorCode: answer.ngrokErrorCode });
+  if (verdict.verdict === 'answered') return null;
+  const { cause } = verdict as { cause: string };
+  if (verdict.verdict === 'final') return { kind: 'fail', reason: 'refused', detail: said(answer), cause };
+  const reason: ForwardFailure = verdict.cause.startsWith('ERR_NGROK_') ? 'tunnel-offline' : 'server-error';
+  return { kind: 'retry', reason, detail: said(answer), cause, retryAfterMs: retryAfterMs(answer.retryAfter) };
 }
 
-function networkRetry(answer: SinkAnswer & { kind: 'network' }): Attempt<never> {
-  return { kind: 'retry', reason: answer.timedOut ? 'timeout' : 'unreachable', detail: answer.detail };
-}
-
-/** Parses `value with key N stored` / `value with key N already stored`. */
-export function parseStoredReply(text: string): { reply: unknown; key: number | null; duplicate: boolean } {
+/**
+ * The sink's key and whether it already had the webhook, from its `X-Webhook-Key` and `X-Webhook-Duplicate`
+ * headers; a sink without them (an older one) is read from its message, `value with key N (already) stored`.
+ */
+export function parseStoredReply(
+  text: string,
+  headers: { webhookKey?: string | undefined; webhookDuplicate?: string | undefined } = {},
+): { reply: unknown; key: number | null; duplicate: boolean } {
   let reply: unknown = text;
   try {
     reply = JSON.parse(text);
   } catch {
     // Kept as text.
   }
+  if (headers.webhookKey !== undefined && /^[0-9]+$/.test(headers.webhookKey.trim())) {
+    return { reply, key: Number(headers.webhookKey.trim()), duplicate: headers.webhookDuplicate?.trim() === 'true' };
+  }
   const match = /key\s+([0-9]+)\s+(already\s+)?stored/i.exec(sinkMessage(text));
   return { reply, key: match ? Number(match[1]) : null, duplicate: Boolean(match?.[2]) };
+}
+
+/** The body as sent: the bytes received when the host has them, else the parsed body as compact JSON. */
+export function payloadOf(body: unknown, raw?: RawBody): RawBody {
+  return raw ?? { text: JSON.stringify(body ?? null), contentType: 'application/json' };
 }
 
 export async function forwardToSink(
@@ -157,66 +218,45 @@ export async function forwardToSink(
   config: ForwardConfig,
   transport: SinkTransport,
   clock: Clock = systemClock,
-): Promise<Result<Delivered, ForwardFailure>> {
+  raw?: RawBody,
+): Promise<Result<Delivered, ForwardFailure> | NotDelivered> {
   const deadline = clock.now() + config.deadlineMs;
   const budget: Budget = { maxAttempts: config.maxAttempts, deadline, deadlineMs: config.deadlineMs, clock };
   const pingUrl = `${config.sinkUrl}/ping`;
 
   const ping = await withRetries<true>(async (timeoutMs) => {
     const answer = await transport({ method: 'GET', url: pingUrl, auth: config.auth, timeoutMs });
-    if (answer.kind === 'network') return networkRetry(answer);
-    const retry = transient(answer);
-    if (retry) return retry;
-    if (answer.status === 200 && answer.text.trim() === 'PONG') return { kind: 'done', value: true };
-    if (answer.status === 200) {
-      return { kind: 'fail', reason: 'not-pong', detail: `it answered 200 "${sinkMessage(answer.text)}" instead of PONG` };
-    }
-    const hint = answer.status === 401 ? ' (check SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS)' : '';
-    const said = sinkMessage(answer.text);
-    return { kind: 'fail', reason: answer.status === 401 ? 'refused' : 'unreachable', detail: `it answered ${answer.status}${said ? ` "${said}"` : ''}${hint}` };
+    const verdict = judged(answer);
+    if (verdict) return verdict;
+    const response = answer as Response;
+    if (response.text.trim() === 'PONG') return { kind: 'done', value: true };
+    const detail = `it answered ${response.status} "${sinkMessage(response.text)}" instead of PONG`;
+    return { kind: 'fail', reason: 'not-pong', detail, cause: 'not PONG' };
   }, budget);
-  if (!ping.ok) return fail(ping.reason, `the sink is not reachable at ${pingUrl}: ${ping.message}`);
+  if (!ping.ok) {
+    return { ...(ping as NotDelivered), message: `the sink is not reachable at ${pingUrl}: ${ping.message}` };
+  }
 
-  const payload = JSON.stringify(body ?? null);
+  const payload = payloadOf(body, raw);
   const postUrl = `${config.sinkUrl}/receive-webhooks`;
   const post = await withRetries(async (timeoutMs) => {
-    const answer = await transport({ method: 'POST', url: postUrl, auth: config.auth, body: payload, timeoutMs });
-    if (answer.kind === 'network') return networkRetry(answer);
-    const retry = transient(answer);
-    if (retry) return retry;
-    if (answer.status >= 200 && answer.status < 300) return { kind: 'done', value: parseStoredReply(answer.text) };
-    const said = sinkMessage(answer.text);
-    const hint = answer.status === 401 ? ' (check SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS)' : '';
-    return { kind: 'fail', reason: 'refused', detail: `it answered ${answer.status}${said ? ` "${said}"` : ''}${hint}` };
+    const answer = await transport({
+      method: 'POST',
+      url: postUrl,
+      auth: config.auth,
+      body: payload.text,
+      contentType: payload.contentType,
+      timeoutMs,
+    });
+    const verdict = judged(answer);
+    if (verdict) return verdict;
+    const response = answer as Response;
+    return { kind: 'done', value: parseStoredReply(response.text, response) };
   }, budget);
   if (!post.ok) {
-    const what = post.reason === 'refused' ? 'the sink refused the webhook' : 'the sink did not store the webhook';
-    return fail(post.reason, `${what} at ${postUrl}: ${post.message}`);
+    const failed = post as NotDelivered;
+    const what = failed.away ? 'the sink did not store the webhook' : 'the sink refused the webhook';
+    return { ...failed, message: `${what} at ${postUrl}: ${failed.message}` };
   }
   return ok({ ...post.value.value, attempts: { ping: ping.value.attempts, post: post.value.attempts } });
-}
-
-/** The step: configuration, delivery, exports; a failure is thrown, never swallowed. */
-export async function forwardStep(
-  body: unknown,
-  $: StepContext,
-  env: Env,
-  transport: SinkTransport,
-  clock: Clock = systemClock,
-): Promise<Delivered> {
-  const config = parseForwardConfig(env);
-  if (!config.ok) {
-    $.export('$summary', 'configuration error');
-    throw stepError('config', 'invalid-config', config.message);
-  }
-  const delivered = await forwardToSink(body, config.value, transport, clock);
-  if (!delivered.ok) {
-    $.export('$summary', `not delivered: ${delivered.reason}`);
-    throw stepError('sink', delivered.reason, delivered.message);
-  }
-  const { key, duplicate, reply } = delivered.value;
-  $.export('sink', reply);
-  $.export('attempts', delivered.value.attempts);
-  $.export('$summary', key === null ? `delivered; the sink answered "${sinkMessage(typeof reply === 'string' ? reply : JSON.stringify(reply))}"` : duplicate ? `already stored as key ${key}` : `stored as key ${key}`);
-  return delivered.value;
 }

@@ -13,11 +13,20 @@ export interface HttpTriggerEvent {
   body: unknown;
   url: string;
   client_ip: string;
-  /**
-   * The body exactly as received. Pipedream's trigger does not provide it by default; the local runner does,
-   * so that a signed content digest can be checked there.
-   */
-  bodyRaw?: string;
+}
+
+/**
+ * `steps.trigger.raw_event` of an HTTP trigger: the request as received, its body base64-encoded. The signed
+ * content digest is checked against these bytes, and the sink receives them unchanged.
+ */
+export interface HttpRawEvent {
+  body_b64?: string;
+}
+
+/** `$.context.run` of a step: which run this is (from 1) and what the previous run passed to `$.flow.rerun`. */
+export interface RunContext {
+  runs: number;
+  context?: unknown;
 }
 
 export interface CustomResponse {
@@ -33,11 +42,17 @@ export interface StepContext {
   flow: {
     /** Ends the workflow cleanly at the end of this step; `return $.flow.exit(...)` ends it here. */
     exit(reason?: string): unknown;
+    /**
+     * Runs this step again after `delayMs`, with `context` in the next run's `$.context.run.context`, at most
+     * `maxRetries` times; the workflow waits at the end of the step. Not there when a step is tested.
+     */
+    rerun?(delayMs: number, context: unknown, maxRetries: number): unknown;
   };
+  context?: { run?: RunContext };
   respond?(response: CustomResponse): unknown;
 }
 
 export interface StepsOf {
-  trigger: { event: HttpTriggerEvent };
+  trigger: { event: HttpTriggerEvent; raw_event?: HttpRawEvent };
   [step: string]: unknown;
 }

@@ -35,7 +35,8 @@ export function axiosTransport($: StepContext): SinkTransport {
         method: request.method,
         url: request.url,
         ...(request.auth ? { auth: { username: request.auth.user, password: request.auth.pass } } : {}),
-        ...(request.body !== undefined ? { data: request.body, headers: { 'content-type': 'application/json' } } : {}),
+        data: request.body,
+        headers: request.body === undefined ? {} : { 'content-type': request.contentType ?? 'application/json' },
         // The body as text, parsed by the step: /ping answers text, /receive-webhooks JSON.
         responseType: 'text',
         transformResponse: [(data: unknown) => data],
@@ -48,12 +49,18 @@ export function axiosTransport($: StepContext): SinkTransport {
         httpsAgent: sinkAgents.https,
         returnFullResponse: true,
       });
-      const retryAfter = response.headers?.['retry-after'];
+      const header = (name: string) => {
+        const value: unknown = response.headers?.[name];
+        return typeof value === 'string' ? value : undefined;
+      };
       return {
         kind: 'response',
         status: response.status,
         text: typeof response.data === 'string' ? response.data : JSON.stringify(response.data ?? ''),
-        ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
+        retryAfter: header('retry-after'),
+        ngrokErrorCode: header('ngrok-error-code'),
+        webhookKey: header('x-webhook-key'),
+        webhookDuplicate: header('x-webhook-duplicate'),
       };
     } catch (error) {
       return networkAnswer(error, request.timeoutMs);

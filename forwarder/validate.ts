@@ -1,17 +1,14 @@
-import { parseValidateConfig, type ValidateConfig } from '../shared/config.js';
-import type { Env } from '../shared/env.js';
+import type { ValidateConfig } from '../shared/config.js';
 import type { HeaderBag, Verified, VerifyFailure } from '../shared/signature.js';
 import { verify } from '../shared/signature.js';
 import { classify } from '../shared/status.js';
-import { stepError } from './errors.js';
-import type { StepContext } from './pipedream.js';
 
 /** What the validate step needs of a delivery. */
 export interface Delivery {
   headers: HeaderBag;
   body: unknown;
-  /** The body as received, when the platform gives it (see HttpTriggerEvent.bodyRaw). */
-  bodyRaw?: string;
+  /** The body as received, when the trigger gives it (`steps.trigger.raw_event.body_b64`). */
+  bodyRaw?: string | undefined;
 }
 
 export type ValidateDecision =
@@ -39,64 +36,12 @@ export function decideDelivery(delivery: Delivery, config: ValidateConfig, now: 
 }
 
 /**
- * The bytes a signed content digest is checked against. Pipedream's trigger hands over the parsed body only,
- * so there the body is serialised again as the forward step will send it (compact JSON, as UP42 sends it).
- * Checking that text means the sink receives exactly what was signed; if a sender's JSON were formatted
- * differently, the delivery is rejected as digest-mismatch (visible and replayable in Pipedream) rather than
- * forwarded unchecked: a signed digest nobody checks protects nothing.
+ * The bytes a signed content digest is checked against: the body as received, which the forward step sends on
+ * unchanged. Only when the trigger gives no raw body is the parsed body serialised again, as the forward step
+ * will then send it (compact JSON): a sender whose JSON is formatted otherwise is rejected as digest-mismatch
+ * (visible and replayable) rather than forwarded unchecked, since a signed digest nobody checks protects nothing.
  */
 function signedBodyOf(delivery: Delivery): string | undefined {
   if (typeof delivery.bodyRaw === 'string') return delivery.bodyRaw;
   return delivery.body === undefined ? undefined : JSON.stringify(delivery.body);
-}
-
-export interface ValidatedEvent {
-  event: string;
-  status: string;
-  liveMode: boolean;
-  messageId: string | null;
-}
-
-/**
- * The validate step: throws on a configuration error or a rejected signature, ends the workflow on a status
- * nobody wants notified about, and exports what it learned otherwise.
- */
-export function validateStep(delivery: Delivery, $: StepContext, env: Env, now: number): unknown {
-  const config = parseValidateConfig(env);
-  if (!config.ok) {
-    $.export('$summary', 'configuration error');
-    throw stepError('config', 'invalid-config', config.message);
-  }
-  const decision = decideDelivery(delivery, config.value, Math.floor(now / 1000));
-  if (decision.action === 'reject') {
-    $.export('$summary', `signature rejected: ${decision.reason}`);
-    throw stepError('signature', decision.reason, `signature rejected (${decision.reason}): ${decision.message}`);
-  }
-  const described = `${decision.event ?? 'unknown event'} ${decision.status ?? '(no status)'} (${decision.liveMode === true ? 'live' : decision.liveMode === false ? 'test' : 'liveMode unknown'})`;
-  exportEvent($, decision);
-  if (decision.action === 'ignore') {
-    $.export('$summary', `${described} ignored: ${decision.reason}`);
-    return $.flow.exit(`ignored: ${decision.reason}`);
-  }
-  const { weaknesses } = decision.signature;
-  // A weak signature is accepted only by choice, and every run says so: it proves little about the request.
-  const warning =
-    weaknesses.length > 0 ? ` (WEAK SIGNATURE accepted: ${weaknesses.join('; ')}; UP42_ACCEPT_WEAK_SIGNATURES=yes)` : '';
-  $.export('$summary', `${described} verified${warning}`);
-  $.export('signature', {
-    components: decision.signature.components,
-    created: decision.signature.created,
-    digestChecked: decision.signature.digestChecked,
-    secret: decision.signature.secretIndex === 0 ? 'current' : 'previous',
-    weak: weaknesses.length > 0,
-    weaknesses,
-  });
-  return { event: decision.event, status: decision.status, liveMode: decision.liveMode, messageId: decision.messageId ?? null };
-}
-
-function exportEvent($: StepContext, decision: { event?: string; status?: string; liveMode?: boolean; messageId?: string }) {
-  $.export('event', decision.event ?? null);
-  $.export('status', decision.status ?? null);
-  $.export('liveMode', decision.liveMode ?? null);
-  $.export('messageId', decision.messageId ?? null);
 }

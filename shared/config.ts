@@ -78,6 +78,8 @@ export const MIN_EXPOSED_PASSWORD = 8;
 export interface RunnerConfig {
   host: string;
   port: number;
+  /** Where parked deliveries are kept until they run again. */
+  dataDir: string;
 }
 
 export interface WorkerLocalConfig {
@@ -263,7 +265,11 @@ function parseHook(r: ReturnType<typeof reader>, env: Env): HookConfig | null {
 
 export function parseRunnerConfig(env: Env): ConfigResult<RunnerConfig> {
   const r = reader(env);
-  return r.done({ host: r.value('FORWARDER_HOST')!, port: r.integer('FORWARDER_PORT', 0, 65_535) });
+  return r.done({
+    host: r.value('FORWARDER_HOST')!,
+    port: r.integer('FORWARDER_PORT', 0, 65_535),
+    dataDir: r.value('FORWARDER_DATA_DIR')!,
+  });
 }
 
 export function parseWorkerLocalConfig(env: Env): ConfigResult<WorkerLocalConfig> {

@@ -3,6 +3,8 @@
  * and `pipedream.yaml` are checked against it by the tests.
  */
 export type Part = 'forwarder' | 'sink' | 'runner' | 'worker' | 'scripts';
+/** The forwarder's steps on Pipedream (pipedream.yaml), each reading its own variables. */
+export type Step = 'validate' | 'forward';
 
 export interface EnvVar {
   name: string;
@@ -12,22 +14,24 @@ export interface EnvVar {
   description: string;
   default?: string;
   secret?: boolean;
+  /** The Pipedream step that reads it (a `forwarder` variable only). */
+  step?: Step;
 }
 
 export const ENV_VARS = [
-  { name: 'UP42_WEBHOOK_SECRET', alias: 'up42_webhook_secret_zwei', parts: ['forwarder', 'scripts'], secret: true, description: "The webhook's secret, as set on UP42; the HMAC key of its signatures." },
-  { name: 'UP42_WEBHOOK_SECRET_PREVIOUS', parts: ['forwarder'], secret: true, description: 'The previous secret, also accepted while a new one is rolled out. Optional.' },
-  { name: 'UP42_TEST_MODE', alias: 'is_test', parts: ['forwarder'], default: 'no', description: 'yes: forward test events and every status, and skip the time window (never the signature).' },
-  { name: 'UP42_NOTIFY_STATUSES', parts: ['forwarder'], default: 'ERROR,FAILED,CANCELLED,SUCCEEDED,FAILED_PERMANENTLY,FULFILLED', description: 'Comma-separated statuses to forward; case, spaces and underscores do not matter.' },
-  { name: 'UP42_MAX_AGE_SECONDS', parts: ['forwarder'], default: '300', description: "Oldest accepted signature, in seconds before now." },
-  { name: 'UP42_MAX_FUTURE_SECONDS', parts: ['forwarder'], default: '30', description: 'Newest accepted signature, in seconds after now (clock skew).' },
-  { name: 'UP42_ACCEPT_WEAK_SIGNATURES', parts: ['forwarder'], default: 'no', description: 'yes: accept signatures that do not cover the date and a body digest (forgeable; every summary warns).' },
-  { name: 'SINK_URL', alias: 'local_dev_host', parts: ['forwarder'], description: "The sink's public URL, as the tunnel prints it (https://....ngrok-free.app)." },
-  { name: 'SINK_BASIC_AUTH_USER', alias: 'ngrok_basic_auth_user', parts: ['forwarder', 'sink'], description: "User name of the sink's basic auth (and of the tunnel)." },
-  { name: 'SINK_BASIC_AUTH_PASS', alias: 'ngrok_basic_auth_pass', parts: ['forwarder', 'sink'], secret: true, description: "Password of the sink's basic auth; the tunnel needs 8 to 128 characters." },
-  { name: 'FORWARD_MAX_ATTEMPTS', parts: ['forwarder'], default: '4', description: 'Attempts at delivering to the sink on network errors, 429 and 5xx.' },
-  { name: 'FORWARD_DEADLINE_MS', parts: ['forwarder'], default: '25000', description: "Time budget of the forward step, below Pipedream's 30 s step timeout." },
-  { name: 'FORWARD_PARK_DELAYS', parts: ['forwarder'], default: '60,300,900,1800,3600,3600,7200,7200,10800,10800', description: 'While the sink is away, the delivery is kept and tried again after each of these delays (seconds, comma-separated).' },
+  { name: 'UP42_WEBHOOK_SECRET', step: 'validate', alias: 'up42_webhook_secret_zwei', parts: ['forwarder', 'scripts'], secret: true, description: "The webhook's secret, as set on UP42; the HMAC key of its signatures." },
+  { name: 'UP42_WEBHOOK_SECRET_PREVIOUS', step: 'validate', parts: ['forwarder'], secret: true, description: 'The previous secret, also accepted while a new one is rolled out. Optional.' },
+  { name: 'UP42_TEST_MODE', step: 'validate', alias: 'is_test', parts: ['forwarder'], default: 'no', description: 'yes: forward test events and every status, and skip the time window (never the signature).' },
+  { name: 'UP42_NOTIFY_STATUSES', step: 'validate', parts: ['forwarder'], default: 'ERROR,FAILED,CANCELLED,SUCCEEDED,FAILED_PERMANENTLY,FULFILLED', description: 'Comma-separated statuses to forward; case, spaces and underscores do not matter.' },
+  { name: 'UP42_MAX_AGE_SECONDS', step: 'validate', parts: ['forwarder'], default: '300', description: "Oldest accepted signature, in seconds before now." },
+  { name: 'UP42_MAX_FUTURE_SECONDS', step: 'validate', parts: ['forwarder'], default: '30', description: 'Newest accepted signature, in seconds after now (clock skew).' },
+  { name: 'UP42_ACCEPT_WEAK_SIGNATURES', step: 'validate', parts: ['forwarder'], default: 'no', description: 'yes: accept signatures that do not cover the date and a body digest (forgeable; every summary warns).' },
+  { name: 'SINK_URL', step: 'forward', alias: 'local_dev_host', parts: ['forwarder'], description: "The sink's public URL, as the tunnel prints it (https://....ngrok-free.app)." },
+  { name: 'SINK_BASIC_AUTH_USER', step: 'forward', alias: 'ngrok_basic_auth_user', parts: ['forwarder', 'sink'], description: "User name of the sink's basic auth (and of the tunnel)." },
+  { name: 'SINK_BASIC_AUTH_PASS', step: 'forward', alias: 'ngrok_basic_auth_pass', parts: ['forwarder', 'sink'], secret: true, description: "Password of the sink's basic auth; the tunnel needs 8 to 128 characters." },
+  { name: 'FORWARD_MAX_ATTEMPTS', step: 'forward', parts: ['forwarder'], default: '4', description: 'Attempts at delivering to the sink on network errors, 429 and 5xx.' },
+  { name: 'FORWARD_DEADLINE_MS', step: 'forward', parts: ['forwarder'], default: '15000', description: "Time budget of one run's tries at the sink: Pipedream's 30 s per run also covers validate and a cold start." },
+  { name: 'FORWARD_PARK_DELAYS', step: 'forward', parts: ['forwarder'], default: '60,300,900,1800,3600,3600,7200,7200,10800,10800', description: 'While the sink is away, the delivery is kept and tried again after each of these delays (seconds, comma-separated).' },
   { name: 'FORWARD_PARK_MAX_HOURS', parts: ['worker'], default: '72', description: "How long the Worker's outbox keeps trying a delivery before marking it failed (kept for inspection)." },
   { name: 'SINK_HOST', parts: ['sink'], default: '127.0.0.1', description: 'Address the sink listens on; 0.0.0.0 exposes it to the network.' },
   { name: 'SINK_PORT', parts: ['sink'], default: '9888', description: 'Port the sink listens on.' },
@@ -78,6 +82,11 @@ export function readEnv(env: Env, name: EnvName): string | undefined {
 export function describeName(name: EnvName): string {
   const spec = byName.get(name)!;
   return spec.alias ? `${spec.name} (or ${spec.alias})` : spec.name;
+}
+
+/** The variables a Pipedream step reads, in the table's order: its action's props and pipedream.yaml's list. */
+export function stepEnv(step: Step): EnvName[] {
+  return ENV_VARS.filter((v) => 'step' in v && v.step === step).map((v) => v.name);
 }
 
 export function envDefault(name: EnvName): string | undefined {

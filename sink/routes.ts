@@ -99,9 +99,15 @@ export const receiveWebhook: Route = async (ctx, ex) => {
   const result = await ctx.store.append(body, webhookMeta(value));
   switch (result.status) {
     case 'stored':
-      return send(ex, 200, JSON_TYPE, storedBody(result.key));
+      return send(ex, 200, JSON_TYPE, storedBody(result.key), {
+        'X-Webhook-Key': result.key,
+        'X-Webhook-Duplicate': 'false',
+      });
     case 'duplicate':
-      return send(ex, 200, JSON_TYPE, duplicateBody(result.key));
+      return send(ex, 200, JSON_TYPE, duplicateBody(result.key), {
+        'X-Webhook-Key': result.key,
+        'X-Webhook-Duplicate': 'true',
+      });
     case 'full':
       return sendError(ex, 507, 'store is full');
     case 'unavailable':

@@ -9,7 +9,8 @@ import type { RunnerConfig } from '../../shared/config.js';
 import type { Env } from '../../shared/env.js';
 import { loadManifest, MANIFEST_PATH, REPO_ROOT, type Manifest, type ManifestStep } from '../manifest.js';
 import type { HttpTriggerEvent } from '../pipedream.js';
-import { installDefineComponent, isComponent } from './runtime.js';
+import { openParking } from './parking.js';
+import { componentOf, installDefineComponent, isComponent } from './runtime.js';
 import { HTTP_STATUS, runWorkflow, type LoadedStep, type RunResult } from './workflow.js';
 
 /**
@@ -51,27 +52,27 @@ export interface RunningRunner {
 }
 
 /** Imports each step's source module; `defineComponent` must exist before they evaluate. */
-export async function loadSteps(manifest: Manifest, root: string = REPO_ROOT): Promise<LoadedStep[]> {
+export async function loadSteps(manifest: Manifest, env: Env, root: string = REPO_ROOT): Promise<LoadedStep[]> {
   installDefineComponent();
   const steps: LoadedStep[] = [];
-  for (const step of manifest.steps) steps.push(stepOf(step, await import(resolve(root, step.source))));
+  for (const step of manifest.steps) steps.push(stepOf(step, await import(resolve(root, step.source)), env));
   return steps;
 }
 
 /** The steps of a bundle, in the order of the manifest it was built from. */
-export function builtSteps(built: BuiltWorkflow): LoadedStep[] {
-  return built.manifest.steps.map((step) => stepOf(step, built.modules[step.source]));
+export function builtSteps(built: BuiltWorkflow, env: Env): LoadedStep[] {
+  return built.manifest.steps.map((step) => stepOf(step, built.modules[step.source], env));
 }
 
-function stepOf(step: ManifestStep, module: unknown): LoadedStep {
-  const component = (module as { default?: unknown } | undefined)?.default;
+function stepOf(step: ManifestStep, module: unknown, env: Env): LoadedStep {
+  const component = componentOf(module, env);
   if (!isComponent(component)) throw new Error(`${step.source} does not export a component with run() by default`);
   return { name: step.name, component };
 }
 
 const isJsonType = (contentType: string | undefined) => /^\s*application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType ?? '');
 
-/** `steps.trigger.event` as Pipedream's HTTP trigger builds it, plus `bodyRaw`. */
+/** `steps.trigger.event` as Pipedream's HTTP trigger builds it (the raw body goes in `raw_event`). */
 export function triggerEvent(req: IncomingMessage, raw: string, fallbackHost: string): { ok: true; event: HttpTriggerEvent } | { ok: false; message: string } {
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(req.headers)) {
@@ -100,7 +101,6 @@ export function triggerEvent(req: IncomingMessage, raw: string, fallbackHost: st
       query,
       headers,
       body,
-      bodyRaw: raw,
       url: url.toString(),
       client_ip: req.socket.remoteAddress ?? '',
     },
@@ -162,15 +162,34 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, paylo
   answerThenLinger(req, res, body);
 }
 
-export async function startRunner(config: RunnerConfig, env: Env, options: RunnerOptions = {}): Promise<RunningRunner> {
+/** Without `dataDir` (an embedded runner), parked runs are kept in memory only. */
+export async function startRunner(
+  config: Omit<RunnerConfig, 'dataDir'> & { dataDir?: string },
+  env: Env,
+  options: RunnerOptions = {},
+): Promise<RunningRunner> {
   const log = options.log ?? ((line: string) => console.log(line));
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const manifest = options.built?.manifest ?? (await loadManifest(options.manifestPath ?? MANIFEST_PATH));
-  const steps = options.built ? builtSteps(options.built) : await loadSteps(manifest, options.root ?? REPO_ROOT);
+  const root = options.root ?? REPO_ROOT;
+  const steps = options.built ? builtSteps(options.built, env) : await loadSteps(manifest, env, root);
+  const stepTimeout = options.stepTimeoutMs !== undefined ? { stepTimeoutMs: options.stepTimeoutMs } : {};
   let fallbackHost = `${config.host}:${config.port}`;
+  const parking = await openParking({
+    dir: config.dataDir === undefined ? null : resolve(config.dataDir),
+    resume: (trigger, resume) => runWorkflow(steps, trigger, { ...stepTimeout, resume }),
+    onResumed: (result, parked, durationMs) => {
+      options.onRun?.(result, parked.trigger.event);
+      const fields = eventFields(result, parked.trigger.event.body);
+      const http = HTTP_STATUS[result.outcome];
+      log(logLine({ outcome: result.outcome, http, durationMs, reason: result.reason, ...fields }));
+    },
+    onError: (message) => log(logLine({ outcome: 'error', http: 500, durationMs: 0, reason: message })),
+  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
+    if (req.method === 'GET' && req.url === '/parked') return send(res, 200, { parked: parking.list() });
     const body = await readBody(req, limit);
     if (!body.ok) {
       const tooLarge = body.reason === 'too-large';
@@ -187,8 +206,11 @@ export async function startRunner(config: RunnerConfig, env: Env, options: Runne
       log(logLine({ outcome: 'bad-request', http: 400, durationMs: Date.now() - started, reason: built.message }));
       return;
     }
-    const result = await runWorkflow(steps, built.event, env, options.stepTimeoutMs !== undefined ? { stepTimeoutMs: options.stepTimeoutMs } : {});
+    const trigger = { event: built.event, raw_event: { body_b64: body.body.toString('base64') } };
+    const result = await runWorkflow(steps, trigger, stepTimeout);
     const http = HTTP_STATUS[result.outcome];
+    // Parked: on disk before the sender hears 202, as Pipedream keeps a run waiting on $.flow.rerun.
+    const nextTryAt = result.parked ? (await parking.park(result, trigger)).nextTryAt : undefined;
     options.onRun?.(result, built.event);
     if (result.response) {
       const r = result.response;
@@ -197,6 +219,7 @@ export async function startRunner(config: RunnerConfig, env: Env, options: Runne
       const last = result.steps[result.step ?? manifest.steps[manifest.steps.length - 1]!.name] ?? {};
       send(res, http, {
         outcome: result.outcome,
+        ...(nextTryAt ? { nextTryAt } : {}),
         ...(result.reason ? { reason: result.reason } : {}),
         ...(result.step ? { step: result.step } : {}),
         ...(result.message ? { message: result.message } : {}),
@@ -230,6 +253,7 @@ export async function startRunner(config: RunnerConfig, env: Env, options: Runne
     manifest,
     close: () =>
       new Promise<void>((done) => {
+        parking.close();
         server.close(() => done());
         server.closeAllConnections();
       }),

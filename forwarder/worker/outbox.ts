@@ -1,5 +1,5 @@
 import { parseForwardConfig, type ForwardConfig } from '../../shared/config.js';
-import { forwardToSink } from '../forward.js';
+import { forwardToSink, systemClock } from '../forward.js';
 import { describeKept, judgeTry, planLine, seqKey, type Kept } from './outbox-plan.js';
 import type { DurableObjectState, DurableObjectStorage, WorkerEnv } from './runtime-types.js';
 import { sinkExchange } from './sink-fetch.js';
@@ -158,8 +158,10 @@ export class Outbox {
       await this.fail({ ...head, cause: 'its body is missing from the outbox storage' }, Date.now());
       return null;
     }
-    const exchange = sinkExchange(body);
-    const result = await forwardToSink(JSON.parse(body) as unknown, config, exchange.transport);
+    const exchange = sinkExchange();
+    // The kept bytes, exactly as UP42 sent them, so the sink stores the signed body.
+    const raw = { text: body, contentType: 'application/json' };
+    const result = await forwardToSink(JSON.parse(body) as unknown, config, exchange.transport, systemClock, raw);
     const outcome = judgeTry(result, exchange.last);
     const now = Date.now();
     if (outcome.outcome === 'delivered') {

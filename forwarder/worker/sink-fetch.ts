@@ -20,22 +20,18 @@ export function basicAuthorization(auth: BasicAuth): string {
   return `Basic ${btoa(binary)}`;
 }
 
-/**
- * `rawBody` is what the POST carries: the delivery exactly as UP42 sent it, not the core's re-serialisation of
- * the parsed body, so the sink stores the signed bytes.
- */
-export function sinkExchange(rawBody: string, fetcher: typeof fetch = fetch): SinkExchange {
+export function sinkExchange(fetcher: typeof fetch = fetch): SinkExchange {
   const last: SinkExchange['last'] = { ping: null, post: null };
   const transport = async (request: SinkRequest): Promise<SinkAnswer> => {
     const which = request.method === 'GET' ? 'ping' : 'post';
     const headers: Record<string, string> = {};
     if (request.auth) headers.authorization = basicAuthorization(request.auth);
-    if (request.method === 'POST') headers['content-type'] = 'application/json';
+    if (request.method === 'POST') headers['content-type'] = request.contentType ?? 'application/json';
     try {
       const response = await fetcher(request.url, {
         method: request.method,
         headers,
-        body: request.method === 'POST' ? rawBody : undefined,
+        body: request.method === 'POST' ? request.body : undefined,
         redirect: 'manual',
         signal: AbortSignal.timeout(request.timeoutMs),
       });

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildDelivery, type Delivery, type PayloadSource } from '../../scripts/send-test-event/delivery.js';
 import { postDelivery, sendTestEvents } from '../../scripts/send-test-event/send.js';
+import { signedDeliveryHeaders } from '../../shared/signature.js';
+import { freePort, startNgrokEdge, type NgrokEdge } from './ngrok-edge.js';
 import { dump, envelopes, http, listeningOn, spawnEntry, tempDir, type Proc } from './support.js';
 
 /**
  * The whole local chain as a user runs it, each part its own process on loopback: the sink (`npm start`'s
- * entry point, a temporary data directory, basic auth on), the forwarder runner (`npm run forwarder`'s entry
- * point) pointed at it, and UP42-style deliveries from the test-event sender, through its functions and
+ * entry point, a temporary data directory, basic auth on) behind a stand-in for ngrok's edge (./ngrok-edge.ts),
+ * the forwarder runner (`npm run forwarder`'s entry point) pointed at the edge, and UP42-style deliveries from the test-event sender, through its functions and
  * through its command line. Only public interfaces are used: the runner's HTTP answers, the sink's
  * /dump-webhooks. Every process runs in an empty temporary folder with an environment holding only what is
  * given here, so a developer's .env cannot change the outcome.
@@ -20,6 +22,7 @@ let dataDir: string;
 let sink: Proc;
 let sinkUrl: string;
 let sinkPort: number;
+let edge: NgrokEdge;
 const runners: Record<'live' | 'testMode' | 'wrongAuth', { proc: Proc; url: string }> = {} as never;
 const all: Proc[] = [];
 
@@ -47,12 +50,14 @@ async function startRunner(testMode: boolean, pass: string): Promise<{ proc: Pro
       FORWARDER_PORT: '0',
       UP42_WEBHOOK_SECRET: SECRET,
       UP42_TEST_MODE: testMode ? 'yes' : 'no',
-      SINK_URL: sinkUrl,
+      SINK_URL: edge.url,
       SINK_BASIC_AUTH_USER: AUTH.user,
       SINK_BASIC_AUTH_PASS: pass,
-      // A sink that is down is reported after two attempts rather than after the 25 s Pipedream budget.
+      // A sink that is down is parked after two attempts, and tried again every second.
       FORWARD_MAX_ATTEMPTS: '2',
       FORWARD_DEADLINE_MS: '5000',
+      FORWARD_PARK_DELAYS: '1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1',
+      FORWARDER_DATA_DIR: `${work.dir}/parked-${all.length}`,
     },
     work.dir,
   );
@@ -63,7 +68,8 @@ async function startRunner(testMode: boolean, pass: string): Promise<{ proc: Pro
 beforeAll(async () => {
   work = await tempDir('e2e-chain-');
   dataDir = `${work.dir}/data`;
-  await startSinkProcess(0);
+  await startSinkProcess(await freePort());
+  edge = await startNgrokEdge({ sinkPort, auth: AUTH });
   const [live, testMode, wrongAuth] = await Promise.all([
     startRunner(false, AUTH.pass),
     startRunner(true, AUTH.pass),
@@ -74,6 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(all.map((p) => p.stop()));
+  await edge?.close();
   // Nothing secret in what any process printed.
   for (const p of all) {
     expect(p.output()).not.toContain('TOPSECRET');
@@ -167,7 +174,7 @@ describe('the local chain: sender → runner → sink', () => {
     expect((await dump(sinkUrl, AUTH)).count).toBe(0);
   });
 
-  it('answers 502 while the sink is stopped, and loses nothing: the retried delivery is stored once it is back', async () => {
+  it('parks a delivery while the sink is stopped (the edge answers ERR_NGROK_3200) and stores it once it is back', async () => {
     await clearStore();
     const before = signed(liveJob('ERROR'));
     expect((await send(runners.live, before)).status).toBe(200);
@@ -175,18 +182,28 @@ describe('the local chain: sender → runner → sink', () => {
     expect(await sink.stop('SIGTERM')).toBe(0);
     const delivery = signed(liveJob('FAILED'));
     const down = await send(runners.live, delivery);
-    expect(down.status).toBe(502);
-    expect(down.answer).toMatchObject({ outcome: 'sink-failed', reason: 'unreachable' });
+    expect(down.status).toBe(202);
+    expect(down.answer).toMatchObject({ outcome: 'parked', summary: 'sink away (ERR_NGROK_3200): parked, next try in 1 s, 1 of 20' });
 
     // The same port and data directory, as a user restarting `npm start` would have.
     const port = sinkPort;
     await startSinkProcess(port);
     expect(sinkPort).toBe(port);
-    const retried = await send(runners.live, delivery);
-    expect(retried.status).toBe(200);
-    expect(retried.answer.summary).toBe('stored as key 2');
+    await runners.live.proc.waitFor(new RegExp(`"outcome":"forwarded".*"messageId":"${delivery.messageId}"`), 20_000);
     expect((await dump(sinkUrl, AUTH)).lines).toEqual([before.body, delivery.body]);
   }, 40_000);
+
+  it('accepts a signed body formatted unlike JSON.stringify from the bytes sent, and stores those bytes', async () => {
+    await clearStore();
+    const messageId = `formatted-${Date.now()}`;
+    const body = `{"event": "job.status", "messageId": "${messageId}", "liveMode": true, "version": 1.0, "body": {"status": "FAILED"}}`;
+    expect(body).not.toBe(JSON.stringify(JSON.parse(body)));
+    const headers = signedDeliveryHeaders({ body, secret: SECRET, created: now() });
+    expect(headers['content-digest']).toBeDefined();
+    const { status, answer } = await send(runners.live, { messageId, body, headers });
+    expect({ status, summary: answer.summary }).toEqual({ status: 200, summary: 'stored as key 1' });
+    expect((await dump(sinkUrl, AUTH)).lines).toEqual([body]);
+  });
 
   it('stores the same delivery sent twice once', async () => {
     await clearStore();

@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import {
   attemptTimeoutMs,
   backoffMs,
-  forwardStep,
   forwardToSink,
   parseStoredReply,
   sinkMessage,
@@ -12,6 +11,7 @@ import {
   type SinkRequest,
 } from '../../forwarder/forward.js';
 import { isStepError } from '../../forwarder/errors.js';
+import { forwardStep } from '../../forwarder/forward-step.js';
 import type { ForwardConfig } from '../../shared/config.js';
 
 // The forward logic with a scripted transport and a fake clock: retries, backoff and the time budget.
@@ -156,8 +156,8 @@ describe('forwardToSink', () => {
 
   it.each([
     [{ kind: 'response', status: 200, text: 'pong' }, 'not-pong'],
-    [{ kind: 'response', status: 404, text: 'Tunnel not found' }, 'unreachable'],
-    [{ kind: 'response', status: 301, text: '' }, 'unreachable'],
+    [{ kind: 'response', status: 404, text: 'Not found' }, 'refused'],
+    [{ kind: 'response', status: 301, text: '' }, 'refused'],
     [{ kind: 'response', status: 401, text: 'unauthorized' }, 'refused'],
   ] as [SinkAnswer, string][])('a ping answered %j fails at once (%s)', async (answer, reason) => {
     const clock = fakeClock();
@@ -178,7 +178,7 @@ describe('forwardStep', () => {
     const transport = async (): Promise<SinkAnswer> => {
       throw new Error('no request expected');
     };
-    const error = await forwardStep({}, $, { SINK_BASIC_AUTH_USER: 'u' }, transport).catch((e: unknown) => e);
+    const error = await forwardStep({ body: {} }, $, { SINK_BASIC_AUTH_USER: 'u' }, transport).catch((e: unknown) => e);
     expect(isStepError(error) && error.code).toBe('config');
     expect((error as Error).message).toContain('SINK_URL (or local_dev_host) is not set');
     expect((error as Error).message).toContain('must be set together');
@@ -188,7 +188,7 @@ describe('forwardStep', () => {
     const r = recorder();
     const clock = fakeClock();
     const { transport } = scripted(clock, { ping: [pong], post: [{ kind: 'response', status: 413, text: '{"code": 413, "msg": "too big"}' }] });
-    const error = await forwardStep({}, r.$, { SINK_URL: 'sink.example' }, transport, clock).catch((e: unknown) => e);
+    const error = await forwardStep({ body: {} }, r.$, { SINK_URL: 'sink.example' }, transport, clock).catch((e: unknown) => e);
     expect(isStepError(error)).toBe(true);
     expect(error).toMatchObject({ name: 'SinkError', code: 'sink', reason: 'refused' });
     expect((error as Error).message).toBe('the sink refused the webhook at https://sink.example/receive-webhooks: it answered 413 "too big"');

@@ -27,14 +27,18 @@ describe('pipedream.yaml', () => {
     for (const step of manifest.steps) {
       await expect(readFile(join(REPO_ROOT, step.source), 'utf8')).resolves.toContain('export default defineComponent(');
       await expect(readFile(join(REPO_ROOT, step.action), 'utf8')).resolves.toContain("type: 'action'");
+      await expect(readFile(join(REPO_ROOT, step.action), 'utf8')).resolves.not.toContain('defineComponent');
     }
   });
 
-  it("lists per step the variables its action takes as props, together all of the forwarder's", async () => {
+  it("lists per step the variables the table gives that step (its action's props), together all of the forwarder's", async () => {
     const manifest = await loadManifest();
     const byName = Object.fromEntries(manifest.steps.map((s) => [s.name, s.env]));
-    expect(byName.validate).toEqual([...VALIDATE_ENV]);
-    expect(byName.forward).toEqual([...FORWARD_ENV]);
+    const ofStep = (step: string) => ENV_VARS.filter((v) => 'step' in v && v.step === step).map((v) => v.name);
+    expect(byName.validate).toEqual(ofStep('validate'));
+    expect(byName.forward).toEqual(ofStep('forward'));
+    expect([...VALIDATE_ENV]).toEqual(ofStep('validate'));
+    expect([...FORWARD_ENV]).toEqual(ofStep('forward'));
     expect([...VALIDATE_ENV, ...FORWARD_ENV].sort()).toEqual(manifest.env.map((v) => v.name).sort());
   });
 });

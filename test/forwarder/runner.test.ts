@@ -261,16 +261,22 @@ describe('configuration', () => {
 });
 
 describe('the sink unreachable or refusing: 502, saying why', () => {
-  it('sink down', async () => {
+  it('sink down: the delivery is parked (202 with the next try), listed by GET /parked', async () => {
     const port = await closedPort();
-    await withRunner({ ...baseEnv(), SINK_URL: `http://127.0.0.1:${port}`, FORWARD_MAX_ATTEMPTS: '2' }, async (h) => {
-      const answer = await h.send(event());
-      expect(answer.status).toBe(502);
-      expect(answer.json.reason).toBe('unreachable');
-      expect(String(answer.json.message)).toContain(`the sink is not reachable at http://127.0.0.1:${port}/ping`);
-      expect(String(answer.json.message)).toContain('ECONNREFUSED');
-      expect(String(answer.json.message)).toContain('gave up after 2 attempts');
-      expect(logOf(h)).toMatchObject({ outcome: 'sink-failed', http: 502, reason: 'unreachable' });
+    const env = { ...baseEnv(), SINK_URL: `http://127.0.0.1:${port}`, FORWARD_MAX_ATTEMPTS: '2', FORWARD_PARK_DELAYS: '3600,7200' };
+    await withRunner(env, async (h) => {
+      const payload = event();
+      const before = Date.now();
+      const answer = await h.send(payload);
+      expect(answer.status).toBe(202);
+      expect(answer.json).toMatchObject({ outcome: 'parked', step: 'forward', summary: 'sink away (network error): parked, next try in 1 h, 1 of 2' });
+      const nextTryAt = Date.parse(String(answer.json.nextTryAt));
+      expect(nextTryAt).toBeGreaterThanOrEqual(before + 3_600_000);
+      expect(logOf(h)).toMatchObject({ outcome: 'parked', http: 202 });
+      const listed = (await (await fetch(`${h.url}/parked`)).json()) as { parked: Record<string, unknown>[] };
+      expect(listed.parked).toEqual([
+        expect.objectContaining({ step: 'forward', runs: 1, maxRetries: 2, messageId: payload.messageId, nextTryAt: answer.json.nextTryAt }),
+      ]);
     });
   });
 
@@ -328,15 +334,15 @@ describe('the sink unreachable or refusing: 502, saying why', () => {
     });
   });
 
-  it('a 5xx that persists gives up after FORWARD_MAX_ATTEMPTS with the sink message', async () => {
+  it('a 5xx that persists is parked after FORWARD_MAX_ATTEMPTS, saying what the sink said', async () => {
     sink.plan.receive.push(...Array.from({ length: 5 }, () => ({ status: 507, body: '{"code": 507, "msg": "store is full"}' })));
-    await withRunner(baseEnv(), async (h) => {
+    await withRunner({ ...baseEnv(), FORWARD_PARK_DELAYS: '3600' }, async (h) => {
       const answer = await h.send(event());
-      expect(answer.status).toBe(502);
-      expect(answer.json.reason).toBe('server-error');
-      expect(String(answer.json.message)).toContain('answered 507 "store is full" (gave up after 3 attempts)');
+      expect(answer.status).toBe(202);
+      expect(answer.json.summary).toBe('sink away (HTTP 507): parked, next try in 1 h, 1 of 1');
       expect(sink.count('/receive-webhooks')).toBe(3);
     });
+    sink.plan.receive.length = 0;
   });
 
   it.each([
@@ -359,14 +365,13 @@ describe('the sink unreachable or refusing: 502, saying why', () => {
 });
 
 describe('time limits', () => {
-  it('a hanging sink fails the forward step within FORWARD_DEADLINE_MS, before the step timeout', async () => {
+  it('a hanging sink ends the forward step within FORWARD_DEADLINE_MS, before the step timeout: parked', async () => {
     sink.plan.receive.push('hang', 'hang', 'hang');
-    await withRunner({ ...baseEnv(), FORWARD_DEADLINE_MS: '2400' }, async (h) => {
+    await withRunner({ ...baseEnv(), FORWARD_DEADLINE_MS: '2400', FORWARD_PARK_DELAYS: '3600' }, async (h) => {
       const started = Date.now();
       const answer = await h.send(event());
-      expect(answer.status).toBe(502);
-      expect(answer.json.reason).toBe('timeout');
-      expect(String(answer.json.message)).toContain('no answer within');
+      expect(answer.status).toBe(202);
+      expect(answer.json.summary).toBe('sink away (timeout): parked, next try in 1 h, 1 of 1');
       // The attempt timeout is half the budget, so a second attempt still fits in it.
       expect(sink.count('/receive-webhooks')).toBe(2);
       expect(Date.now() - started).toBeLessThan(2400 + 1500);

@@ -84,6 +84,26 @@ describe('axiosTransport', () => {
     expect(sink.connections).toBe(1);
   });
 
+  it("sends the body with its own Content-Type and reads the edge's error code and the sink's key headers", async () => {
+    let seenType: string | undefined;
+    const server = await standIn((req, res) => {
+      seenType = req.headers['content-type'];
+      if (req.method === 'GET') {
+        res.writeHead(404, { 'ngrok-error-code': 'ERR_NGROK_3200', 'content-type': 'text/html' });
+        res.end('<html>offline</html>');
+      } else {
+        res.writeHead(200, { 'x-webhook-key': '12', 'x-webhook-duplicate': 'true', 'content-type': 'application/json' });
+        res.end('{"msg": "value with key 12 already stored"}\n');
+      }
+    });
+    servers.push(server);
+    const transport = axiosTransport($);
+    expect(await transport(ping(server.url))).toMatchObject({ kind: 'response', status: 404, ngrokErrorCode: 'ERR_NGROK_3200' });
+    const raw = { ...post(server.url), body: '{"messageId": "m", "n": 1.0}', contentType: 'application/json; charset=utf-8' };
+    expect(await transport(raw)).toMatchObject({ status: 200, webhookKey: '12', webhookDuplicate: 'true' });
+    expect(seenType).toBe('application/json; charset=utf-8');
+  });
+
   it('ends an attempt the sink does not answer at its deadline', async () => {
     const sink = await standIn(() => undefined);
     servers.push(sink);

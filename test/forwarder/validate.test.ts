@@ -5,8 +5,9 @@ import { signedDeliveryHeaders } from '../../shared/signature.js';
 import { decideDelivery } from '../../forwarder/validate.js';
 import { event, nowSeconds } from './deliveries.js';
 
-// On Pipedream the trigger hands over the parsed body only (no bodyRaw): a signed content digest must still be
-// checked, against the body as the forward step will send it.
+// A signed content digest is checked against the bytes received (bodyRaw, from steps.trigger.raw_event); a
+// trigger without a raw event hands over the parsed body only, and the digest is then still checked, against
+// the body as the forward step will send it.
 const secret = 'validate-secret';
 const config = (() => {
   const parsed = parseValidateConfig({ UP42_WEBHOOK_SECRET: secret });

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRunner } from '../../forwarder/runner/server.js';
 
-// The runner's emulation of Pipedream, with fixture steps: flow.exit, $.respond, the trigger event, and
-// each runner's own environment seen through process.env.
+// The runner's emulation of Pipedream, with fixture steps: flow.exit, flow.rerun, $.respond, the trigger event,
+// and each runner's own environment, given to the steps' withEnv.
 
 let dir: string;
 const manifest = (steps: string[]) => `name: fixture
@@ -20,6 +20,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'runner-workflow-'));
   await writeFile(join(dir, 'exit.yaml'), manifest(['exit-without-return', 'respond']));
   await writeFile(join(dir, 'respond.yaml'), manifest(['respond']));
+  await writeFile(join(dir, 'rerun.yaml'), manifest(['rerun', 'exit-without-return']));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -74,6 +75,34 @@ describe('the runner as Pipedream', () => {
       expect(process.env.FIXTURE_VALUE).toBeUndefined();
     } finally {
       await Promise.all([a!.close(), b!.close()]);
+    }
+  });
+
+  it('$.flow.rerun parks the run (202), runs the step again with $.context.run, then goes on past maxRetries', async () => {
+    const runs: { outcome: string; steps: Record<string, Record<string, unknown>> }[] = [];
+    let done: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const runner = await startRunner({ host: '127.0.0.1', port: 0 }, { FIXTURE_VALUE: 'r' }, {
+      manifestPath: join(dir, 'rerun.yaml'),
+      log: () => {},
+      onRun: (r) => {
+        runs.push(r);
+        if (r.outcome !== 'parked') done();
+      },
+    });
+    try {
+      const answer = await fetch(runner.url, { method: 'POST' });
+      expect(answer.status).toBe(202);
+      expect(await answer.json()).toMatchObject({ outcome: 'parked', nextTryAt: expect.any(String) });
+      await finished;
+      expect(runs.map((r) => [r.outcome, r.steps.rerun!.seen])).toEqual([
+        ['parked', { runs: 1, counted: 1 }],
+        // The second run is past maxRetries (1): its rerun is ignored and the workflow goes on to the next step.
+        ['ignored', { runs: 2, counted: 2 }],
+      ]);
+      expect(runs[1]!.steps.exit_without_return).toMatchObject({ $return_value: { seen: 'r' } });
+    } finally {
+      await runner.close();
     }
   });
 });

@@ -1,17 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../forwarder/manifest.js';
-import { buildPipedream, MAX_FILE_BYTES, type BuiltFile } from '../../scripts/build-pipedream.js';
+import { buildPipedream, MAX_FILE_BYTES, platformVersion, type BuiltFile } from '../../scripts/build-pipedream.js';
 import { signedDeliveryHeaders } from '../../shared/signature.js';
 import { event, nowSeconds } from '../forwarder/deliveries.js';
 import { startStubSink, type StubSink } from '../forwarder/stub-sink.js';
 
 // Builds the Pipedream files into a temporary folder, then runs each in a plain Node process, as Pipedream
-// would: a global defineComponent, `steps.trigger.event`, a `$`, and for actions their props.
+// would: for code steps a global defineComponent, for actions none; `steps.trigger.event` and `raw_event`, a `$`
+// with `$.flow.rerun` and `$.context.run` as Pipedream documents them, and for actions their props.
 
 const SECRET = 'build-test-secret-TOPSECRET';
 const USER = 'relay';
@@ -26,15 +27,21 @@ const DRIVER = `
 const [kind, validatePath, forwardPath, specJson] = process.argv.slice(2);
 const spec = JSON.parse(specJson);
 const defined = [];
-globalThis.defineComponent = (component) => { defined.push(component); return component; };
-const out = { defined: 0, steps: {}, exit: null, error: null, components: [] };
-const steps = { trigger: { event: spec.event } };
+// Code steps call Pipedream's global; published actions must not need it.
+if (kind === 'step') globalThis.defineComponent = (component) => { defined.push(component); return component; };
+const out = { defined: 0, steps: {}, exit: null, error: null, components: [], reruns: [] };
+const steps = { trigger: { event: spec.event, raw_event: spec.raw_event } };
 for (const [name, path] of [['validate', validatePath], ['forward', forwardPath]]) {
   const component = (await import(path)).default;
   out.components.push({ key: component.key ?? null, name: component.name ?? null, version: component.version ?? null, type: component.type ?? null, props: component.props });
   const exports = {};
   let exit = null;
-  const $ = { export: (k, v) => { exports[k] = JSON.parse(JSON.stringify(v)); }, flow: { exit: (reason) => { exit = reason; } } };
+  const run = name === 'forward' && spec.run ? spec.run : { runs: 1 };
+  const flow = {
+    exit: (reason) => { exit = reason; },
+    rerun: (delayMs, context, maxRetries) => { out.reruns.push({ step: name, delayMs, context: JSON.parse(JSON.stringify(context)), maxRetries }); },
+  };
+  const $ = { export: (k, v) => { exports[k] = JSON.parse(JSON.stringify(v)); }, flow, context: { run } };
   try {
     const props = kind === 'action' ? spec.props[name] : {};
     const value = await component.run.call(props, kind === 'action' ? { $ } : { steps, $ });
@@ -51,10 +58,15 @@ out.defined = defined.length;
 console.log(JSON.stringify(out));
 `;
 
+let version: string;
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'build-pipedream-'));
-  // The built files import @pipedream/platform, which Pipedream provides; here, the project's copy.
-  await symlink(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  // The built files import @pipedream/platform@<version>, which Pipedream resolves; here, the project's copy
+  // under that name, and nothing else, so an import of anything else fails.
+  version = await platformVersion();
+  await mkdir(join(dir, 'node_modules', '@pipedream'), { recursive: true });
+  await symlink(join(REPO_ROOT, 'node_modules', '@pipedream', 'platform'), join(dir, 'node_modules', '@pipedream', `platform@${version}`), 'dir');
   await writeFile(join(dir, 'driver.mjs'), DRIVER);
   files = await buildPipedream({ outDir: join(dir, 'pipedream') });
   sink = await startStubSink({ user: USER, pass: PASS });
@@ -76,22 +88,25 @@ async function runBuilt(kind: 'step' | 'action', spec: unknown, env: Record<stri
   return JSON.parse(stdout) as {
     defined: number;
     steps: Record<string, Record<string, unknown>>;
+    reruns: { step: string; delayMs: number; context: unknown; maxRetries: number }[];
     exit: string | null;
     error: Record<string, unknown> | null;
     components: { key: string | null; name: string | null; version: string | null; type: string | null; props: Record<string, Record<string, unknown>> }[];
   };
 }
 
-/** A trigger event as Pipedream builds it: no raw body. */
-function triggerEvent(payload: unknown, secret = SECRET, created = nowSeconds()) {
-  const body = JSON.stringify(payload);
+/** A trigger event as Pipedream builds it, from the body text sent. */
+function triggerEvent(payload: unknown, secret = SECRET, created = nowSeconds(), body = JSON.stringify(payload)) {
   return { method: 'POST', path: '/', query: {}, headers: signedDeliveryHeaders({ body, secret, created }), body: payload, url: 'https://x.m.pipedream.net/', client_ip: '127.0.0.1' };
 }
+
+/** `steps.trigger.raw_event` for a body text. */
+const rawEvent = (body: string) => ({ body_b64: Buffer.from(body, 'utf8').toString('base64') });
 
 const env = () => ({ UP42_WEBHOOK_SECRET: SECRET, SINK_URL: sink.url, SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS });
 
 describe('npm run build:pipedream', () => {
-  it('writes a step and an action per step of pipedream.yaml, small, importing only @pipedream/platform and node:', async () => {
+  it('writes a step and an action per step of pipedream.yaml, small, importing only the pinned platform and node:', async () => {
     expect(files.map((f) => `${f.kind}s/${f.step}.mjs`).sort()).toEqual(['actions/forward.mjs', 'actions/validate.mjs', 'steps/forward.mjs', 'steps/validate.mjs']);
     for (const file of files) {
       const text = await readFile(file.path, 'utf8');
@@ -99,12 +114,13 @@ describe('npm run build:pipedream', () => {
       expect(file.bytes).toBeLessThan(MAX_FILE_BYTES);
       const imports = [...text.matchAll(/^\s*import\s[^;]*?from\s*["']([^"']+)["']/gm)].map((m) => m[1]);
       expect(imports.length).toBeGreaterThan(0);
-      for (const i of imports) expect(i === '@pipedream/platform' || i!.startsWith('node:')).toBe(true);
+      for (const i of imports) expect(i === `@pipedream/platform@${version}` || i!.startsWith('node:')).toBe(true);
       expect(text).not.toMatch(/import[^;]*defineComponent/);
       expect(text).not.toMatch(/\brequire\(/);
-      expect(text).toMatch(/export\s*\{\s*\w+ as default\s*\}/);
+      expect(text).toMatch(/export\s*\{[^}]*\b\w+ as default\b[^}]*\}/);
     }
-    expect(files.filter((f) => f.step === 'forward').every((f) => f.imports.includes('@pipedream/platform'))).toBe(true);
+    expect(files.filter((f) => f.step === 'forward').every((f) => f.imports.includes(`@pipedream/platform@${version}`))).toBe(true);
+    for (const file of files.filter((f) => f.kind === 'action')) expect(await readFile(file.path, 'utf8')).not.toContain('defineComponent');
   });
 
   it('the pasted steps verify and forward a signed delivery', async () => {
@@ -112,9 +128,10 @@ describe('npm run build:pipedream', () => {
     const out = await runBuilt('step', { event: triggerEvent(payload) }, env());
     expect(out.error).toBeNull();
     expect(out.defined).toBe(2);
-    expect(out.steps.validate).toMatchObject({ $summary: 'job.status FAILED (live) verified', messageId: payload.messageId });
-    // Without a raw body (as on Pipedream) the signed digest is checked against the body as it is forwarded.
+    expect(out.steps.validate).toMatchObject({ messageId: payload.messageId });
+    // Without a raw body the signed digest is checked against the body as it is forwarded, and the summary says so.
     expect(out.steps.validate!.signature).toMatchObject({ digestChecked: true });
+    expect(out.steps.validate!.$summary).toBe('job.status FAILED (live) verified (digest checked against the body serialised again: no raw body)');
     expect(out.steps.forward).toMatchObject({ $summary: `stored as key ${sink.stored.get(payload.messageId)}` });
     expect(sink.stored.has(payload.messageId)).toBe(true);
   });
@@ -143,9 +160,10 @@ describe('npm run build:pipedream', () => {
     };
     const out = await runBuilt('action', { event: delivery, props });
     expect(out.error).toBeNull();
+    expect(out.defined).toBe(0);
     expect(out.components.map((c) => [c.key, c.type, c.version])).toEqual([
-      ['up42-webhook-relay-validate', 'action', '0.1.0'],
-      ['up42-webhook-relay-forward', 'action', '0.1.0'],
+      ['up42-webhook-relay-validate', 'action', '0.2.0'],
+      ['up42-webhook-relay-forward', 'action', '0.2.0'],
     ]);
     const [validate, forward] = out.components;
     expect(validate!.props.UP42_WEBHOOK_SECRET).toMatchObject({ type: 'string', secret: true, optional: false });
@@ -153,8 +171,59 @@ describe('npm run build:pipedream', () => {
     expect(validate!.props.UP42_TEST_MODE!.secret).toBeUndefined();
     expect(forward!.props.SINK_BASIC_AUTH_PASS).toMatchObject({ secret: true });
     expect(forward!.props.SINK_URL).toMatchObject({ optional: false });
-    expect(out.steps.validate).toMatchObject({ $summary: 'order.status FULFILLED (live) verified' });
+    expect(out.steps.validate!.$summary).toMatch(/^order.status FULFILLED \(live\) verified/);
     expect(out.steps.forward!.$summary).toMatch(/^stored as key \d+$/);
     expect(sink.stored.has(payload.messageId)).toBe(true);
+  });
+
+  it('the pasted steps check and forward the bytes of steps.trigger.raw_event, formatted as they came', async () => {
+    const messageId = `raw-${Date.now()}`;
+    const text = `{"event": "job.status", "messageId": "${messageId}", "liveMode": true, "version": 1.0, "body": {"status": "FAILED"}}`;
+    const delivery = triggerEvent(JSON.parse(text), SECRET, nowSeconds(), text);
+    const out = await runBuilt('step', { event: delivery, raw_event: rawEvent(text) }, env());
+    expect(out.error).toBeNull();
+    expect(out.steps.validate!.$summary).toBe('job.status FAILED (live) verified');
+    expect(sink.requests.filter((r) => r.path === '/receive-webhooks').map((r) => r.body)).toContain(text);
+  });
+
+  it('the pasted forward step parks with $.flow.rerun while the tunnel is offline, and delivers when run again', async () => {
+    const payload = event({ status: 'FAILED' });
+    const text = JSON.stringify(payload);
+    const offline = { status: 404, body: '<html>The endpoint is offline</html>', headers: { 'ngrok-error-code': 'ERR_NGROK_3200' } };
+    sink.plan.ping.push(offline, offline);
+    const spec = { event: triggerEvent(payload, SECRET, nowSeconds(), text), raw_event: rawEvent(text) };
+    const parkedEnv = { ...env(), FORWARD_MAX_ATTEMPTS: '2', FORWARD_PARK_DELAYS: '5,10' };
+    const first = await runBuilt('step', spec, parkedEnv);
+    expect(first.error).toBeNull();
+    expect(first.reruns).toEqual([{ step: 'forward', delayMs: 5000, context: { firstTryAt: expect.any(Number) }, maxRetries: 2 }]);
+    expect(first.steps.forward!.$summary).toBe('sink away (ERR_NGROK_3200): parked, next try in 5 s, 1 of 2');
+    expect(sink.stored.has(payload.messageId)).toBe(false);
+
+    // Pipedream runs the step again after the delay, with the run counted and the context handed over.
+    const second = await runBuilt('step', { ...spec, run: { runs: 2, context: first.reruns[0]!.context } }, parkedEnv);
+    expect(second.error).toBeNull();
+    expect(second.reruns).toEqual([]);
+    expect(second.steps.forward!.$summary).toBe(`stored as key ${sink.stored.get(payload.messageId)}`);
+
+    // Past the last delay the step throws, naming how long it tried.
+    sink.plan.ping.push(offline, offline);
+    const last = await runBuilt('step', { ...spec, run: { runs: 3, context: first.reruns[0]!.context } }, parkedEnv);
+    expect(last.error).toMatchObject({ step: 'forward', name: 'SinkError', reason: 'tunnel-offline' });
+    expect(String(last.error!.message)).toMatch(/^the sink was away for .* over 3 runs/);
+  });
+
+  it('the published forward action parks the same way, with no global defineComponent', async () => {
+    const payload = event({ status: 'FAILED' });
+    const text = JSON.stringify(payload);
+    const delivery = triggerEvent(payload, SECRET, nowSeconds(), text);
+    sink.plan.ping.push({ status: 503, body: 'busy' });
+    const props = {
+      validate: { headers: delivery.headers, body: payload, rawBodyB64: rawEvent(text).body_b64, UP42_WEBHOOK_SECRET: SECRET },
+      forward: { body: payload, headers: delivery.headers, rawBodyB64: rawEvent(text).body_b64, SINK_URL: sink.url, SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS, FORWARD_MAX_ATTEMPTS: '1', FORWARD_PARK_DELAYS: '60' },
+    };
+    const out = await runBuilt('action', { event: delivery, props });
+    expect(out.defined).toBe(0);
+    expect(out.error).toBeNull();
+    expect(out.reruns).toEqual([{ step: 'forward', delayMs: 60_000, context: { firstTryAt: expect.any(Number) }, maxRetries: 1 }]);
   });
 });

@@ -217,7 +217,7 @@ describe('parseForwardConfig', () => {
       sinkUrl: 'https://abc.ngrok-free.app',
       auth: null,
       maxAttempts: 4,
-      deadlineMs: 25000,
+      deadlineMs: 15000,
       parkDelaysSeconds: [60, 300, 900, 1800, 3600, 3600, 7200, 7200, 10800, 10800],
       parkMaxHours: 72,
     });
@@ -358,9 +358,10 @@ describe('parseSinkConfig', () => {
 });
 
 describe('parseRunnerConfig', () => {
-  it('defaults to 127.0.0.1:9777 and reads both variables', () => {
-    expect(value(parseRunnerConfig({}))).toEqual({ host: '127.0.0.1', port: 9777 });
-    expect(value(parseRunnerConfig({ FORWARDER_HOST: '::1', FORWARDER_PORT: '0' }))).toEqual({ host: '::1', port: 0 });
+  it('defaults to 127.0.0.1:9777 and ./data/forwarder, and reads every variable', () => {
+    expect(value(parseRunnerConfig({}))).toEqual({ host: '127.0.0.1', port: 9777, dataDir: './data/forwarder' });
+    const env = { FORWARDER_HOST: '::1', FORWARDER_PORT: '0', FORWARDER_DATA_DIR: '/var/parked' };
+    expect(value(parseRunnerConfig(env))).toEqual({ host: '::1', port: 0, dataDir: '/var/parked' });
   });
 
   it('rejects a port out of range', () => {

@@ -21,6 +21,8 @@ const delivery = (over: { event?: 'job.status' | 'order.status'; status?: string
 const ALLOWED_HEADERS = new Set([
   'server', 'date', 'connection', 'keep-alive', 'content-type', 'content-length', 'transfer-encoding', 'allow',
   'www-authenticate', 'cache-control', 'content-security-policy', 'x-content-type-options',
+  // The stored webhook's key, for the forwarder to read without parsing the message.
+  'x-webhook-key', 'x-webhook-duplicate',
 ]);
 
 function expectPlainHeaders(reply: Reply): void {
@@ -92,6 +94,7 @@ describe('the HTTP surface, byte for byte', () => {
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('application/json');
     expect(r.text).toBe('{"msg": "value with key 1 stored"}\n');
+    expect([r.headers['x-webhook-key'], r.headers['x-webhook-duplicate']]).toEqual(['1', 'false']);
     expectPlainHeaders(r);
     expect((await post(sink.url, JSON.stringify(delivery()))).text).toBe('{"msg": "value with key 2 stored"}\n');
     for (const method of ['GET', 'PUT', 'DELETE', 'PATCH', 'HEAD']) {
@@ -221,6 +224,7 @@ describe('the HTTP surface, byte for byte', () => {
     const again = await post(sink.url, d);
     expect(again.status).toBe(200);
     expect(again.text).toBe('{"msg": "value with key 1 already stored"}\n');
+    expect([again.headers['x-webhook-key'], again.headers['x-webhook-duplicate']]).toEqual(['1', 'true']);
     expect(dumpLines((await call(sink.url, '/dump-webhooks')).text).count).toBe(2);
   });
 

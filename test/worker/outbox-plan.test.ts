@@ -75,15 +75,16 @@ describe('sinkExchange', () => {
     await new Promise((done) => server.close(done));
   });
 
-  it('posts the kept bytes, not the core re-serialised body, with basic auth in UTF-8', async () => {
+  it('posts the bytes it is given, with their content type and basic auth in UTF-8', async () => {
     const raw = '{ "messageId": "m-1",\n  "note": "Zürich" }';
-    const exchange = sinkExchange(raw);
+    const exchange = sinkExchange();
     const auth = { user: 'relay', pass: 'pässwörd-123' };
     const answer = await exchange.transport({
       method: 'POST',
       url,
       auth,
-      body: '{"messageId":"m-1"}',
+      body: raw,
+      contentType: 'application/json',
       timeoutMs: 2000,
     });
     expect(answer).toEqual({ kind: 'response', status: 200, text: 'PONG', retryAfter: '3' });
@@ -93,7 +94,7 @@ describe('sinkExchange', () => {
   });
 
   it("notes ngrok's error code, a refused connection and a timeout", async () => {
-    const exchange = sinkExchange('{}');
+    const exchange = sinkExchange();
     await exchange.transport({ method: 'GET', url: `${url}/offline`, auth: null, timeoutMs: 2000 });
     expect(exchange.last.ping).toEqual({ kind: 'response', status: 404, ngrokErrorCode: 'ERR_NGROK_3200' });
     const down = await exchange.transport({
