@@ -89,9 +89,16 @@ export function parseManifest(text: string): Result<Manifest, 'invalid-manifest'
       continue;
     }
     const stepEnv = Array.isArray(s.env) ? s.env.filter(isString) : [];
-    for (const name of stepEnv) if (!envNames.has(name)) problems.push(`steps[${i}] (${s.name}) uses ${name}, which env does not describe`);
+    for (const name of stepEnv)
+      if (!envNames.has(name)) problems.push(`steps[${i}] (${s.name}) uses ${name}, which env does not describe`);
     if (steps.some((other) => other.name === s.name)) problems.push(`step name ${s.name} is used twice`);
-    steps.push({ name: s.name, description: isString(s.description) ? s.description : '', source: s.source, action: s.action, env: stepEnv });
+    steps.push({
+      name: s.name,
+      description: isString(s.description) ? s.description : '',
+      source: s.source,
+      action: s.action,
+      env: stepEnv,
+    });
   }
   if (problems.length > 0) return fail('invalid-manifest', `pipedream.yaml: ${problems.join('; ')}`);
   return ok({

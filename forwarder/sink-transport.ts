@@ -71,7 +71,11 @@ export function axiosTransport($: StepContext): SinkTransport {
 }
 
 function networkAnswer(error: unknown, timeoutMs: number): SinkAnswer {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown; name?: unknown };
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    message?: unknown;
+    name?: unknown;
+  };
   const code = typeof e.code === 'string' ? e.code : '';
   if (code === 'ERR_CANCELED' || code === 'ECONNABORTED' || code === 'ETIMEDOUT' || e.name === 'TimeoutError') {
     return { kind: 'network', timedOut: true, detail: `no answer within ${timeoutMs} ms` };
@@ -79,5 +83,9 @@ function networkAnswer(error: unknown, timeoutMs: number): SinkAnswer {
   // Node's network messages name the address and the cause (`connect ECONNREFUSED 127.0.0.1:9888`), never
   // the credentials; anything longer is cut.
   const message = typeof e.message === 'string' ? e.message.replace(/\s+/g, ' ').slice(0, 200) : 'unknown error';
-  return { kind: 'network', timedOut: false, detail: code && !message.includes(code) ? `${code}: ${message}` : message };
+  return {
+    kind: 'network',
+    timedOut: false,
+    detail: code && !message.includes(code) ? `${code}: ${message}` : message,
+  };
 }

@@ -40,7 +40,9 @@ export function validateStep(delivery: Delivery, $: StepContext, env: Env, now: 
   const { weaknesses } = decision.signature;
   // A weak signature is accepted only by choice, and every run says so: it proves little about the request.
   const warning =
-    weaknesses.length > 0 ? ` (WEAK SIGNATURE accepted: ${weaknesses.join('; ')}; UP42_ACCEPT_WEAK_SIGNATURES=yes)` : '';
+    weaknesses.length > 0
+      ? ` (WEAK SIGNATURE accepted: ${weaknesses.join('; ')}; UP42_ACCEPT_WEAK_SIGNATURES=yes)`
+      : '';
   const reserialised = decision.signature.digestChecked && typeof delivery.bodyRaw !== 'string';
   const how = reserialised ? ' (digest checked against the body serialised again: no raw body)' : '';
   $.export('$summary', `${described} verified${how}${warning}`);
@@ -52,10 +54,18 @@ export function validateStep(delivery: Delivery, $: StepContext, env: Env, now: 
     weak: weaknesses.length > 0,
     weaknesses,
   });
-  return { event: decision.event, status: decision.status, liveMode: decision.liveMode, messageId: decision.messageId ?? null };
+  return {
+    event: decision.event,
+    status: decision.status,
+    liveMode: decision.liveMode,
+    messageId: decision.messageId ?? null,
+  };
 }
 
-function exportEvent($: StepContext, decision: { event?: string; status?: string; liveMode?: boolean; messageId?: string }) {
+function exportEvent(
+  $: StepContext,
+  decision: { event?: string; status?: string; liveMode?: boolean; messageId?: string },
+) {
   $.export('event', decision.event ?? null);
   $.export('status', decision.status ?? null);
   $.export('liveMode', decision.liveMode ?? null);

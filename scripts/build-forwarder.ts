@@ -30,10 +30,18 @@ async function forwarderEntry(manifestPath: string = MANIFEST_PATH): Promise<str
   ].join('\n');
 }
 
-export async function buildForwarder(outDir: string = FORWARDER_DIST, manifestPath: string = MANIFEST_PATH): Promise<string> {
+export async function buildForwarder(
+  outDir: string = FORWARDER_DIST,
+  manifestPath: string = MANIFEST_PATH,
+): Promise<string> {
   const outfile = join(outDir, 'main.mjs');
   await build({
-    stdin: { contents: await forwarderEntry(manifestPath), resolveDir: REPO_ROOT, sourcefile: 'forwarder-runner.ts', loader: 'ts' },
+    stdin: {
+      contents: await forwarderEntry(manifestPath),
+      resolveDir: REPO_ROOT,
+      sourcefile: 'forwarder-runner.ts',
+      loader: 'ts',
+    },
     outfile,
     ...NODE_BUNDLE,
   });

@@ -61,14 +61,19 @@ function importsOf(metafile: Metafile): string[] {
   return [...found].sort();
 }
 
-export async function buildPipedream(options: { root?: string; manifestPath?: string; outDir?: string } = {}): Promise<BuiltFile[]> {
+export async function buildPipedream(
+  options: { root?: string; manifestPath?: string; outDir?: string } = {},
+): Promise<BuiltFile[]> {
   const root = options.root ?? REPO_ROOT;
   const outDir = options.outDir ?? join(root, 'dist', 'pipedream');
   const manifest = await loadManifest(options.manifestPath ?? MANIFEST_PATH);
   const version = await platformVersion(REPO_ROOT);
   const built: BuiltFile[] = [];
   for (const step of manifest.steps) {
-    for (const [kind, source] of [['step', step.source], ['action', step.action]] as const) {
+    for (const [kind, source] of [
+      ['step', step.source],
+      ['action', step.action],
+    ] as const) {
       const result = await build({
         entryPoints: [resolve(root, source)],
         bundle: true,
@@ -87,7 +92,10 @@ export async function buildPipedream(options: { root?: string; manifestPath?: st
       if (!output) throw new Error(`esbuild wrote nothing for ${source}`);
       const imports = importsOf(result.metafile);
       const stray = imports.filter((i) => !isAllowedImport(i, version));
-      if (stray.length > 0) throw new Error(`${source} imports ${stray.join(', ')}: only ${ALLOWED_PACKAGE} and Node's own modules may stay imports`);
+      if (stray.length > 0)
+        throw new Error(
+          `${source} imports ${stray.join(', ')}: only ${ALLOWED_PACKAGE} and Node's own modules may stay imports`,
+        );
       if (output.contents.length > MAX_FILE_BYTES) {
         throw new Error(`${source} builds to ${output.contents.length} bytes, over the ${MAX_FILE_BYTES} allowed`);
       }

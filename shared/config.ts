@@ -109,7 +109,8 @@ function reader(env: Env) {
   const bytes = (name: EnvName): number => {
     const raw = value(name) ?? '';
     const parsed = parseByteSize(raw);
-    if (parsed === null) problems.push(`${describeName(name)} must be a positive number of bytes, such as 1048576 or 1M`);
+    if (parsed === null)
+      problems.push(`${describeName(name)} must be a positive number of bytes, such as 1048576 or 1M`);
     return parsed ?? 0;
   };
   const flag = (name: EnvName): boolean => {
@@ -122,8 +123,10 @@ function reader(env: Env) {
   /** Seconds, comma-separated, each from 1 s to a year (Pipedream's longest delay); at most 100 of them. */
   const delays = (name: EnvName): number[] => {
     const parts = (value(name) ?? '').split(',').map((part) => part.trim());
-    const valid = parts.length <= 100 && parts.every((p) => /^[0-9]+$/.test(p) && Number(p) >= 1 && Number(p) <= 31_536_000);
-    if (!valid) problems.push(`${describeName(name)} must be 1 to 100 whole numbers of seconds (1 to 31536000), comma-separated`);
+    const valid =
+      parts.length <= 100 && parts.every((p) => /^[0-9]+$/.test(p) && Number(p) >= 1 && Number(p) <= 31_536_000);
+    if (!valid)
+      problems.push(`${describeName(name)} must be 1 to 100 whole numbers of seconds (1 to 31536000), comma-separated`);
     return valid ? parts.map(Number) : [];
   };
   const auth = (): BasicAuth | null => {
@@ -131,7 +134,9 @@ function reader(env: Env) {
     const pass = readEnv(env, 'SINK_BASIC_AUTH_PASS');
     if (user === undefined && pass === undefined) return null;
     if (user === undefined || pass === undefined) {
-      problems.push(`${describeName('SINK_BASIC_AUTH_USER')} and ${describeName('SINK_BASIC_AUTH_PASS')} must be set together`);
+      problems.push(
+        `${describeName('SINK_BASIC_AUTH_USER')} and ${describeName('SINK_BASIC_AUTH_PASS')} must be set together`,
+      );
       return null;
     }
     if (user.includes(':')) problems.push(`${describeName('SINK_BASIC_AUTH_USER')} must not contain ":"`);
@@ -185,7 +190,8 @@ export function parseForwardConfig(env: Env): ConfigResult<ForwardConfig> {
   const r = reader(env);
   const raw = r.required('SINK_URL', 'the forwarder does not know where the sink is');
   const sinkUrl = raw ? normalizeSinkUrl(raw) : '';
-  if (sinkUrl === null) r.problems.push(`${describeName('SINK_URL')} is not an http(s) URL without credentials or query`);
+  if (sinkUrl === null)
+    r.problems.push(`${describeName('SINK_URL')} is not an http(s) URL without credentials or query`);
   return r.done({
     sinkUrl: sinkUrl ?? '',
     auth: r.auth(),
@@ -253,14 +259,20 @@ function parseHook(r: ReturnType<typeof reader>, env: Env): HookConfig | null {
   const command = readEnv(env, 'SINK_HOOK_COMMAND');
   const timeoutSeconds = r.integer('SINK_HOOK_TIMEOUT_SECONDS', 1, 86_400);
   const from = readEnv(env, 'SINK_HOOK_FROM_KEY');
-  if (from !== undefined && !/^[1-9][0-9]{0,15}$/.test(from)) r.problems.push('SINK_HOOK_FROM_KEY must be a key: a whole number from 1');
+  if (from !== undefined && !/^[1-9][0-9]{0,15}$/.test(from))
+    r.problems.push('SINK_HOOK_FROM_KEY must be a key: a whole number from 1');
   if (command === undefined) {
     if (readEnv(env, 'SINK_HOOK_FILTER') !== undefined || from !== undefined) {
       r.problems.push('SINK_HOOK_FILTER and SINK_HOOK_FROM_KEY need SINK_HOOK_COMMAND, the command to run');
     }
     return null;
   }
-  return { command, filter: readEnv(env, 'SINK_HOOK_FILTER') ?? '', timeoutSeconds, fromKey: from === undefined ? null : Number(from) };
+  return {
+    command,
+    filter: readEnv(env, 'SINK_HOOK_FILTER') ?? '',
+    timeoutSeconds,
+    fromKey: from === undefined ? null : Number(from),
+  };
 }
 
 export function parseRunnerConfig(env: Env): ConfigResult<RunnerConfig> {

@@ -29,7 +29,10 @@ export function envProps(names: readonly EnvName[], required: readonly EnvName[]
 }
 
 /** The env-like object the config parsers read, from an action's prop values. */
-export function envFromProps(values: Readonly<Record<string, unknown>>, names: readonly EnvName[]): Record<string, string | undefined> {
+export function envFromProps(
+  values: Readonly<Record<string, unknown>>,
+  names: readonly EnvName[],
+): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
   for (const name of names) {
     const value = values[name];

@@ -11,7 +11,8 @@ import { VALIDATE_ENV } from './step-env.js';
 export default defineAction({
   key: 'up42-webhook-relay-validate',
   name: 'Validate UP42 webhook',
-  description: "Checks an UP42 webhook's HMAC signature, then ends the workflow unless its status is one to notify about.",
+  description:
+    "Checks an UP42 webhook's HMAC signature, then ends the workflow unless its status is one to notify about.",
   version: '0.2.0',
   type: 'action',
   props: {

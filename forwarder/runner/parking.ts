@@ -142,7 +142,10 @@ export async function openParking(options: ParkingOptions): Promise<Parking> {
     parked.set(run.id, run);
     const delay = Math.max(0, Date.parse(run.nextTryAt) - Date.now());
     const failed = (error: unknown) => options.onError(`parked run ${run.id} failed: ${(error as Error).message}`);
-    timers.set(run.id, setTimeout(() => void wake(run).catch(failed), delay));
+    timers.set(
+      run.id,
+      setTimeout(() => void wake(run).catch(failed), delay),
+    );
   };
 
   const wake = async (run: ParkedRun) => {

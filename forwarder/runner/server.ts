@@ -70,10 +70,15 @@ function stepOf(step: ManifestStep, module: unknown, env: Env): LoadedStep {
   return { name: step.name, component };
 }
 
-const isJsonType = (contentType: string | undefined) => /^\s*application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType ?? '');
+const isJsonType = (contentType: string | undefined) =>
+  /^\s*application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType ?? '');
 
 /** `steps.trigger.event` as Pipedream's HTTP trigger builds it (the raw body goes in `raw_event`). */
-export function triggerEvent(req: IncomingMessage, raw: string, fallbackHost: string): { ok: true; event: HttpTriggerEvent } | { ok: false; message: string } {
+export function triggerEvent(
+  req: IncomingMessage,
+  raw: string,
+  fallbackHost: string,
+): { ok: true; event: HttpTriggerEvent } | { ok: false; message: string } {
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
@@ -227,14 +232,29 @@ export async function startRunner(
         steps: result.steps,
       });
     }
-    log(logLine({ outcome: result.outcome, http: result.response?.status ?? http, durationMs: Date.now() - started, reason: result.reason, ...eventFields(result, built.event.body) }));
+    log(
+      logLine({
+        outcome: result.outcome,
+        http: result.response?.status ?? http,
+        durationMs: Date.now() - started,
+        reason: result.reason,
+        ...eventFields(result, built.event.body),
+      }),
+    );
   };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       // Unreachable by design (runWorkflow catches every step failure); kept so bad input never crashes the runner.
       send(res, 500, { outcome: 'error', message: 'internal error' });
-      log(logLine({ outcome: 'error', http: 500, durationMs: 0, reason: error instanceof Error ? error.name : 'internal error' }));
+      log(
+        logLine({
+          outcome: 'error',
+          http: 500,
+          durationMs: 0,
+          reason: error instanceof Error ? error.name : 'internal error',
+        }),
+      );
     });
   });
   allowHalfOpenRequests(server);

@@ -98,7 +98,11 @@ export async function runWorkflow(
       stepsArg[step.name] = seen[step.name];
     } catch (error) {
       const r = context.response();
-      return { ...failure(step.name, error, stepTimeoutMs), steps: seen, ...(r ? { response: r } : response ? { response } : {}) };
+      return {
+        ...failure(step.name, error, stepTimeoutMs),
+        steps: seen,
+        ...(r ? { response: r } : response ? { response } : {}),
+      };
     }
     response = context.response() ?? response;
     const rerun = context.rerun();
@@ -117,10 +121,16 @@ export async function runWorkflow(
 
 function failure(step: string, error: unknown, stepTimeoutMs: number): Omit<RunResult, 'steps'> {
   if (error === TIMED_OUT) {
-    return { outcome: 'error', reason: 'step-timeout', message: `step ${step} timed out after ${stepTimeoutMs} ms`, step };
+    return {
+      outcome: 'error',
+      reason: 'step-timeout',
+      message: `step ${step} timed out after ${stepTimeoutMs} ms`,
+      step,
+    };
   }
   if (isStepError(error)) {
-    const outcome: Outcome = error.code === 'signature' ? 'rejected' : error.code === 'sink' ? 'sink-failed' : 'config-error';
+    const outcome: Outcome =
+      error.code === 'signature' ? 'rejected' : error.code === 'sink' ? 'sink-failed' : 'config-error';
     return { outcome, reason: error.reason, message: error.message, step };
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -97,7 +97,10 @@ const signed = (source: PayloadSource, overrides: { secret?: string; created?: n
 /** POSTs a delivery as is (any headers, any body) to a runner; its status and JSON answer. */
 async function send(runner: { url: string }, delivery: Delivery) {
   const reply = await http(`${runner.url}/`, { method: 'POST', headers: delivery.headers, body: delivery.body });
-  return { status: reply.status, answer: (reply.json ?? {}) as { outcome?: string; reason?: string; summary?: string } };
+  return {
+    status: reply.status,
+    answer: (reply.json ?? {}) as { outcome?: string; reason?: string; summary?: string },
+  };
 }
 
 async function clearStore(): Promise<void> {
@@ -117,7 +120,13 @@ describe('the local chain: sender → runner → sink', () => {
     const { lines } = await dump(sinkUrl, AUTH);
     expect(lines).toEqual([delivery.body]);
     const [stored] = await envelopes(sinkUrl, AUTH);
-    expect(stored).toMatchObject({ key: 1, messageId: delivery.messageId, event: 'job.status', status: 'FAILED', liveMode: true });
+    expect(stored).toMatchObject({
+      key: 1,
+      messageId: delivery.messageId,
+      event: 'job.status',
+      status: 'FAILED',
+      liveMode: true,
+    });
   });
 
   it('ignores a test event unless test mode is on, and stores it when it is', async () => {
@@ -151,7 +160,9 @@ describe('the local chain: sender → runner → sink', () => {
     expect(running.answer.reason).toContain('RUNNING is not in the notify list');
 
     const stored = await envelopes(sinkUrl, AUTH);
-    expect(stored.map((e) => [e.key, e.event, e.status, e.liveMode])).toEqual([[1, 'order.status', 'FAILED_PERMANENTLY', true]]);
+    expect(stored.map((e) => [e.key, e.event, e.status, e.liveMode])).toEqual([
+      [1, 'order.status', 'FAILED_PERMANENTLY', true],
+    ]);
   }, 30_000);
 
   it('rejects a tampered body, a tampered header, a wrong secret and a stale signature with 401, storing nothing', async () => {
@@ -159,7 +170,10 @@ describe('the local chain: sender → runner → sink', () => {
     const original = signed(liveJob('FAILED'));
     const tamperedBody = { ...original, body: original.body.replace('"FAILED"', '"CANCELLED"') };
     expect(tamperedBody.body).not.toBe(original.body);
-    const tamperedHeader = { ...original, headers: { ...original.headers, date: new Date(Date.now() + 1000).toUTCString() } };
+    const tamperedHeader = {
+      ...original,
+      headers: { ...original.headers, date: new Date(Date.now() + 1000).toUTCString() },
+    };
     expect(tamperedHeader.headers.date).not.toBe(original.headers.date);
     const cases: [string, Delivery, string][] = [
       ['tampered body', tamperedBody, 'digest-mismatch'],
@@ -169,7 +183,12 @@ describe('the local chain: sender → runner → sink', () => {
     ];
     for (const [what, delivery, reason] of cases) {
       const { status, answer } = await send(runners.live, delivery);
-      expect({ what, status, outcome: answer.outcome, reason: answer.reason }).toEqual({ what, status: 401, outcome: 'rejected', reason });
+      expect({ what, status, outcome: answer.outcome, reason: answer.reason }).toEqual({
+        what,
+        status: 401,
+        outcome: 'rejected',
+        reason,
+      });
     }
     expect((await dump(sinkUrl, AUTH)).count).toBe(0);
   });
@@ -183,7 +202,10 @@ describe('the local chain: sender → runner → sink', () => {
     const delivery = signed(liveJob('FAILED'));
     const down = await send(runners.live, delivery);
     expect(down.status).toBe(202);
-    expect(down.answer).toMatchObject({ outcome: 'parked', summary: 'sink away (ERR_NGROK_3200): parked, next try in 1 s, 1 of 20' });
+    expect(down.answer).toMatchObject({
+      outcome: 'parked',
+      summary: 'sink away (ERR_NGROK_3200): parked, next try in 1 s, 1 of 20',
+    });
 
     // The same port and data directory, as a user restarting `npm start` would have.
     const port = sinkPort;
@@ -217,7 +239,14 @@ describe('the local chain: sender → runner → sink', () => {
 
   it('gives 200 deliveries sent 20 at a time the keys 1..200 exactly, one per delivery', async () => {
     await clearStore();
-    const results = await sendTestEvents({ url: `${runners.live.url}/`, source: liveJob('FAILED'), secret: SECRET, count: 200, concurrency: 20, timeoutMs: 20_000 });
+    const results = await sendTestEvents({
+      url: `${runners.live.url}/`,
+      source: liveJob('FAILED'),
+      secret: SECRET,
+      count: 200,
+      concurrency: 20,
+      timeoutMs: 20_000,
+    });
     expect(results.filter((r) => r.status !== 200)).toEqual([]);
     const stored = await envelopes(sinkUrl, AUTH);
     expect(stored.map((e) => e.key)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));

@@ -75,7 +75,10 @@ function countLines(proc: Proc, text: string, count: number, timeoutMs = 20_000)
   return new Promise((done, failed) => {
     let seen = 0;
     let partial = '';
-    const timer = setTimeout(() => failed(new Error(`${seen} of ${count} lines with ${text} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => failed(new Error(`${seen} of ${count} lines with ${text} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     proc.child.stdout!.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop()!;
@@ -94,13 +97,22 @@ describe('the sink away behind the tunnel', () => {
     const { url } = await listeningOn(runner);
     const created = Math.floor(Date.now() / 1000);
     const deliveries: Delivery[] = Array.from({ length: COUNT }, () =>
-      buildDelivery({ source: { kind: 'event', event: 'job.status', status: 'FAILED', liveMode: true }, secret: SECRET, created }),
+      buildDelivery({
+        source: { kind: 'event', event: 'job.status', status: 'FAILED', liveMode: true },
+        secret: SECRET,
+        created,
+      }),
     );
 
-    const answers = await Promise.all(deliveries.map((d) => http(`${url}/`, { method: 'POST', headers: d.headers, body: d.body })));
+    const answers = await Promise.all(
+      deliveries.map((d) => http(`${url}/`, { method: 'POST', headers: d.headers, body: d.body })),
+    );
     for (const answer of answers) {
       expect(answer.status).toBe(202);
-      expect(answer.json).toMatchObject({ outcome: 'parked', summary: 'sink away (ERR_NGROK_3200): parked, next try in 1 s, 1 of 3' });
+      expect(answer.json).toMatchObject({
+        outcome: 'parked',
+        summary: 'sink away (ERR_NGROK_3200): parked, next try in 1 s, 1 of 3',
+      });
       expect(Date.parse(String((answer.json as { nextTryAt: string }).nextTryAt))).toBeGreaterThan(Date.now() - 5_000);
     }
     expect(edge.offlineAnswers()).toBeGreaterThanOrEqual(COUNT);

@@ -87,6 +87,8 @@ export function tableRows(text: string): string[][] {
  * both on ephemeral ports, so before running a command it puts the ports actually bound in their place.
  */
 export function onPorts(command: string, ports: { sink: number; runner: number; worker?: number }): string {
-  const moved = command.replaceAll('127.0.0.1:9888', `127.0.0.1:${ports.sink}`).replaceAll('127.0.0.1:9777', `127.0.0.1:${ports.runner}`);
+  const moved = command
+    .replaceAll('127.0.0.1:9888', `127.0.0.1:${ports.sink}`)
+    .replaceAll('127.0.0.1:9777', `127.0.0.1:${ports.runner}`);
   return ports.worker === undefined ? moved : moved.replaceAll('127.0.0.1:8787', `127.0.0.1:${ports.worker}`);
 }

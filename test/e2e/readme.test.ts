@@ -34,15 +34,24 @@ const NOT_RUN: ReadonlyMap<string, string> = new Map([
   ['npm test', 'it is the test suite this test belongs to'],
   ['npm run test:reliability', 'the long reliability suite, run on its own (its script is checked to exist)'],
   ['npm run bench', 'benchmarks measure speed on an idle machine (its script is checked to exist)'],
-  ['pd publish dist/pipedream/actions/validate.mjs', "needs Pipedream's CLI and account (the file is checked to be built)"],
-  ['pd publish dist/pipedream/actions/forward.mjs', "needs Pipedream's CLI and account (the file is checked to be built)"],
+  [
+    'pd publish dist/pipedream/actions/validate.mjs',
+    "needs Pipedream's CLI and account (the file is checked to be built)",
+  ],
+  [
+    'pd publish dist/pipedream/actions/forward.mjs',
+    "needs Pipedream's CLI and account (the file is checked to be built)",
+  ],
   ['npm run up42 -- webhooks events', "talks to UP42's API (the arguments are checked)"],
   [
     'npm run up42 -- webhooks create --name local-sink --url https://YOUR-ENDPOINT.m.pipedream.net --events job.status,order.status --secret "$UP42_WEBHOOK_SECRET" --active',
     "talks to UP42's API (the arguments are checked)",
   ],
   ['npm run up42 -- webhooks list', "talks to UP42's API (the arguments are checked)"],
-  ['npm run up42 -- webhooks update WEBHOOK_ID --url https://YOUR-ENDPOINT.m.pipedream.net --active', "talks to UP42's API (the arguments are checked)"],
+  [
+    'npm run up42 -- webhooks update WEBHOOK_ID --url https://YOUR-ENDPOINT.m.pipedream.net --active',
+    "talks to UP42's API (the arguments are checked)",
+  ],
   ['npm run up42 -- webhooks test WEBHOOK_ID', "talks to UP42's API (the arguments are checked)"],
   ['npx wrangler login', "needs a Cloudflare account (the Worker's tests run it in workerd)"],
   ['npx wrangler deploy', "needs a Cloudflare account (the Worker's tests run it in workerd)"],
@@ -50,7 +59,10 @@ const NOT_RUN: ReadonlyMap<string, string> = new Map([
   ['npx wrangler secret put SINK_URL', 'needs a Cloudflare account and a deployed Worker'],
   ['npx wrangler secret put SINK_BASIC_AUTH_USER', 'needs a Cloudflare account and a deployed Worker'],
   ['npx wrangler secret put SINK_BASIC_AUTH_PASS', 'needs a Cloudflare account and a deployed Worker'],
-  ['curl -s https://up42-webhook-forwarder.YOUR-SUBDOMAIN.workers.dev/check', "needs a deployed Worker (GET /check is run locally below)"],
+  [
+    'curl -s https://up42-webhook-forwarder.YOUR-SUBDOMAIN.workers.dev/check',
+    'needs a deployed Worker (GET /check is run locally below)',
+  ],
   [
     'npm run up42 -- webhooks update WEBHOOK_ID --url https://up42-webhook-forwarder.YOUR-SUBDOMAIN.workers.dev',
     "talks to UP42's API (the arguments are checked)",
@@ -75,10 +87,17 @@ function readme(command: string): string {
 }
 
 /** Runs README commands to completion in one bash, in the sandbox, on the test's ports. */
-async function sh(commands: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function sh(
+  commands: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const script = commands.map((c) => onPorts(readme(c), ports)).join('\n');
   try {
-    const { stdout, stderr } = await promisify(execFile)('bash', ['-c', script], { cwd: sandbox.dir, env: { ...env, ...extraEnv }, timeout: 60_000 });
+    const { stdout, stderr } = await promisify(execFile)('bash', ['-c', script], {
+      cwd: sandbox.dir,
+      env: { ...env, ...extraEnv },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: unknown; stdout?: string; stderr?: string };
@@ -111,12 +130,28 @@ beforeAll(async () => {
     });
   }
   sandbox = await tempDir('e2e-readme-');
-  for (const entry of ['package.json', 'tsconfig.json', 'pipedream.yaml', 'wrangler.json', '.env.example', 'sink', 'shared', 'http', 'forwarder', 'scripts']) {
+  for (const entry of [
+    'package.json',
+    'tsconfig.json',
+    'pipedream.yaml',
+    'wrangler.json',
+    '.env.example',
+    'sink',
+    'shared',
+    'http',
+    'forwarder',
+    'scripts',
+  ]) {
     await cp(join(REPO_ROOT, entry), join(sandbox.dir, entry), { recursive: true });
   }
   await symlink(join(REPO_ROOT, 'node_modules'), join(sandbox.dir, 'node_modules'), 'dir');
   await mkdir(join(sandbox.dir, 'home'));
-  env = { PATH: process.env.PATH ?? '', HOME: join(sandbox.dir, 'home'), npm_config_update_notifier: 'false', npm_config_fund: 'false' };
+  env = {
+    PATH: process.env.PATH ?? '',
+    HOME: join(sandbox.dir, 'home'),
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+  };
 });
 
 afterAll(async () => {
@@ -142,7 +177,12 @@ describe('README.md, run as written', () => {
     let dotenv = await readFile(join(sandbox.dir, '.env'), 'utf8');
     expect(dotenv).toBe(await readFile(join(REPO_ROOT, '.env.example'), 'utf8'));
     const fill = dotenvPairs(block('dotenv', 'UP42_WEBHOOK_SECRET='));
-    expect(fill.map(([k]) => k)).toEqual(['UP42_WEBHOOK_SECRET', 'SINK_BASIC_AUTH_USER', 'SINK_BASIC_AUTH_PASS', 'SINK_URL']);
+    expect(fill.map(([k]) => k)).toEqual([
+      'UP42_WEBHOOK_SECRET',
+      'SINK_BASIC_AUTH_USER',
+      'SINK_BASIC_AUTH_PASS',
+      'SINK_URL',
+    ]);
     // What a user does in an editor: give the existing lines their values.
     for (const [key, value] of fill) {
       const line = new RegExp(`^${key}=.*$`, 'm');
@@ -154,7 +194,9 @@ describe('README.md, run as written', () => {
     auth = { user: values.SINK_BASIC_AUTH_USER!, pass: values.SINK_BASIC_AUTH_PASS! };
     // The walkthrough's password is one the tunnel would accept later.
     const config = parseSinkConfig(values);
-    expect(config.ok && planTunnel({ ...config.value, ngrok: { authtoken: 'token' } }, 'http://127.0.0.1:9888').kind).toBe('open');
+    expect(
+      config.ok && planTunnel({ ...config.value, ngrok: { authtoken: 'token' } }, 'http://127.0.0.1:9888').kind,
+    ).toBe('open');
   });
 
   it('npm start: the sink starts with the lines the README shows, reading .env', async () => {
@@ -162,14 +204,22 @@ describe('README.md, run as written', () => {
     ports.sink = (await listeningOn(sink)).port;
     await sink.waitFor(/webhooks stored/);
     const shown = block('text', 'listening on http://127.0.0.1:9888').split('\n');
-    const printed = sink.output().split('\n').filter((l) => /^(listening on|data in|\d+ webhooks stored)/.test(l));
+    const printed = sink
+      .output()
+      .split('\n')
+      .filter((l) => /^(listening on|data in|\d+ webhooks stored)/.test(l));
     expect(printed[0]).toBe(onPorts(shown[0]!, ports));
     expect(printed[1]).toBe(`data in ${join(sandbox.dir, 'data', 'webhooks.jsonl')}`);
     expect(shown[1]).toMatch(/^data in \/.*\/data\/webhooks\.jsonl$/);
     expect(printed[2]).toBe(shown[2]);
     // No NGROK_AUTHTOKEN in .env: the tunnel stays off, and npm start says how to turn it on.
     const tunnel = (await sink.waitFor(/^tunnel .*$/m))[0];
-    expect(tunnel).toBe(onPorts(shown.find((l) => l.startsWith('tunnel '))!, ports));
+    expect(tunnel).toBe(
+      onPorts(
+        shown.find((l) => l.startsWith('tunnel '))!,
+        ports,
+      ),
+    );
     // .env's credentials are in force.
     expect((await http(`http://127.0.0.1:${ports.sink}/stats`)).status).toBe(401);
     expect((await http(`http://127.0.0.1:${ports.sink}/stats`, { auth })).status).toBe(200);
@@ -192,17 +242,32 @@ describe('README.md, run as written', () => {
 
   it('the filter at work: FAILED_PERMANENTLY stored, RUNNING ignored, wrong secret and stale rejected, test event ignored', async () => {
     const order = await sh([`${SEND} --live --event order.status --status FAILED_PERMANENTLY`]);
-    expect([order.code, resultLine(order.stdout)]).toEqual([0, expect.stringMatching(/^200 \{"outcome":"forwarded","summary":"stored as key 2"/)]);
+    expect([order.code, resultLine(order.stdout)]).toEqual([
+      0,
+      expect.stringMatching(/^200 \{"outcome":"forwarded","summary":"stored as key 2"/),
+    ]);
     const [running, wrongSecret, stale, testEvent] = await Promise.all([
       sh([`${SEND} --live --event job.status --status RUNNING`]),
       sh([`${SEND} --live --event job.status --status FAILED --secret not-the-secret`]),
       sh([`${SEND} --live --event job.status --status FAILED --created $(( $(date +%s) - 600 ))`]),
       sh([SEND]),
     ]);
-    expect([running.code, resultLine(running.stdout)]).toEqual([0, expect.stringMatching(/^202 \{"outcome":"ignored","reason":"ignored: status RUNNING is not in the notify list"/)]);
-    expect([wrongSecret.code, resultLine(wrongSecret.stderr)]).toEqual([1, expect.stringMatching(/^401 \{"outcome":"rejected","reason":"mac-mismatch"/)]);
-    expect([stale.code, resultLine(stale.stderr)]).toEqual([1, expect.stringMatching(/^401 \{"outcome":"rejected","reason":"stale"/)]);
-    expect([testEvent.code, resultLine(testEvent.stdout)]).toEqual([0, expect.stringMatching(/^202 \{"outcome":"ignored","reason":"ignored: a test event/)]);
+    expect([running.code, resultLine(running.stdout)]).toEqual([
+      0,
+      expect.stringMatching(/^202 \{"outcome":"ignored","reason":"ignored: status RUNNING is not in the notify list"/),
+    ]);
+    expect([wrongSecret.code, resultLine(wrongSecret.stderr)]).toEqual([
+      1,
+      expect.stringMatching(/^401 \{"outcome":"rejected","reason":"mac-mismatch"/),
+    ]);
+    expect([stale.code, resultLine(stale.stderr)]).toEqual([
+      1,
+      expect.stringMatching(/^401 \{"outcome":"rejected","reason":"stale"/),
+    ]);
+    expect([testEvent.code, resultLine(testEvent.stdout)]).toEqual([
+      0,
+      expect.stringMatching(/^202 \{"outcome":"ignored","reason":"ignored: a test event/),
+    ]);
     expect(JSON.parse((await http(`http://127.0.0.1:${ports.sink}/stats`, { auth })).text)).toMatchObject({ count: 2 });
   }, 90_000);
 
@@ -211,7 +276,10 @@ describe('README.md, run as written', () => {
     runner = serve('UP42_TEST_MODE=yes npm run forwarder', { FORWARDER_PORT: '0' });
     ports.runner = (await listeningOn(runner)).port;
     const sent = await sh([SEND]);
-    expect([sent.code, resultLine(sent.stdout)]).toEqual([0, expect.stringMatching(/^200 \{"outcome":"forwarded","summary":"stored as key 3"/)]);
+    expect([sent.code, resultLine(sent.stdout)]).toEqual([
+      0,
+      expect.stringMatching(/^200 \{"outcome":"forwarded","summary":"stored as key 3"/),
+    ]);
   }, 60_000);
 
   it('reads the store with curl and jq', async () => {
@@ -219,7 +287,9 @@ describe('README.md, run as written', () => {
     expect(exportLine).toBe(`export SINK_BASIC_AUTH_USER=${auth.user} SINK_BASIC_AUTH_PASS=${auth.pass}`);
     const curl = (command: string) => sh([exportLine, command]);
 
-    const testEvents = await curl(`curl -s -u "$SINK_BASIC_AUTH_USER:$SINK_BASIC_AUTH_PASS" http://127.0.0.1:9888/dump-webhooks | jq 'select(.liveMode == false)'`);
+    const testEvents = await curl(
+      `curl -s -u "$SINK_BASIC_AUTH_USER:$SINK_BASIC_AUTH_PASS" http://127.0.0.1:9888/dump-webhooks | jq 'select(.liveMode == false)'`,
+    );
     expect(testEvents.code).toBe(0);
     const onlyTest = JSON.parse(testEvents.stdout) as { event: string; liveMode: boolean; body: { status: string } };
     expect(onlyTest).toMatchObject({ event: 'job.status', liveMode: false, body: { status: 'SUCCEEDED' } });
@@ -227,12 +297,17 @@ describe('README.md, run as written', () => {
     const filtered = await curl(
       `curl -s -u "$SINK_BASIC_AUTH_USER:$SINK_BASIC_AUTH_PASS" "http://127.0.0.1:9888/dump-webhooks?event=job.status&status=failed&liveMode=true&since=0&limit=10" | jq -c 'select(.messageId) | {messageId, status: .body.status}'`,
     );
-    expect(filtered.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^\{"messageId":"[0-9a-f-]{36}","status":"FAILED"\}$/)]);
+    expect(filtered.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^\{"messageId":"[0-9a-f-]{36}","status":"FAILED"\}$/),
+    ]);
 
     const newest = await curl(
       `curl -s -u "$SINK_BASIC_AUTH_USER:$SINK_BASIC_AUTH_PASS" "http://127.0.0.1:9888/dump-webhooks?envelope=true&order=desc&limit=3" | jq -c 'select(.key) | {key, receivedAt, event, status}'`,
     );
-    const rows = newest.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: number; event: string; status: string; receivedAt: string });
+    const rows = newest.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { key: number; event: string; status: string; receivedAt: string });
     expect(rows.map((r) => [r.key, r.event, r.status])).toEqual([
       [3, 'job.status', 'SUCCEEDED'],
       [2, 'order.status', 'FAILED_PERMANENTLY'],
@@ -255,9 +330,14 @@ describe('README.md, run as written', () => {
     const sent = await sh([`npm run replay -- ${from}`]);
     expect(sent.code).toBe(0);
     // The sink already holds both messageIds: the runner forwards them and the sink answers with their keys.
-    expect(sent.stdout).toMatch(/^key 1 job\.status FAILED: 200 \{"outcome":"forwarded","summary":"already stored as key 1"/m);
+    expect(sent.stdout).toMatch(
+      /^key 1 job\.status FAILED: 200 \{"outcome":"forwarded","summary":"already stored as key 1"/m,
+    );
     expect(sent.stdout).toContain('2 webhooks replayed: 2 ok, 0 failed');
-    const hooks = await sh([exportLine, 'curl -s -u "$SINK_BASIC_AUTH_USER:$SINK_BASIC_AUTH_PASS" http://127.0.0.1:9888/hooks']);
+    const hooks = await sh([
+      exportLine,
+      'curl -s -u "$SINK_BASIC_AUTH_USER:$SINK_BASIC_AUTH_PASS" http://127.0.0.1:9888/hooks',
+    ]);
     expect(JSON.parse(hooks.stdout)).toEqual({ configured: false });
   }, 60_000);
 
@@ -278,32 +358,57 @@ describe('README.md, run as written', () => {
     expect(log).toContain('3 webhooks stored');
 
     const pings = await sh([`awk '$0 ~ "GET /ping"' sink.log`]);
-    expect(pings.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/ping HTTP\/1\.1" 200 4 "-" "curl\/[^"]+"$/)]);
+    expect(pings.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/ping HTTP\/1\.1" 200 4 "-" "curl\/[^"]+"$/),
+    ]);
     const refused = await sh([`awk '$9 == 401' sink.log`]);
-    expect(refused.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/dump-webhooks HTTP\/1\.1" 401 37 "-" "[^"]*"$/)]);
+    expect(refused.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/dump-webhooks HTTP\/1\.1" 401 37 "-" "[^"]*"$/),
+    ]);
     // The README's sample lines have the format of the real ones.
     const sample = block('text', '"GET /ping HTTP/1.1" 200 4').split('\n');
-    expect(sample[0]).toMatch(/^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ping HTTP\/1\.1" 200 4 "-" "axios\/[\d.]+"$/);
-    expect(sample[1]).toMatch(/^127\.0\.0\.1 - relay \[[^\]]+\] "POST \/receive-webhooks HTTP\/1\.1" 200 35 "-" "axios\/[\d.]+"$/);
-    expect(firstRun).toMatch(/^127\.0\.0\.1 - relay \[[^\]]+\] "POST \/receive-webhooks HTTP\/1\.1" 200 35 "-" "axios\/[\d.]+"$/m);
+    expect(sample[0]).toMatch(
+      /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ping HTTP\/1\.1" 200 4 "-" "axios\/[\d.]+"$/,
+    );
+    expect(sample[1]).toMatch(
+      /^127\.0\.0\.1 - relay \[[^\]]+\] "POST \/receive-webhooks HTTP\/1\.1" 200 35 "-" "axios\/[\d.]+"$/,
+    );
+    expect(firstRun).toMatch(
+      /^127\.0\.0\.1 - relay \[[^\]]+\] "POST \/receive-webhooks HTTP\/1\.1" 200 35 "-" "axios\/[\d.]+"$/m,
+    );
   }, 60_000);
 
   it('DELETE clears the store with the reply the README shows', async () => {
     const exportLine = COMMANDS.find((c) => c.startsWith('export SINK_BASIC_AUTH_USER='))!;
-    const cleared = await sh([exportLine, `curl -s -u "$SINK_BASIC_AUTH_USER:$SINK_BASIC_AUTH_PASS" -X DELETE http://127.0.0.1:9888/dump-webhooks`]);
+    const cleared = await sh([
+      exportLine,
+      `curl -s -u "$SINK_BASIC_AUTH_USER:$SINK_BASIC_AUTH_PASS" -X DELETE http://127.0.0.1:9888/dump-webhooks`,
+    ]);
     expect(cleared.stdout).toBe(`${block('text', '"msg": "deleted').trim()}\n`);
-    expect(JSON.parse((await http(`http://127.0.0.1:${ports.sink}/stats`, { auth })).text)).toMatchObject({ count: 0, lastKey: 0 });
+    expect(JSON.parse((await http(`http://127.0.0.1:${ports.sink}/stats`, { auth })).text)).toMatchObject({
+      count: 0,
+      lastKey: 0,
+    });
   });
 
   it('npm run worker: the Worker in workerd keeps the live event, its outbox delivers it to the sink', async () => {
-    const before = (JSON.parse((await http(`http://127.0.0.1:${ports.sink}/stats`, { auth })).text) as { count: number }).count;
+    const before = (
+      JSON.parse((await http(`http://127.0.0.1:${ports.sink}/stats`, { auth })).text) as { count: number }
+    ).count;
     worker = serve('npm run worker', { WORKER_PORT: '0' });
     ports.worker = (await listeningOn(worker)).port;
-    const shown = block('text', 'listening on http://127.0.0.1:8787').split('\n')[0]!.replace(/ \(outbox in .*$/, '');
+    const shown = block('text', 'listening on http://127.0.0.1:8787')
+      .split('\n')[0]!
+      .replace(/ \(outbox in .*$/, '');
     expect(`listening on http://127.0.0.1:${ports.worker}`).toBe(onPorts(shown, ports));
-    const sent = await sh(['npm run send-test-event -- --url http://127.0.0.1:8787 --live --event job.status --status FAILED']);
+    const sent = await sh([
+      'npm run send-test-event -- --url http://127.0.0.1:8787 --live --event job.status --status FAILED',
+    ]);
     const line = resultLine(sent.stdout);
-    expect([sent.code, line]).toEqual([0, expect.stringMatching(/^200 \{"outcome":"kept","seq":1,"waiting":1,"event":"job.status","status":"FAILED"/)]);
+    expect([sent.code, line]).toEqual([
+      0,
+      expect.stringMatching(/^200 \{"outcome":"kept","seq":1,"waiting":1,"event":"job.status","status":"FAILED"/),
+    ]);
     expect(line.startsWith(block('text', '200 {"outcome":"kept"').split('…')[0]!)).toBe(true);
     const exportLine = COMMANDS.find((c) => c.startsWith('export SINK_BASIC_AUTH_USER='))!;
     const outboxCommand = COMMANDS.find((c) => c.includes('http://127.0.0.1:8787/outbox'))!;
@@ -316,14 +421,18 @@ describe('README.md, run as written', () => {
       }
       if (tries > 100) throw new Error(`the outbox still waits: ${shownOutbox.stdout}`);
     }
-    expect(JSON.parse((await http(`http://127.0.0.1:${ports.sink}/stats`, { auth })).text)).toMatchObject({ count: before + 1 });
+    expect(JSON.parse((await http(`http://127.0.0.1:${ports.sink}/stats`, { auth })).text)).toMatchObject({
+      count: before + 1,
+    });
     expect((await http(`http://127.0.0.1:${ports.worker}/check`)).status).toBe(200);
   }, 90_000);
 
   it('npm run build:pipedream writes the files the README pastes and publishes; the secret generator prints 64 hex digits', async () => {
     const built = await sh(['npm run build:pipedream']);
     expect(built.code).toBe(0);
-    const shown = block('text', 'dist/pipedream/steps/validate.mjs').split('\n').map((l) => l.split(/\s+/)[0]);
+    const shown = block('text', 'dist/pipedream/steps/validate.mjs')
+      .split('\n')
+      .map((l) => l.split(/\s+/)[0]);
     const printed = built.stdout.split('\n').filter((l) => l.startsWith('dist/'));
     expect(printed.map((l) => l.split(/\s+/)[0])).toEqual(shown);
     for (const l of printed) expect(l).toMatch(/^\S+ {2}\d+\.\d KiB$/);
@@ -367,7 +476,11 @@ describe('README.md, checked against the code', () => {
   });
 
   it("quotes the tunnel's lines as the sink prints them", () => {
-    const base = parseSinkConfig({ SINK_BASIC_AUTH_USER: 'relay', SINK_BASIC_AUTH_PASS: 'change-me-please', NGROK_AUTHTOKEN: 'token' });
+    const base = parseSinkConfig({
+      SINK_BASIC_AUTH_USER: 'relay',
+      SINK_BASIC_AUTH_PASS: 'change-me-please',
+      NGROK_AUTHTOKEN: 'token',
+    });
     if (!base.ok) throw new Error(base.message);
     const local = 'http://127.0.0.1:9888';
     const off = tunnelLine(planTunnel({ ...base.value, ngrok: null }, local));
@@ -386,7 +499,12 @@ describe('README.md, checked against the code', () => {
     expect(quoted.length).toBe(3);
     for (const q of quoted) {
       // "…" stands for text that depends on the situation.
-      const pattern = new RegExp(`^${q.split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}`);
+      const pattern = new RegExp(
+        `^${q
+          .split('…')
+          .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}`,
+      );
       expect(messages.some((m) => pattern.test(m))).toBe(true);
     }
   });
@@ -408,23 +526,48 @@ describe('README.md, checked against the code', () => {
     // A reason added to VerifyFailure but not here is a type error, so the list cannot fall behind.
     const complete: [Exclude<VerifyFailure, (typeof reasons)[number]>] extends [never] ? true : never = true;
     expect(complete).toBe(true);
-    const table = section(README, '### Signature rejected (`401` from the runner, a failed validate step in Pipedream)');
+    const table = section(
+      README,
+      '### Signature rejected (`401` from the runner, a failed validate step in Pipedream)',
+    );
     for (const reason of reasons) expect(table).toContain(`\`${reason}\``);
   });
 
   it('the commands that need the internet at least parse, and the scripts named exist', async () => {
-    const scripts = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    for (const name of ['start', 'test', 'forwarder', 'worker', 'build:worker', 'send-test-event', 'up42', 'replay', 'build:pipedream', 'test:reliability', 'bench']) {
+    const scripts = (
+      JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
+    for (const name of [
+      'start',
+      'test',
+      'forwarder',
+      'worker',
+      'build:worker',
+      'send-test-event',
+      'up42',
+      'replay',
+      'build:pipedream',
+      'test:reliability',
+      'bench',
+    ]) {
       expect(scripts[name]).toBeDefined();
     }
     for (const command of [...NOT_RUN.keys()].filter((c) => c.startsWith('npm run up42 -- '))) {
       // Word splitting and expansion by bash itself, as when the user runs it.
-      const { stdout } = await promisify(execFile)('bash', ['-c', `printf '%s\\0' ${command.slice('npm run up42 -- '.length)}`], {
-        env: { PATH: process.env.PATH ?? '', UP42_WEBHOOK_SECRET: 'a-secret' },
-      });
+      const { stdout } = await promisify(execFile)(
+        'bash',
+        ['-c', `printf '%s\\0' ${command.slice('npm run up42 -- '.length)}`],
+        {
+          env: { PATH: process.env.PATH ?? '', UP42_WEBHOOK_SECRET: 'a-secret' },
+        },
+      );
       const args = stdout.split('\0').slice(0, -1);
       const parsed = parseUp42Args(args);
-      expect({ command, ok: parsed.ok, message: parsed.ok ? null : parsed.message }).toEqual({ command, ok: true, message: null });
+      expect({ command, ok: parsed.ok, message: parsed.ok ? null : parsed.message }).toEqual({
+        command,
+        ok: true,
+        message: null,
+      });
     }
   });
 

@@ -135,24 +135,40 @@ const parseJson = (text: string): unknown => {
 
 export async function http(
   url: string,
-  options: { method?: 'GET' | 'POST' | 'DELETE'; headers?: Record<string, string>; body?: string; auth?: { user: string; pass: string } } = {},
+  options: {
+    method?: 'GET' | 'POST' | 'DELETE';
+    headers?: Record<string, string>;
+    body?: string;
+    auth?: { user: string; pass: string };
+  } = {},
 ): Promise<Reply> {
   const headers = { ...options.headers };
-  if (options.auth) headers.authorization = `Basic ${Buffer.from(`${options.auth.user}:${options.auth.pass}`).toString('base64')}`;
-  const res = await request(url, { method: options.method ?? 'GET', headers, ...(options.body !== undefined ? { body: options.body } : {}) });
+  if (options.auth)
+    headers.authorization = `Basic ${Buffer.from(`${options.auth.user}:${options.auth.pass}`).toString('base64')}`;
+  const res = await request(url, {
+    method: options.method ?? 'GET',
+    headers,
+    ...(options.body !== undefined ? { body: options.body } : {}),
+  });
   const text = await res.body.text();
   return { status: res.statusCode, text, json: parseJson(text) };
 }
 
 /** GET /dump-webhooks: the stored body lines and the closing count line, checked to agree. */
-export async function dump(sinkUrl: string, auth: { user: string; pass: string }, query = ''): Promise<{ lines: string[]; count: number }> {
+export async function dump(
+  sinkUrl: string,
+  auth: { user: string; pass: string },
+  query = '',
+): Promise<{ lines: string[]; count: number }> {
   const reply = await http(`${sinkUrl}/dump-webhooks${query}`, { auth });
   if (reply.status !== 200) throw new Error(`dump answered ${reply.status}: ${reply.text}`);
   const lines = reply.text.split('\n');
   if (lines.pop() !== '') throw new Error('the dump does not end with a newline');
   const last = JSON.parse(lines.pop() ?? 'null') as { number_webhooks_received?: unknown } | null;
-  if (typeof last?.number_webhooks_received !== 'number') throw new Error(`the dump has no count line: ${reply.text.slice(-200)}`);
-  if (last.number_webhooks_received !== lines.length) throw new Error(`the dump counts ${last.number_webhooks_received} but has ${lines.length} lines`);
+  if (typeof last?.number_webhooks_received !== 'number')
+    throw new Error(`the dump has no count line: ${reply.text.slice(-200)}`);
+  if (last.number_webhooks_received !== lines.length)
+    throw new Error(`the dump counts ${last.number_webhooks_received} but has ${lines.length} lines`);
   return { lines, count: lines.length };
 }
 

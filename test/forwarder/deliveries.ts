@@ -5,7 +5,9 @@ import { makeEvent, type Up42EventType } from '../../shared/events.js';
 
 let counter = 0;
 
-export function event(options: { event?: Up42EventType; status?: string; liveMode?: boolean; messageId?: string } = {}) {
+export function event(
+  options: { event?: Up42EventType; status?: string; liveMode?: boolean; messageId?: string } = {},
+) {
   counter += 1;
   return makeEvent({
     event: options.event ?? 'job.status',
@@ -29,7 +31,10 @@ export async function deliver(
   } = {},
 ): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
   const body = JSON.stringify(payload);
-  const headers = options.secret === undefined ? { 'content-type': 'application/json' } : signedDeliveryHeaders({ body, secret: options.secret, created: options.created ?? nowSeconds() });
+  const headers =
+    options.secret === undefined
+      ? { 'content-type': 'application/json' }
+      : signedDeliveryHeaders({ body, secret: options.secret, created: options.created ?? nowSeconds() });
   const request = { headers: { ...headers }, body };
   options.tamper?.(request);
   const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.body });

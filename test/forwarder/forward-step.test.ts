@@ -9,7 +9,12 @@ import type { RunContext, StepContext } from '../../forwarder/pipedream.js';
 // counts runs from 1, `$.context.run.context` holds what the previous run passed. Each kind of answer leads to
 // its decision; the schedule's end throws; the context goes from run to run.
 
-const ENV = { SINK_URL: 'https://sink.example', FORWARD_MAX_ATTEMPTS: '2', FORWARD_DEADLINE_MS: '5000', FORWARD_PARK_DELAYS: '60,300,900' };
+const ENV = {
+  SINK_URL: 'https://sink.example',
+  FORWARD_MAX_ATTEMPTS: '2',
+  FORWARD_DEADLINE_MS: '5000',
+  FORWARD_PARK_DELAYS: '60,300,900',
+};
 
 function fakeClock(): Clock & { advance(ms: number): void } {
   let now = Date.parse('2026-05-01T10:00:00Z');
@@ -39,7 +44,8 @@ function fakeStep(run: RunContext) {
     export: (name, value) => void (exports[name] = JSON.parse(JSON.stringify(value)) as unknown),
     flow: {
       exit: () => undefined,
-      rerun: (delayMs, context, maxRetries) => void reruns.push({ delayMs, context: JSON.parse(JSON.stringify(context)), maxRetries }),
+      rerun: (delayMs, context, maxRetries) =>
+        void reruns.push({ delayMs, context: JSON.parse(JSON.stringify(context)), maxRetries }),
     },
     context: { run },
   };
@@ -47,7 +53,16 @@ function fakeStep(run: RunContext) {
 }
 
 /** A transport answering every ping with `ping` and every POST with `post`. */
-function transportOf(ping: SinkAnswer, post: SinkAnswer = { kind: 'response', status: 200, text: '{"msg": "stored"}', webhookKey: '7', webhookDuplicate: 'false' }) {
+function transportOf(
+  ping: SinkAnswer,
+  post: SinkAnswer = {
+    kind: 'response',
+    status: 200,
+    text: '{"msg": "stored"}',
+    webhookKey: '7',
+    webhookDuplicate: 'false',
+  },
+) {
   const requests: SinkRequest[] = [];
   return {
     requests,
@@ -73,20 +88,34 @@ describe('the forward step decides by the answer', () => {
     ['429', { kind: 'response', status: 429, text: 'slow down' }, 'HTTP 429'],
     ['503', { kind: 'response', status: 503, text: 'busy' }, 'HTTP 503'],
     ["ngrok's offline endpoint (404 + ERR_NGROK_3200)", offline, 'ERR_NGROK_3200'],
-    ["ngrok's unreachable upstream (502 + ERR_NGROK_8012)", { kind: 'response', status: 502, text: 'x', ngrokErrorCode: 'ERR_NGROK_8012' }, 'ERR_NGROK_8012'],
-    ["ngrok's broken upstream answer (502 + ERR_NGROK_3004)", { kind: 'response', status: 502, text: 'x', ngrokErrorCode: 'ERR_NGROK_3004' }, 'ERR_NGROK_3004'],
+    [
+      "ngrok's unreachable upstream (502 + ERR_NGROK_8012)",
+      { kind: 'response', status: 502, text: 'x', ngrokErrorCode: 'ERR_NGROK_8012' },
+      'ERR_NGROK_8012',
+    ],
+    [
+      "ngrok's broken upstream answer (502 + ERR_NGROK_3004)",
+      { kind: 'response', status: 502, text: 'x', ngrokErrorCode: 'ERR_NGROK_3004' },
+      'ERR_NGROK_3004',
+    ],
   ])('%s: parked with $.flow.rerun for the first delay', async (_name, answer, cause) => {
     const clock = fakeClock();
     const step = fakeStep({ runs: 1 });
     const result = await forwardStep({ body: { messageId: 'm' } }, step.$, ENV, transportOf(answer).transport, clock);
-    expect(step.reruns).toEqual([{ delayMs: 60_000, context: { firstTryAt: Date.parse('2026-05-01T10:00:00Z') }, maxRetries: 3 }]);
+    expect(step.reruns).toEqual([
+      { delayMs: 60_000, context: { firstTryAt: Date.parse('2026-05-01T10:00:00Z') }, maxRetries: 3 },
+    ]);
     expect(result).toMatchObject({ parked: true, park: 1, of: 3, cause });
     expect(step.exports.$summary).toBe(`sink away (${cause}): parked, next try in 1 min, 1 of 3`);
     expect(step.exports.parked).toMatchObject({ nextTryAt: expect.stringMatching(/^2026-05-01T10:01:0/) });
   });
 
   it.each<[string, SinkAnswer, string]>([
-    ['401 from the edge or the sink', { kind: 'response', status: 401, text: 'Unauthorized' }, 'check SINK_BASIC_AUTH_USER'],
+    [
+      '401 from the edge or the sink',
+      { kind: 'response', status: 401, text: 'Unauthorized' },
+      'check SINK_BASIC_AUTH_USER',
+    ],
     ['404 without an ngrok error code', { kind: 'response', status: 404, text: 'not here' }, 'it answered 404'],
     ['a redirect', { kind: 'response', status: 302, text: '' }, 'it answered 302'],
   ])('%s: final at once, never parked', async (_name, answer, said) => {
@@ -101,7 +130,11 @@ describe('the forward step decides by the answer', () => {
 
   it('a 400 to the POST is final: parking cannot fix a refused body', async () => {
     const step = fakeStep({ runs: 1 });
-    const { transport } = transportOf(pong, { kind: 'response', status: 400, text: '{"msg": "body is not valid JSON"}' });
+    const { transport } = transportOf(pong, {
+      kind: 'response',
+      status: 400,
+      text: '{"msg": "body is not valid JSON"}',
+    });
     const error = await forwardStep({ body: {} }, step.$, ENV, transport, fakeClock()).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'sink', reason: 'refused' });
     expect(step.reruns).toEqual([]);
@@ -122,12 +155,16 @@ describe('the forward step decides by the answer', () => {
     const delays: number[] = [];
     for (;;) {
       const step = fakeStep(run);
-      const outcome = await forwardStep({ body: {} }, step.$, ENV, transportOf(offline).transport, clock).catch((e: unknown) => e);
+      const outcome = await forwardStep({ body: {} }, step.$, ENV, transportOf(offline).transport, clock).catch(
+        (e: unknown) => e,
+      );
       if (outcome instanceof Error) {
         expect(run.runs).toBe(4);
         expect(step.reruns).toEqual([]);
         expect(isStepError(outcome) && outcome.reason).toBe('tunnel-offline');
-        expect(outcome.message).toMatch(/^the sink was away for 21 min \d+ s over 4 runs; last: the sink is not reachable/);
+        expect(outcome.message).toMatch(
+          /^the sink was away for 21 min \d+ s over 4 runs; last: the sink is not reachable/,
+        );
         expect(step.exports.$summary).toMatch(/^not delivered: sink away \(ERR_NGROK_3200\) for 21 min/);
         break;
       }
@@ -145,7 +182,9 @@ describe('the forward step decides by the answer', () => {
   it('without $.flow.rerun (a step being tested) a sink that is away fails the step', async () => {
     const step = fakeStep({ runs: 1 });
     delete step.$.flow.rerun;
-    const error = await forwardStep({ body: {} }, step.$, ENV, transportOf(offline).transport, fakeClock()).catch((e: unknown) => e);
+    const error = await forwardStep({ body: {} }, step.$, ENV, transportOf(offline).transport, fakeClock()).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'sink', reason: 'tunnel-offline' });
   });
 
@@ -157,7 +196,9 @@ describe('the forward step decides by the answer', () => {
   });
 
   it("a configuration problem is Pipedream's ConfigurationError, with its reason", async () => {
-    const error = await forwardStep({ body: {} }, fakeStep({ runs: 1 }).$, {}, transportOf(pong).transport).catch((e: unknown) => e);
+    const error = await forwardStep({ body: {} }, fakeStep({ runs: 1 }).$, {}, transportOf(pong).transport).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error).toMatchObject({ name: 'ConfigurationError', code: 'config', reason: 'invalid-config' });
   });

@@ -45,11 +45,18 @@ function fakeClock(random = 0.5): Clock & { sleeps: number[]; advance(ms: number
 }
 
 const pong: SinkAnswer = { kind: 'response', status: 200, text: 'PONG' };
-const stored = (key: number): SinkAnswer => ({ kind: 'response', status: 200, text: `{"msg": "value with key ${key} stored"}\n` });
+const stored = (key: number): SinkAnswer => ({
+  kind: 'response',
+  status: 200,
+  text: `{"msg": "value with key ${key} stored"}\n`,
+});
 const refused: SinkAnswer = { kind: 'network', timedOut: false, detail: 'connect ECONNREFUSED 127.0.0.1:9' };
 
 /** Answers from a script per path; each request may also take `cost` ms of the fake clock. */
-function scripted(clock: ReturnType<typeof fakeClock>, script: { ping: (SinkAnswer | 'timeout')[]; post: (SinkAnswer | 'timeout')[] }) {
+function scripted(
+  clock: ReturnType<typeof fakeClock>,
+  script: { ping: (SinkAnswer | 'timeout')[]; post: (SinkAnswer | 'timeout')[] },
+) {
   const requests: SinkRequest[] = [];
   const transport = async (request: SinkRequest): Promise<SinkAnswer> => {
     requests.push(request);
@@ -69,7 +76,10 @@ describe('forwardToSink', () => {
     const clock = fakeClock();
     const { transport, requests } = scripted(clock, { ping: [pong], post: [stored(17)] });
     const result = await forwardToSink({ messageId: 'm' }, config(), transport, clock);
-    expect(result).toEqual({ ok: true, value: { key: 17, duplicate: false, reply: { msg: 'value with key 17 stored' }, attempts: { ping: 1, post: 1 } } });
+    expect(result).toEqual({
+      ok: true,
+      value: { key: 17, duplicate: false, reply: { msg: 'value with key 17 stored' }, attempts: { ping: 1, post: 1 } },
+    });
     expect(requests.map((r) => [r.method, r.url])).toEqual([
       ['GET', 'https://sink.example/ping'],
       ['POST', 'https://sink.example/receive-webhooks'],
@@ -119,7 +129,10 @@ describe('forwardToSink', () => {
   it('a hanging sink: each attempt has its own timeout and the whole stays within the deadline', async () => {
     const clock = fakeClock();
     const start = clock.now();
-    const { transport, requests } = scripted(clock, { ping: [pong], post: ['timeout', 'timeout', 'timeout', 'timeout'] });
+    const { transport, requests } = scripted(clock, {
+      ping: [pong],
+      post: ['timeout', 'timeout', 'timeout', 'timeout'],
+    });
     const result = await forwardToSink({}, config({ deadlineMs: 10_000 }), transport, clock);
     expect(result).toMatchObject({ ok: false, reason: 'timeout' });
     expect(clock.now() - start).toBeLessThanOrEqual(10_000);
@@ -131,7 +144,11 @@ describe('forwardToSink', () => {
     const answer = fc.oneof(
       fc.constant<SinkAnswer | 'timeout'>('timeout'),
       fc.constant<SinkAnswer | 'timeout'>(refused),
-      fc.record({ kind: fc.constant('response' as const), status: fc.constantFrom(429, 500, 502, 503, 507), text: fc.constant('x') }),
+      fc.record({
+        kind: fc.constant('response' as const),
+        status: fc.constantFrom(429, 500, 502, 503, 507),
+        text: fc.constant('x'),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(
@@ -170,7 +187,10 @@ describe('forwardToSink', () => {
 describe('forwardStep', () => {
   const recorder = () => {
     const exports: Record<string, unknown> = {};
-    return { exports, $: { export: (k: string, v: unknown) => void (exports[k] = v), flow: { exit: () => undefined } } };
+    return {
+      exports,
+      $: { export: (k: string, v: unknown) => void (exports[k] = v), flow: { exit: () => undefined } },
+    };
   };
 
   it('throws a config error naming the variables, before any request', async () => {
@@ -187,18 +207,29 @@ describe('forwardStep', () => {
   it('throws a sink error, never swallowing it', async () => {
     const r = recorder();
     const clock = fakeClock();
-    const { transport } = scripted(clock, { ping: [pong], post: [{ kind: 'response', status: 413, text: '{"code": 413, "msg": "too big"}' }] });
-    const error = await forwardStep({ body: {} }, r.$, { SINK_URL: 'sink.example' }, transport, clock).catch((e: unknown) => e);
+    const { transport } = scripted(clock, {
+      ping: [pong],
+      post: [{ kind: 'response', status: 413, text: '{"code": 413, "msg": "too big"}' }],
+    });
+    const error = await forwardStep({ body: {} }, r.$, { SINK_URL: 'sink.example' }, transport, clock).catch(
+      (e: unknown) => e,
+    );
     expect(isStepError(error)).toBe(true);
     expect(error).toMatchObject({ name: 'SinkError', code: 'sink', reason: 'refused' });
-    expect((error as Error).message).toBe('the sink refused the webhook at https://sink.example/receive-webhooks: it answered 413 "too big"');
+    expect((error as Error).message).toBe(
+      'the sink refused the webhook at https://sink.example/receive-webhooks: it answered 413 "too big"',
+    );
     expect(r.exports.$summary).toBe('not delivered: refused');
   });
 });
 
 describe('helpers', () => {
   it('parses the sink replies', () => {
-    expect(parseStoredReply('{"msg": "value with key 42 stored"}\n')).toEqual({ reply: { msg: 'value with key 42 stored' }, key: 42, duplicate: false });
+    expect(parseStoredReply('{"msg": "value with key 42 stored"}\n')).toEqual({
+      reply: { msg: 'value with key 42 stored' },
+      key: 42,
+      duplicate: false,
+    });
     expect(parseStoredReply('{"msg": "value with key 7 already stored"}')).toMatchObject({ key: 7, duplicate: true });
     expect(parseStoredReply('OK')).toEqual({ reply: 'OK', key: null, duplicate: false });
   });

@@ -48,7 +48,13 @@ it('prints where it listens, forwards a delivery, logs one line without secrets,
 
   await waitFor(() => stdout.split('\n').length >= 3, 'the log line');
   const line = JSON.parse(stdout.split('\n')[1]!) as Record<string, unknown>;
-  expect(line).toMatchObject({ outcome: 'forwarded', http: 200, event: 'job.status', status: 'CANCELLED', messageId: payload.messageId });
+  expect(line).toMatchObject({
+    outcome: 'forwarded',
+    http: 200,
+    event: 'job.status',
+    status: 'CANCELLED',
+    messageId: payload.messageId,
+  });
 
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   child.kill('SIGTERM');

@@ -25,7 +25,9 @@ describe('pipedream.yaml', () => {
     expect(manifest.trigger).toEqual({ type: 'http', response: 'default' });
     expect(manifest.steps.map((s) => s.name)).toEqual(['validate', 'forward']);
     for (const step of manifest.steps) {
-      await expect(readFile(join(REPO_ROOT, step.source), 'utf8')).resolves.toContain('export default defineComponent(');
+      await expect(readFile(join(REPO_ROOT, step.source), 'utf8')).resolves.toContain(
+        'export default defineComponent(',
+      );
       await expect(readFile(join(REPO_ROOT, step.action), 'utf8')).resolves.toContain("type: 'action'");
       await expect(readFile(join(REPO_ROOT, step.action), 'utf8')).resolves.not.toContain('defineComponent');
     }
@@ -53,10 +55,26 @@ describe('parseManifest', () => {
   it.each([
     ['not YAML', () => 'steps: [', /not valid YAML/],
     ['no steps', (t: string) => t.replace(/^steps:[\s\S]*?^env:/m, 'steps: []\nenv:'), /steps is empty/],
-    ['a step named trigger', (t: string) => t.replace('- name: validate', '- name: trigger'), /lowercase identifier other than trigger/],
-    ['a source outside the repository', (t: string) => t.replace('source: forwarder/steps/validate.ts', 'source: ../elsewhere.ts'), /inside the repository/],
-    ['a variable nobody describes', (t: string) => t.replace('      - FORWARD_DEADLINE_MS\n', '      - FORWARD_DEADLINE_MS\n      - NOT_DESCRIBED\n'), /uses NOT_DESCRIBED/],
-    ['a variable without its secret flag', (t: string) => t.replace('    secret: true\n    description: The previous', '    description: The previous'), /env\[1\]/],
+    [
+      'a step named trigger',
+      (t: string) => t.replace('- name: validate', '- name: trigger'),
+      /lowercase identifier other than trigger/,
+    ],
+    [
+      'a source outside the repository',
+      (t: string) => t.replace('source: forwarder/steps/validate.ts', 'source: ../elsewhere.ts'),
+      /inside the repository/,
+    ],
+    [
+      'a variable nobody describes',
+      (t: string) => t.replace('      - FORWARD_DEADLINE_MS\n', '      - FORWARD_DEADLINE_MS\n      - NOT_DESCRIBED\n'),
+      /uses NOT_DESCRIBED/,
+    ],
+    [
+      'a variable without its secret flag',
+      (t: string) => t.replace('    secret: true\n    description: The previous', '    description: The previous'),
+      /env\[1\]/,
+    ],
     ['a trigger that is not HTTP', (t: string) => t.replace('type: http', 'type: timer'), /trigger.type must be http/],
   ])('rejects %s, saying what is wrong', async (_name, edit, message) => {
     const text = edit(await valid());

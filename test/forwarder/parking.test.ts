@@ -49,7 +49,8 @@ async function runnerWithRuns() {
       else results.push(result);
     },
   });
-  const next = () => new Promise<RunResult>((resolve) => (results.length > 0 ? resolve(results.shift()!) : waiting.push(resolve)));
+  const next = () =>
+    new Promise<RunResult>((resolve) => (results.length > 0 ? resolve(results.shift()!) : waiting.push(resolve)));
   return { runner, next };
 }
 
@@ -62,20 +63,30 @@ describe('the runner parks a delivery while the sink is away', () => {
       const payload = event();
       const answer = await deliver(runner.url, payload, { secret: SECRET });
       expect(answer.status).toBe(202);
-      expect(answer.json).toMatchObject({ outcome: 'parked', summary: 'sink away (ERR_NGROK_3200): parked, next try in 1 s, 1 of 2' });
+      expect(answer.json).toMatchObject({
+        outcome: 'parked',
+        summary: 'sink away (ERR_NGROK_3200): parked, next try in 1 s, 1 of 2',
+      });
       expect(await next()).toMatchObject({ outcome: 'parked' });
       const [file] = await files();
       const kept = JSON.parse(await readFile(join(dataDir, file!), 'utf8')) as Record<string, unknown>;
-      expect(kept).toMatchObject({ step: 'forward', index: 1, run: { runs: 2, context: { firstTryAt: expect.any(Number) } }, maxRetries: 2 });
+      expect(kept).toMatchObject({
+        step: 'forward',
+        index: 1,
+        run: { runs: 2, context: { firstTryAt: expect.any(Number) } },
+        maxRetries: 2,
+      });
       // The trigger as received, raw body included: the rerun sends exactly these bytes.
-      expect(Buffer.from((kept.trigger as { raw_event: { body_b64: string } }).raw_event.body_b64, 'base64').toString()).toBe(
-        JSON.stringify(payload),
-      );
+      expect(
+        Buffer.from((kept.trigger as { raw_event: { body_b64: string } }).raw_event.body_b64, 'base64').toString(),
+      ).toBe(JSON.stringify(payload));
 
       // Run 2: still offline, parked again (the same file, rewritten).
       const second = await next();
       expect(second).toMatchObject({ outcome: 'parked' });
-      expect(second.steps.forward).toMatchObject({ $summary: 'sink away (ERR_NGROK_3200): parked, next try in 1 s, 2 of 2' });
+      expect(second.steps.forward).toMatchObject({
+        $summary: 'sink away (ERR_NGROK_3200): parked, next try in 1 s, 2 of 2',
+      });
       expect(await files()).toEqual([file]);
       // validate ran once: a rerun starts at the parked step, with the earlier steps' exports.
       expect(second.steps.validate).toMatchObject({ messageId: payload.messageId });
@@ -118,8 +129,12 @@ describe('the runner parks a delivery while the sink is away', () => {
 
     const second = await runnerWithRuns();
     try {
-      const listed = (await (await fetch(`${second.runner.url}/parked`)).json()) as { parked: Record<string, unknown>[] };
-      expect(listed.parked).toEqual([expect.objectContaining({ messageId: payload.messageId, step: 'forward', runs: 1 })]);
+      const listed = (await (await fetch(`${second.runner.url}/parked`)).json()) as {
+        parked: Record<string, unknown>[];
+      };
+      expect(listed.parked).toEqual([
+        expect.objectContaining({ messageId: payload.messageId, step: 'forward', runs: 1 }),
+      ]);
       expect(await second.next()).toMatchObject({ outcome: 'forwarded' });
       expect(sink.stored.has(payload.messageId)).toBe(true);
       expect(await files()).toEqual([]);

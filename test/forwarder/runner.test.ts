@@ -100,20 +100,29 @@ describe('notifiable deliveries are verified and forwarded', () => {
         sink: { msg: 'value with key 1 stored' },
         attempts: { ping: 1, post: 1 },
       });
-      expect(logOf(h)).toMatchObject({ outcome: 'forwarded', http: 200, event: 'job.status', status: 'FAILED', messageId: payload.messageId });
+      expect(logOf(h)).toMatchObject({
+        outcome: 'forwarded',
+        http: 200,
+        event: 'job.status',
+        status: 'FAILED',
+        messageId: payload.messageId,
+      });
       expect(typeof logOf(h).durationMs).toBe('number');
     });
   });
 
-  it.each(['FAILED_PERMANENTLY', 'FAILED PERMANENTLY', 'failed_permanently'])('forwards an order %s as FAILED_PERMANENTLY', async (status) => {
-    const payload = event({ event: 'order.status', status });
-    await withRunner(baseEnv(), async (h) => {
-      const answer = await h.send(payload);
-      expect(answer.status).toBe(200);
-      expect(h.runs[0]!.steps.validate!.$summary).toBe('order.status FAILED_PERMANENTLY (live) verified');
-      expect(sink.stored.has(payload.messageId)).toBe(true);
-    });
-  });
+  it.each(['FAILED_PERMANENTLY', 'FAILED PERMANENTLY', 'failed_permanently'])(
+    'forwards an order %s as FAILED_PERMANENTLY',
+    async (status) => {
+      const payload = event({ event: 'order.status', status });
+      await withRunner(baseEnv(), async (h) => {
+        const answer = await h.send(payload);
+        expect(answer.status).toBe(200);
+        expect(h.runs[0]!.steps.validate!.$summary).toBe('order.status FAILED_PERMANENTLY (live) verified');
+        expect(sink.stored.has(payload.messageId)).toBe(true);
+      });
+    },
+  );
 
   it('a second delivery of the same messageId is acknowledged as already stored', async () => {
     const payload = event({ status: 'SUCCEEDED' });
@@ -135,17 +144,20 @@ describe('notifiable deliveries are verified and forwarded', () => {
 });
 
 describe('statuses nobody is notified about end the workflow cleanly', () => {
-  it.each(['RUNNING', 'PENDING', 'BEING_FULFILLED'])('ignores %s: 202 with the reason, nothing forwarded', async (status) => {
-    await withRunner(baseEnv(), async (h) => {
-      const answer = await h.send(event({ status }));
-      expect(answer.status).toBe(202);
-      expect(answer.json.outcome).toBe('ignored');
-      expect(String(answer.json.reason)).toContain(`status ${status} is not in the notify list`);
-      expect(sink.requests).toHaveLength(0);
-      expect(h.runs[0]!.steps.forward).toBeUndefined();
-      expect(logOf(h)).toMatchObject({ outcome: 'ignored', http: 202, status });
-    });
-  });
+  it.each(['RUNNING', 'PENDING', 'BEING_FULFILLED'])(
+    'ignores %s: 202 with the reason, nothing forwarded',
+    async (status) => {
+      await withRunner(baseEnv(), async (h) => {
+        const answer = await h.send(event({ status }));
+        expect(answer.status).toBe(202);
+        expect(answer.json.outcome).toBe('ignored');
+        expect(String(answer.json.reason)).toContain(`status ${status} is not in the notify list`);
+        expect(sink.requests).toHaveLength(0);
+        expect(h.runs[0]!.steps.forward).toBeUndefined();
+        expect(logOf(h)).toMatchObject({ outcome: 'ignored', http: 202, status });
+      });
+    },
+  );
 
   it('ignores a test event (liveMode false) when test mode is off', async () => {
     await withRunner(baseEnv(), async (h) => {
@@ -195,8 +207,16 @@ describe('signatures that are rejected: 401 with the reason, nothing forwarded',
     ['mac-mismatch', { secret: 'another-secret' }, /does not match/],
     ['stale', { secret: SECRET, created: nowSeconds() - 400 }, /created \d+ s ago/],
     ['future', { secret: SECRET, created: nowSeconds() + 120 }, /in the future/],
-    ['digest-mismatch', { secret: SECRET, tamper: (r) => (r.body = r.body.replace('"FAILED"', '"SUCCEEDED"')) }, /does not match its signed content-digest/],
-    ['missing-signature-input', { secret: SECRET, tamper: (r) => delete r.headers['signature-input'] }, /no signature-input header/],
+    [
+      'digest-mismatch',
+      { secret: SECRET, tamper: (r) => (r.body = r.body.replace('"FAILED"', '"SUCCEEDED"')) },
+      /does not match its signed content-digest/,
+    ],
+    [
+      'missing-signature-input',
+      { secret: SECRET, tamper: (r) => delete r.headers['signature-input'] },
+      /no signature-input header/,
+    ],
     ['malformed-signature', { secret: SECRET, tamper: (r) => (r.headers.signature = 'garbage') }, /not of the form/],
     ['mac-mismatch', { secret: SECRET, tamper: (r) => (r.headers.date = new Date(0).toUTCString()) }, /does not match/],
   ];
@@ -263,19 +283,34 @@ describe('configuration', () => {
 describe('the sink unreachable or refusing: 502, saying why', () => {
   it('sink down: the delivery is parked (202 with the next try), listed by GET /parked', async () => {
     const port = await closedPort();
-    const env = { ...baseEnv(), SINK_URL: `http://127.0.0.1:${port}`, FORWARD_MAX_ATTEMPTS: '2', FORWARD_PARK_DELAYS: '3600,7200' };
+    const env = {
+      ...baseEnv(),
+      SINK_URL: `http://127.0.0.1:${port}`,
+      FORWARD_MAX_ATTEMPTS: '2',
+      FORWARD_PARK_DELAYS: '3600,7200',
+    };
     await withRunner(env, async (h) => {
       const payload = event();
       const before = Date.now();
       const answer = await h.send(payload);
       expect(answer.status).toBe(202);
-      expect(answer.json).toMatchObject({ outcome: 'parked', step: 'forward', summary: 'sink away (network error): parked, next try in 1 h, 1 of 2' });
+      expect(answer.json).toMatchObject({
+        outcome: 'parked',
+        step: 'forward',
+        summary: 'sink away (network error): parked, next try in 1 h, 1 of 2',
+      });
       const nextTryAt = Date.parse(String(answer.json.nextTryAt));
       expect(nextTryAt).toBeGreaterThanOrEqual(before + 3_600_000);
       expect(logOf(h)).toMatchObject({ outcome: 'parked', http: 202 });
       const listed = (await (await fetch(`${h.url}/parked`)).json()) as { parked: Record<string, unknown>[] };
       expect(listed.parked).toEqual([
-        expect.objectContaining({ step: 'forward', runs: 1, maxRetries: 2, messageId: payload.messageId, nextTryAt: answer.json.nextTryAt }),
+        expect.objectContaining({
+          step: 'forward',
+          runs: 1,
+          maxRetries: 2,
+          messageId: payload.messageId,
+          nextTryAt: answer.json.nextTryAt,
+        }),
       ]);
     });
   });
@@ -326,7 +361,11 @@ describe('the sink unreachable or refusing: 502, saying why', () => {
   });
 
   it('a dropped connection, a 429 and a 503 on ping are retried', async () => {
-    sink.plan.ping.push('destroy', { status: 429, body: 'slow down', headers: { 'retry-after': '0' } }, { status: 503, body: 'ngrok hiccup' });
+    sink.plan.ping.push(
+      'destroy',
+      { status: 429, body: 'slow down', headers: { 'retry-after': '0' } },
+      { status: 503, body: 'ngrok hiccup' },
+    );
     await withRunner({ ...baseEnv(), FORWARD_MAX_ATTEMPTS: '4' }, async (h) => {
       const answer = await h.send(event());
       expect(answer.status).toBe(200);
@@ -335,7 +374,9 @@ describe('the sink unreachable or refusing: 502, saying why', () => {
   });
 
   it('a 5xx that persists is parked after FORWARD_MAX_ATTEMPTS, saying what the sink said', async () => {
-    sink.plan.receive.push(...Array.from({ length: 5 }, () => ({ status: 507, body: '{"code": 507, "msg": "store is full"}' })));
+    sink.plan.receive.push(
+      ...Array.from({ length: 5 }, () => ({ status: 507, body: '{"code": 507, "msg": "store is full"}' })),
+    );
     await withRunner({ ...baseEnv(), FORWARD_PARK_DELAYS: '3600' }, async (h) => {
       const answer = await h.send(event());
       expect(answer.status).toBe(202);
@@ -367,42 +408,62 @@ describe('the sink unreachable or refusing: 502, saying why', () => {
 describe('time limits', () => {
   it('a hanging sink ends the forward step within FORWARD_DEADLINE_MS, before the step timeout: parked', async () => {
     sink.plan.receive.push('hang', 'hang', 'hang');
-    await withRunner({ ...baseEnv(), FORWARD_DEADLINE_MS: '2400', FORWARD_PARK_DELAYS: '3600' }, async (h) => {
-      const started = Date.now();
-      const answer = await h.send(event());
-      expect(answer.status).toBe(202);
-      expect(answer.json.summary).toBe('sink away (timeout): parked, next try in 1 h, 1 of 1');
-      // The attempt timeout is half the budget, so a second attempt still fits in it.
-      expect(sink.count('/receive-webhooks')).toBe(2);
-      expect(Date.now() - started).toBeLessThan(2400 + 1500);
-    }, { stepTimeoutMs: 5000 });
+    await withRunner(
+      { ...baseEnv(), FORWARD_DEADLINE_MS: '2400', FORWARD_PARK_DELAYS: '3600' },
+      async (h) => {
+        const started = Date.now();
+        const answer = await h.send(event());
+        expect(answer.status).toBe(202);
+        expect(answer.json.summary).toBe('sink away (timeout): parked, next try in 1 h, 1 of 1');
+        // The attempt timeout is half the budget, so a second attempt still fits in it.
+        expect(sink.count('/receive-webhooks')).toBe(2);
+        expect(Date.now() - started).toBeLessThan(2400 + 1500);
+      },
+      { stepTimeoutMs: 5000 },
+    );
   });
 
-  it("the runner stops a step at the step timeout, as Pipedream does", async () => {
+  it('the runner stops a step at the step timeout, as Pipedream does', async () => {
     sink.plan.receive.push('hang');
-    await withRunner({ ...baseEnv(), FORWARD_DEADLINE_MS: '2000', FORWARD_MAX_ATTEMPTS: '1' }, async (h) => {
-      const answer = await h.send(event());
-      expect(answer.status).toBe(500);
-      expect(answer.json).toMatchObject({ outcome: 'error', reason: 'step-timeout' });
-      expect(String(answer.json.message)).toBe('step forward timed out after 300 ms');
-    }, { stepTimeoutMs: 300 });
+    await withRunner(
+      { ...baseEnv(), FORWARD_DEADLINE_MS: '2000', FORWARD_MAX_ATTEMPTS: '1' },
+      async (h) => {
+        const answer = await h.send(event());
+        expect(answer.status).toBe(500);
+        expect(answer.json).toMatchObject({ outcome: 'error', reason: 'step-timeout' });
+        expect(String(answer.json.message)).toBe('step forward timed out after 300 ms');
+      },
+      { stepTimeoutMs: 300 },
+    );
   });
 });
 
 describe('bad input never crashes the runner', () => {
   it('answers 400 to invalid JSON, 413 to an oversized body, and keeps serving', async () => {
-    await withRunner(baseEnv(), async (h) => {
-      const invalid = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"event": ' });
-      expect(invalid.status).toBe(400);
-      expect(await invalid.json()).toMatchObject({ message: 'the body is not valid JSON' });
-      const big = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(5000) }) });
-      expect(big.status).toBe(413);
-      await big.text();
-      const payload = event();
-      expect((await h.send(payload)).status).toBe(200);
-      expect(sink.stored.size).toBe(1);
-      expect(h.logs.map((l) => JSON.parse(l).http)).toEqual([400, 413, 200]);
-    }, { maxBodyBytes: 4096 });
+    await withRunner(
+      baseEnv(),
+      async (h) => {
+        const invalid = await fetch(h.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"event": ',
+        });
+        expect(invalid.status).toBe(400);
+        expect(await invalid.json()).toMatchObject({ message: 'the body is not valid JSON' });
+        const big = await fetch(h.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ pad: 'x'.repeat(5000) }),
+        });
+        expect(big.status).toBe(413);
+        await big.text();
+        const payload = event();
+        expect((await h.send(payload)).status).toBe(200);
+        expect(sink.stored.size).toBe(1);
+        expect(h.logs.map((l) => JSON.parse(l).http)).toEqual([400, 413, 200]);
+      },
+      { maxBodyBytes: 4096 },
+    );
   });
 
   /** Writes `data` on a fresh connection (then half-closes it, with `halfClose`) and reads until the runner closes it. */

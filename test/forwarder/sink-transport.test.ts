@@ -49,7 +49,13 @@ const sinkLike = (req: IncomingMessage, res: ServerResponse) => {
 };
 
 const ping = (url: string, timeoutMs = 5_000): SinkRequest => ({ method: 'GET', url: `${url}/ping`, auth, timeoutMs });
-const post = (url: string): SinkRequest => ({ method: 'POST', url: `${url}/receive-webhooks`, auth, body: '{"messageId":"m"}', timeoutMs: 5_000 });
+const post = (url: string): SinkRequest => ({
+  method: 'POST',
+  url: `${url}/receive-webhooks`,
+  auth,
+  body: '{"messageId":"m"}',
+  timeoutMs: 5_000,
+});
 
 let servers: StandIn[] = [];
 beforeEach(() => {
@@ -92,14 +98,26 @@ describe('axiosTransport', () => {
         res.writeHead(404, { 'ngrok-error-code': 'ERR_NGROK_3200', 'content-type': 'text/html' });
         res.end('<html>offline</html>');
       } else {
-        res.writeHead(200, { 'x-webhook-key': '12', 'x-webhook-duplicate': 'true', 'content-type': 'application/json' });
+        res.writeHead(200, {
+          'x-webhook-key': '12',
+          'x-webhook-duplicate': 'true',
+          'content-type': 'application/json',
+        });
         res.end('{"msg": "value with key 12 already stored"}\n');
       }
     });
     servers.push(server);
     const transport = axiosTransport($);
-    expect(await transport(ping(server.url))).toMatchObject({ kind: 'response', status: 404, ngrokErrorCode: 'ERR_NGROK_3200' });
-    const raw = { ...post(server.url), body: '{"messageId": "m", "n": 1.0}', contentType: 'application/json; charset=utf-8' };
+    expect(await transport(ping(server.url))).toMatchObject({
+      kind: 'response',
+      status: 404,
+      ngrokErrorCode: 'ERR_NGROK_3200',
+    });
+    const raw = {
+      ...post(server.url),
+      body: '{"messageId": "m", "n": 1.0}',
+      contentType: 'application/json; charset=utf-8',
+    };
     expect(await transport(raw)).toMatchObject({ status: 200, webhookKey: '12', webhookDuplicate: 'true' });
     expect(seenType).toBe('application/json; charset=utf-8');
   });
@@ -125,7 +143,11 @@ describe('axiosTransport', () => {
     const cleared = new Set<unknown>();
     const realSet = globalThis.setTimeout;
     const realClear = globalThis.clearTimeout;
-    const setSpy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const setSpy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((
+      fn: (...a: unknown[]) => void,
+      ms?: number,
+      ...args: unknown[]
+    ) => {
       const timer = realSet(fn, ms, ...args);
       if (ms === DEADLINE_MS) deadlines.push(timer);
       return timer;

@@ -9,9 +9,7 @@ import { emptyEnv } from '../../shared/env.js';
  * can make the sink fail, hang or misbehave on chosen requests.
  */
 export type Scripted =
-  | { status: number; body: string; headers?: Record<string, string>; storeFirst?: boolean }
-  | 'hang'
-  | 'destroy';
+  { status: number; body: string; headers?: Record<string, string>; storeFirst?: boolean } | 'hang' | 'destroy';
 
 export interface StubRequest {
   method: string;
@@ -117,7 +115,12 @@ export async function closedPort(): Promise<number> {
  * The whole environment of a runner process started by a test against a stub sink: nothing else of the
  * developer's environment, on an ephemeral loopback port.
  */
-export function runnerProcessEnv(o: { sinkUrl: string; secret: string; user: string; pass: string }): NodeJS.ProcessEnv {
+export function runnerProcessEnv(o: {
+  sinkUrl: string;
+  secret: string;
+  user: string;
+  pass: string;
+}): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '',
     // The checkout's .env, where a developer keeps their own settings, must not reach the runner under test.

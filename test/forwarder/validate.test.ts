@@ -43,7 +43,10 @@ describe('decideDelivery without a raw body (as on Pipedream)', () => {
     expect(decideDelivery(delivery, config, nowSeconds()).action).toBe('notify');
     // The same pretty-printed delivery without its raw text cannot be checked byte for byte: fail closed.
     const { bodyRaw: _dropped, ...withoutRaw } = delivery;
-    expect(decideDelivery(withoutRaw, config, nowSeconds())).toMatchObject({ action: 'reject', reason: 'digest-mismatch' });
+    expect(decideDelivery(withoutRaw, config, nowSeconds())).toMatchObject({
+      action: 'reject',
+      reason: 'digest-mismatch',
+    });
   });
 });
 
@@ -74,6 +77,9 @@ describe('decideDelivery holds every host to the signature rule', () => {
   it('notifies on a weak signature only with acceptWeakSignatures, and says it was weak', () => {
     const accepting = { ...config, acceptWeakSignatures: true };
     const decision = decideDelivery(weakDelivery(event({ status: 'FAILED' })), accepting, nowSeconds());
-    expect(decision).toMatchObject({ action: 'notify', signature: { weaknesses: expect.arrayContaining([expect.any(String)]) } });
+    expect(decision).toMatchObject({
+      action: 'notify',
+      signature: { weaknesses: expect.arrayContaining([expect.any(String)]) },
+    });
   });
 });

@@ -29,11 +29,15 @@ afterAll(async () => {
 describe('the runner as Pipedream', () => {
   it('$.flow.exit without return ends the workflow after the step, keeping its exports', async () => {
     const runs: unknown[] = [];
-    const runner = await startRunner({ host: '127.0.0.1', port: 0 }, { FIXTURE_VALUE: 'one' }, {
-      manifestPath: join(dir, 'exit.yaml'),
-      log: () => {},
-      onRun: (r) => runs.push(r),
-    });
+    const runner = await startRunner(
+      { host: '127.0.0.1', port: 0 },
+      { FIXTURE_VALUE: 'one' },
+      {
+        manifestPath: join(dir, 'exit.yaml'),
+        log: () => {},
+        onRun: (r) => runs.push(r),
+      },
+    );
     try {
       const answer = await fetch(runner.url, { method: 'POST' });
       expect(answer.status).toBe(202);
@@ -52,13 +56,23 @@ describe('the runner as Pipedream', () => {
   it('builds the trigger event as Pipedream does, answers with $.respond, and gives each runner its own env', async () => {
     const [a, b] = await Promise.all(
       ['first', 'second'].map((value) =>
-        startRunner({ host: '127.0.0.1', port: 0 }, { FIXTURE_VALUE: value }, { manifestPath: join(dir, 'respond.yaml'), log: () => {} }),
+        startRunner(
+          { host: '127.0.0.1', port: 0 },
+          { FIXTURE_VALUE: value },
+          { manifestPath: join(dir, 'respond.yaml'), log: () => {} },
+        ),
       ),
     );
     try {
       const raw = '{ "event": "job.status",\n "n": 1 }';
       const [ra, rb] = await Promise.all(
-        [a!, b!].map((r) => fetch(`${r.url}/hook/x?q=1&q=2&z=3`, { method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-Custom': 'Yes' }, body: raw })),
+        [a!, b!].map((r) =>
+          fetch(`${r.url}/hook/x?q=1&q=2&z=3`, {
+            method: 'PUT',
+            headers: { 'Content-Type': 'application/json', 'X-Custom': 'Yes' },
+            body: raw,
+          }),
+        ),
       );
       expect(ra!.status).toBe(418);
       expect(ra!.headers.get('x-fixture')).toBe('yes');
@@ -82,14 +96,18 @@ describe('the runner as Pipedream', () => {
     const runs: { outcome: string; steps: Record<string, Record<string, unknown>> }[] = [];
     let done: () => void = () => {};
     const finished = new Promise<void>((resolve) => (done = resolve));
-    const runner = await startRunner({ host: '127.0.0.1', port: 0 }, { FIXTURE_VALUE: 'r' }, {
-      manifestPath: join(dir, 'rerun.yaml'),
-      log: () => {},
-      onRun: (r) => {
-        runs.push(r);
-        if (r.outcome !== 'parked') done();
+    const runner = await startRunner(
+      { host: '127.0.0.1', port: 0 },
+      { FIXTURE_VALUE: 'r' },
+      {
+        manifestPath: join(dir, 'rerun.yaml'),
+        log: () => {},
+        onRun: (r) => {
+          runs.push(r);
+          if (r.outcome !== 'parked') done();
+        },
       },
-    });
+    );
     try {
       const answer = await fetch(runner.url, { method: 'POST' });
       expect(answer.status).toBe(202);

@@ -66,7 +66,11 @@ beforeAll(async () => {
   // under that name, and nothing else, so an import of anything else fails.
   version = await platformVersion();
   await mkdir(join(dir, 'node_modules', '@pipedream'), { recursive: true });
-  await symlink(join(REPO_ROOT, 'node_modules', '@pipedream', 'platform'), join(dir, 'node_modules', '@pipedream', `platform@${version}`), 'dir');
+  await symlink(
+    join(REPO_ROOT, 'node_modules', '@pipedream', 'platform'),
+    join(dir, 'node_modules', '@pipedream', `platform@${version}`),
+    'dir',
+  );
   await writeFile(join(dir, 'driver.mjs'), DRIVER);
   files = await buildPipedream({ outDir: join(dir, 'pipedream') });
   sink = await startStubSink({ user: USER, pass: PASS });
@@ -91,23 +95,47 @@ async function runBuilt(kind: 'step' | 'action', spec: unknown, env: Record<stri
     reruns: { step: string; delayMs: number; context: unknown; maxRetries: number }[];
     exit: string | null;
     error: Record<string, unknown> | null;
-    components: { key: string | null; name: string | null; version: string | null; type: string | null; props: Record<string, Record<string, unknown>> }[];
+    components: {
+      key: string | null;
+      name: string | null;
+      version: string | null;
+      type: string | null;
+      props: Record<string, Record<string, unknown>>;
+    }[];
   };
 }
 
 /** A trigger event as Pipedream builds it, from the body text sent. */
 function triggerEvent(payload: unknown, secret = SECRET, created = nowSeconds(), body = JSON.stringify(payload)) {
-  return { method: 'POST', path: '/', query: {}, headers: signedDeliveryHeaders({ body, secret, created }), body: payload, url: 'https://x.m.pipedream.net/', client_ip: '127.0.0.1' };
+  return {
+    method: 'POST',
+    path: '/',
+    query: {},
+    headers: signedDeliveryHeaders({ body, secret, created }),
+    body: payload,
+    url: 'https://x.m.pipedream.net/',
+    client_ip: '127.0.0.1',
+  };
 }
 
 /** `steps.trigger.raw_event` for a body text. */
 const rawEvent = (body: string) => ({ body_b64: Buffer.from(body, 'utf8').toString('base64') });
 
-const env = () => ({ UP42_WEBHOOK_SECRET: SECRET, SINK_URL: sink.url, SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS });
+const env = () => ({
+  UP42_WEBHOOK_SECRET: SECRET,
+  SINK_URL: sink.url,
+  SINK_BASIC_AUTH_USER: USER,
+  SINK_BASIC_AUTH_PASS: PASS,
+});
 
 describe('npm run build:pipedream', () => {
   it('writes a step and an action per step of pipedream.yaml, small, importing only the pinned platform and node:', async () => {
-    expect(files.map((f) => `${f.kind}s/${f.step}.mjs`).sort()).toEqual(['actions/forward.mjs', 'actions/validate.mjs', 'steps/forward.mjs', 'steps/validate.mjs']);
+    expect(files.map((f) => `${f.kind}s/${f.step}.mjs`).sort()).toEqual([
+      'actions/forward.mjs',
+      'actions/validate.mjs',
+      'steps/forward.mjs',
+      'steps/validate.mjs',
+    ]);
     for (const file of files) {
       const text = await readFile(file.path, 'utf8');
       expect(Buffer.byteLength(text)).toBe(file.bytes);
@@ -119,8 +147,11 @@ describe('npm run build:pipedream', () => {
       expect(text).not.toMatch(/\brequire\(/);
       expect(text).toMatch(/export\s*\{[^}]*\b\w+ as default\b[^}]*\}/);
     }
-    expect(files.filter((f) => f.step === 'forward').every((f) => f.imports.includes(`@pipedream/platform@${version}`))).toBe(true);
-    for (const file of files.filter((f) => f.kind === 'action')) expect(await readFile(file.path, 'utf8')).not.toContain('defineComponent');
+    expect(
+      files.filter((f) => f.step === 'forward').every((f) => f.imports.includes(`@pipedream/platform@${version}`)),
+    ).toBe(true);
+    for (const file of files.filter((f) => f.kind === 'action'))
+      expect(await readFile(file.path, 'utf8')).not.toContain('defineComponent');
   });
 
   it('the pasted steps verify and forward a signed delivery', async () => {
@@ -131,7 +162,9 @@ describe('npm run build:pipedream', () => {
     expect(out.steps.validate).toMatchObject({ messageId: payload.messageId });
     // Without a raw body the signed digest is checked against the body as it is forwarded, and the summary says so.
     expect(out.steps.validate!.signature).toMatchObject({ digestChecked: true });
-    expect(out.steps.validate!.$summary).toBe('job.status FAILED (live) verified (digest checked against the body serialised again: no raw body)');
+    expect(out.steps.validate!.$summary).toBe(
+      'job.status FAILED (live) verified (digest checked against the body serialised again: no raw body)',
+    );
     expect(out.steps.forward).toMatchObject({ $summary: `stored as key ${sink.stored.get(payload.messageId)}` });
     expect(sink.stored.has(payload.messageId)).toBe(true);
   });
@@ -139,7 +172,12 @@ describe('npm run build:pipedream', () => {
   it('the pasted validate step throws on a bad signature and nothing is forwarded', async () => {
     const before = sink.requests.length;
     const out = await runBuilt('step', { event: triggerEvent(event(), 'wrong-secret') }, env());
-    expect(out.error).toMatchObject({ step: 'validate', name: 'SignatureRejected', code: 'signature', reason: 'mac-mismatch' });
+    expect(out.error).toMatchObject({
+      step: 'validate',
+      name: 'SignatureRejected',
+      code: 'signature',
+      reason: 'mac-mismatch',
+    });
     expect(out.steps.forward).toBeUndefined();
     expect(sink.requests.length).toBe(before);
   });
@@ -189,13 +227,19 @@ describe('npm run build:pipedream', () => {
   it('the pasted forward step parks with $.flow.rerun while the tunnel is offline, and delivers when run again', async () => {
     const payload = event({ status: 'FAILED' });
     const text = JSON.stringify(payload);
-    const offline = { status: 404, body: '<html>The endpoint is offline</html>', headers: { 'ngrok-error-code': 'ERR_NGROK_3200' } };
+    const offline = {
+      status: 404,
+      body: '<html>The endpoint is offline</html>',
+      headers: { 'ngrok-error-code': 'ERR_NGROK_3200' },
+    };
     sink.plan.ping.push(offline, offline);
     const spec = { event: triggerEvent(payload, SECRET, nowSeconds(), text), raw_event: rawEvent(text) };
     const parkedEnv = { ...env(), FORWARD_MAX_ATTEMPTS: '2', FORWARD_PARK_DELAYS: '5,10' };
     const first = await runBuilt('step', spec, parkedEnv);
     expect(first.error).toBeNull();
-    expect(first.reruns).toEqual([{ step: 'forward', delayMs: 5000, context: { firstTryAt: expect.any(Number) }, maxRetries: 2 }]);
+    expect(first.reruns).toEqual([
+      { step: 'forward', delayMs: 5000, context: { firstTryAt: expect.any(Number) }, maxRetries: 2 },
+    ]);
     expect(first.steps.forward!.$summary).toBe('sink away (ERR_NGROK_3200): parked, next try in 5 s, 1 of 2');
     expect(sink.stored.has(payload.messageId)).toBe(false);
 
@@ -218,12 +262,28 @@ describe('npm run build:pipedream', () => {
     const delivery = triggerEvent(payload, SECRET, nowSeconds(), text);
     sink.plan.ping.push({ status: 503, body: 'busy' });
     const props = {
-      validate: { headers: delivery.headers, body: payload, rawBodyB64: rawEvent(text).body_b64, UP42_WEBHOOK_SECRET: SECRET },
-      forward: { body: payload, headers: delivery.headers, rawBodyB64: rawEvent(text).body_b64, SINK_URL: sink.url, SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS, FORWARD_MAX_ATTEMPTS: '1', FORWARD_PARK_DELAYS: '60' },
+      validate: {
+        headers: delivery.headers,
+        body: payload,
+        rawBodyB64: rawEvent(text).body_b64,
+        UP42_WEBHOOK_SECRET: SECRET,
+      },
+      forward: {
+        body: payload,
+        headers: delivery.headers,
+        rawBodyB64: rawEvent(text).body_b64,
+        SINK_URL: sink.url,
+        SINK_BASIC_AUTH_USER: USER,
+        SINK_BASIC_AUTH_PASS: PASS,
+        FORWARD_MAX_ATTEMPTS: '1',
+        FORWARD_PARK_DELAYS: '60',
+      },
     };
     const out = await runBuilt('action', { event: delivery, props });
     expect(out.defined).toBe(0);
     expect(out.error).toBeNull();
-    expect(out.reruns).toEqual([{ step: 'forward', delayMs: 60_000, context: { firstTryAt: expect.any(Number) }, maxRetries: 1 }]);
+    expect(out.reruns).toEqual([
+      { step: 'forward', delayMs: 60_000, context: { firstTryAt: expect.any(Number) }, maxRetries: 1 },
+    ]);
   });
 });

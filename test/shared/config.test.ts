@@ -29,7 +29,9 @@ function problem<T>(result: ConfigResult<T>): string {
 
 describe('env table and readEnv', () => {
   it('gives each variable of the original article as an alias of its canonical name', () => {
-    const aliases = Object.fromEntries(ENV_VARS.filter((v) => 'alias' in v).map((v) => [v.name, (v as { alias: string }).alias]));
+    const aliases = Object.fromEntries(
+      ENV_VARS.filter((v) => 'alias' in v).map((v) => [v.name, (v as { alias: string }).alias]),
+    );
     expect(aliases).toEqual({
       UP42_WEBHOOK_SECRET: 'up42_webhook_secret_zwei',
       UP42_TEST_MODE: 'is_test',
@@ -65,12 +67,27 @@ describe('emptyEnv', () => {
     const sink = emptyEnv(['sink']);
     expect(Object.keys(sink).sort()).toEqual(
       [
-        'SINK_HOST', 'SINK_PORT', 'SINK_DATA_DIR', 'SINK_STORE', 'SINK_DATABASE_URL', 'SINK_MAX_BYTES', 'SINK_MAX_BODY_BYTES',
+        'SINK_HOST',
+        'SINK_PORT',
+        'SINK_DATA_DIR',
+        'SINK_STORE',
+        'SINK_DATABASE_URL',
+        'SINK_MAX_BYTES',
+        'SINK_MAX_BODY_BYTES',
         'SINK_MAX_EVENT_STREAMS',
-        'SINK_BASIC_AUTH_USER', 'ngrok_basic_auth_user', 'SINK_BASIC_AUTH_PASS', 'ngrok_basic_auth_pass',
-        'NGROK_AUTHTOKEN', 'NGROK_DOMAIN',
-        'SINK_ALLOWED_HOSTS', 'SINK_MAX_CONNECTIONS', 'SINK_MAX_FAILED_LOGINS',
-        'SINK_HOOK_COMMAND', 'SINK_HOOK_FILTER', 'SINK_HOOK_TIMEOUT_SECONDS', 'SINK_HOOK_FROM_KEY',
+        'SINK_BASIC_AUTH_USER',
+        'ngrok_basic_auth_user',
+        'SINK_BASIC_AUTH_PASS',
+        'ngrok_basic_auth_pass',
+        'NGROK_AUTHTOKEN',
+        'NGROK_DOMAIN',
+        'SINK_ALLOWED_HOSTS',
+        'SINK_MAX_CONNECTIONS',
+        'SINK_MAX_FAILED_LOGINS',
+        'SINK_HOOK_COMMAND',
+        'SINK_HOOK_FILTER',
+        'SINK_HOOK_TIMEOUT_SECONDS',
+        'SINK_HOOK_FROM_KEY',
       ].sort(),
     );
     expect(new Set(Object.values(sink))).toEqual(new Set(['']));
@@ -103,11 +120,17 @@ describe('parseValidateConfig', () => {
   });
 
   it('reads UP42_ACCEPT_WEAK_SIGNATURES as yes or no, and refuses anything else', () => {
-    expect(value(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_ACCEPT_WEAK_SIGNATURES: 'yes' })).acceptWeakSignatures).toBe(true);
-    expect(value(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_ACCEPT_WEAK_SIGNATURES: 'no' })).acceptWeakSignatures).toBe(false);
-    expect(problem(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_ACCEPT_WEAK_SIGNATURES: 'sometimes' }))).toMatch(
-      /UP42_ACCEPT_WEAK_SIGNATURES must be yes or no/,
-    );
+    expect(
+      value(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_ACCEPT_WEAK_SIGNATURES: 'yes' }))
+        .acceptWeakSignatures,
+    ).toBe(true);
+    expect(
+      value(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_ACCEPT_WEAK_SIGNATURES: 'no' }))
+        .acceptWeakSignatures,
+    ).toBe(false);
+    expect(
+      problem(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_ACCEPT_WEAK_SIGNATURES: 'sometimes' })),
+    ).toMatch(/UP42_ACCEPT_WEAK_SIGNATURES must be yes or no/);
   });
 
   it('reads the article’s names: up42_webhook_secret_zwei and is_test=yes', () => {
@@ -117,13 +140,22 @@ describe('parseValidateConfig', () => {
   });
 
   it('prefers the canonical name over the alias', () => {
-    const config = value(parseValidateConfig({ UP42_WEBHOOK_SECRET: 'new', up42_webhook_secret_zwei: 'old', UP42_TEST_MODE: 'no', is_test: 'yes' }));
+    const config = value(
+      parseValidateConfig({
+        UP42_WEBHOOK_SECRET: 'new',
+        up42_webhook_secret_zwei: 'old',
+        UP42_TEST_MODE: 'no',
+        is_test: 'yes',
+      }),
+    );
     expect(config.secrets).toEqual(['new']);
     expect(config.testMode).toBe(false);
   });
 
   it('accepts the previous secret as a second one (rotation)', () => {
-    expect(value(parseValidateConfig({ UP42_WEBHOOK_SECRET: 'new', UP42_WEBHOOK_SECRET_PREVIOUS: 'old' })).secrets).toEqual(['new', 'old']);
+    expect(
+      value(parseValidateConfig({ UP42_WEBHOOK_SECRET: 'new', UP42_WEBHOOK_SECRET_PREVIOUS: 'old' })).secrets,
+    ).toEqual(['new', 'old']);
   });
 
   it('trims surrounding whitespace from the secret, as from every value (a pasted newline is not part of it)', () => {
@@ -133,48 +165,93 @@ describe('parseValidateConfig', () => {
   it.each([{}, { UP42_WEBHOOK_SECRET: '' }, { UP42_WEBHOOK_SECRET: '   ' }, { up42_webhook_secret_zwei: '' }])(
     'names the missing secret, under both names: %j',
     (env) => {
-      expect(problem(parseValidateConfig(env))).toMatch(/UP42_WEBHOOK_SECRET \(or up42_webhook_secret_zwei\) is not set/);
+      expect(problem(parseValidateConfig(env))).toMatch(
+        /UP42_WEBHOOK_SECRET \(or up42_webhook_secret_zwei\) is not set/,
+      );
     },
   );
 
   it.each([
-    ['yes', true], ['YES', true], ['true', true], ['1', true], ['on', true],
-    ['no', false], ['No', false], ['false', false], ['0', false], ['off', false],
+    ['yes', true],
+    ['YES', true],
+    ['true', true],
+    ['1', true],
+    ['on', true],
+    ['no', false],
+    ['No', false],
+    ['false', false],
+    ['0', false],
+    ['off', false],
   ] as const)('reads the test-mode flag %j as %s', (raw, expected) => {
     expect(value(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_TEST_MODE: raw })).testMode).toBe(expected);
     expect(value(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, is_test: raw })).testMode).toBe(expected);
   });
 
   it('rejects a test-mode flag that is neither yes nor no', () => {
-    expect(problem(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, is_test: 'maybe' }))).toMatch(/UP42_TEST_MODE \(or is_test\) must be yes or no/);
+    expect(problem(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, is_test: 'maybe' }))).toMatch(
+      /UP42_TEST_MODE \(or is_test\) must be yes or no/,
+    );
   });
 
   it('replaces the status list from UP42_NOTIFY_STATUSES', () => {
-    const config = value(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_NOTIFY_STATUSES: 'failed permanently, Error' }));
+    const config = value(
+      parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_NOTIFY_STATUSES: 'failed permanently, Error' }),
+    );
     expect([...config.statuses].sort()).toEqual(['ERROR', 'FAILED_PERMANENTLY']);
   });
 
   it('rejects a status list with no status in it', () => {
-    expect(problem(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_NOTIFY_STATUSES: ' , ,' }))).toMatch(/UP42_NOTIFY_STATUSES/);
+    expect(problem(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_NOTIFY_STATUSES: ' , ,' }))).toMatch(
+      /UP42_NOTIFY_STATUSES/,
+    );
   });
 
   it('reads both window bounds, with their limits', () => {
-    const config = value(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_MAX_AGE_SECONDS: '60', UP42_MAX_FUTURE_SECONDS: '0' }));
+    const config = value(
+      parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_MAX_AGE_SECONDS: '60', UP42_MAX_FUTURE_SECONDS: '0' }),
+    );
     expect([config.maxAgeSeconds, config.maxFutureSeconds]).toEqual([60, 0]);
-    expect(value(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_MAX_AGE_SECONDS: '86400', UP42_MAX_FUTURE_SECONDS: '3600' }))).toMatchObject({ maxAgeSeconds: 86400, maxFutureSeconds: 3600 });
+    expect(
+      value(
+        parseValidateConfig({
+          UP42_WEBHOOK_SECRET: SECRET,
+          UP42_MAX_AGE_SECONDS: '86400',
+          UP42_MAX_FUTURE_SECONDS: '3600',
+        }),
+      ),
+    ).toMatchObject({ maxAgeSeconds: 86400, maxFutureSeconds: 3600 });
   });
 
-  it.each(['0', '-5', '1.5', '1e3', 'abc', '300s', '86401', '99999999999999999999'])('rejects UP42_MAX_AGE_SECONDS=%j', (raw) => {
-    expect(problem(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_MAX_AGE_SECONDS: raw }))).toMatch(/UP42_MAX_AGE_SECONDS must be a whole number from 1 to 86400/);
-  });
+  it.each(['0', '-5', '1.5', '1e3', 'abc', '300s', '86401', '99999999999999999999'])(
+    'rejects UP42_MAX_AGE_SECONDS=%j',
+    (raw) => {
+      expect(problem(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_MAX_AGE_SECONDS: raw }))).toMatch(
+        /UP42_MAX_AGE_SECONDS must be a whole number from 1 to 86400/,
+      );
+    },
+  );
 
   it.each(['-1', '3601', 'thirty'])('rejects UP42_MAX_FUTURE_SECONDS=%j', (raw) => {
-    expect(problem(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_MAX_FUTURE_SECONDS: raw }))).toMatch(/UP42_MAX_FUTURE_SECONDS must be a whole number from 0 to 3600/);
+    expect(problem(parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET, UP42_MAX_FUTURE_SECONDS: raw }))).toMatch(
+      /UP42_MAX_FUTURE_SECONDS must be a whole number from 0 to 3600/,
+    );
   });
 
   it('reports every problem at once, without echoing the secret', () => {
-    const message = problem(parseValidateConfig({ UP42_WEBHOOK_SECRET_PREVIOUS: SECRET, is_test: 'perhaps', UP42_MAX_AGE_SECONDS: 'x', UP42_NOTIFY_STATUSES: ',' }));
-    for (const name of ['UP42_WEBHOOK_SECRET (or up42_webhook_secret_zwei)', 'UP42_TEST_MODE', 'UP42_MAX_AGE_SECONDS', 'UP42_NOTIFY_STATUSES']) {
+    const message = problem(
+      parseValidateConfig({
+        UP42_WEBHOOK_SECRET_PREVIOUS: SECRET,
+        is_test: 'perhaps',
+        UP42_MAX_AGE_SECONDS: 'x',
+        UP42_NOTIFY_STATUSES: ',',
+      }),
+    );
+    for (const name of [
+      'UP42_WEBHOOK_SECRET (or up42_webhook_secret_zwei)',
+      'UP42_TEST_MODE',
+      'UP42_MAX_AGE_SECONDS',
+      'UP42_NOTIFY_STATUSES',
+    ]) {
       expect(message).toContain(name);
     }
     expect(message).not.toContain(SECRET);
@@ -224,13 +301,26 @@ describe('parseForwardConfig', () => {
   });
 
   it('reads the article’s names: local_dev_host, ngrok_basic_auth_user, ngrok_basic_auth_pass', () => {
-    const config = value(parseForwardConfig({ local_dev_host: 'abc.ngrok-free.app', ngrok_basic_auth_user: 'up42', ngrok_basic_auth_pass: PASS }));
+    const config = value(
+      parseForwardConfig({
+        local_dev_host: 'abc.ngrok-free.app',
+        ngrok_basic_auth_user: 'up42',
+        ngrok_basic_auth_pass: PASS,
+      }),
+    );
     expect(config).toMatchObject({ sinkUrl: 'https://abc.ngrok-free.app', auth: { user: 'up42', pass: PASS } });
   });
 
   it('prefers the canonical names over the aliases', () => {
     const config = value(
-      parseForwardConfig({ SINK_URL: 'https://new.example', local_dev_host: 'old.example', SINK_BASIC_AUTH_USER: 'new', ngrok_basic_auth_user: 'old', SINK_BASIC_AUTH_PASS: PASS, ngrok_basic_auth_pass: 'old-password' }),
+      parseForwardConfig({
+        SINK_URL: 'https://new.example',
+        local_dev_host: 'old.example',
+        SINK_BASIC_AUTH_USER: 'new',
+        ngrok_basic_auth_user: 'old',
+        SINK_BASIC_AUTH_PASS: PASS,
+        ngrok_basic_auth_pass: 'old-password',
+      }),
     );
     expect(config).toMatchObject({ sinkUrl: 'https://new.example', auth: { user: 'new', pass: PASS } });
   });
@@ -252,35 +342,61 @@ describe('parseForwardConfig', () => {
     [{ SINK_BASIC_AUTH_USER: 'up42', SINK_BASIC_AUTH_PASS: '  ' }],
   ])('requires user and password together: %j', (auth) => {
     const message = problem(parseForwardConfig({ SINK_URL: 'https://a.example', ...auth }));
-    expect(message).toContain('SINK_BASIC_AUTH_USER (or ngrok_basic_auth_user) and SINK_BASIC_AUTH_PASS (or ngrok_basic_auth_pass) must be set together');
+    expect(message).toContain(
+      'SINK_BASIC_AUTH_USER (or ngrok_basic_auth_user) and SINK_BASIC_AUTH_PASS (or ngrok_basic_auth_pass) must be set together',
+    );
     expect(message).not.toContain(PASS);
   });
 
   it('rejects a user name with ":" (it would end the user part of basic auth)', () => {
-    const message = problem(parseForwardConfig({ SINK_URL: 'https://a.example', SINK_BASIC_AUTH_USER: 'up:42', SINK_BASIC_AUTH_PASS: PASS }));
+    const message = problem(
+      parseForwardConfig({ SINK_URL: 'https://a.example', SINK_BASIC_AUTH_USER: 'up:42', SINK_BASIC_AUTH_PASS: PASS }),
+    );
     expect(message).toMatch(/SINK_BASIC_AUTH_USER .* must not contain ":"/);
     expect(message).not.toContain(PASS);
   });
 
   it('reads the retry bounds and rejects values outside them', () => {
-    expect(value(parseForwardConfig({ SINK_URL: 'a.example', FORWARD_MAX_ATTEMPTS: '1', FORWARD_DEADLINE_MS: '100' }))).toMatchObject({ maxAttempts: 1, deadlineMs: 100 });
-    expect(problem(parseForwardConfig({ SINK_URL: 'a.example', FORWARD_MAX_ATTEMPTS: '11' }))).toMatch(/FORWARD_MAX_ATTEMPTS must be a whole number from 1 to 10/);
-    expect(problem(parseForwardConfig({ SINK_URL: 'a.example', FORWARD_MAX_ATTEMPTS: '0' }))).toMatch(/FORWARD_MAX_ATTEMPTS/);
-    expect(problem(parseForwardConfig({ SINK_URL: 'a.example', FORWARD_DEADLINE_MS: '25s' }))).toMatch(/FORWARD_DEADLINE_MS must be a whole number from 100 to 300000/);
+    expect(
+      value(parseForwardConfig({ SINK_URL: 'a.example', FORWARD_MAX_ATTEMPTS: '1', FORWARD_DEADLINE_MS: '100' })),
+    ).toMatchObject({ maxAttempts: 1, deadlineMs: 100 });
+    expect(problem(parseForwardConfig({ SINK_URL: 'a.example', FORWARD_MAX_ATTEMPTS: '11' }))).toMatch(
+      /FORWARD_MAX_ATTEMPTS must be a whole number from 1 to 10/,
+    );
+    expect(problem(parseForwardConfig({ SINK_URL: 'a.example', FORWARD_MAX_ATTEMPTS: '0' }))).toMatch(
+      /FORWARD_MAX_ATTEMPTS/,
+    );
+    expect(problem(parseForwardConfig({ SINK_URL: 'a.example', FORWARD_DEADLINE_MS: '25s' }))).toMatch(
+      /FORWARD_DEADLINE_MS must be a whole number from 100 to 300000/,
+    );
   });
 });
 
 describe('parseByteSize', () => {
   it.each([
-    ['1048576', 1048576], ['1', 1], ['512B', 512], ['1K', 1024], ['1k', 1024], ['1KB', 1024], ['1KiB', 1024],
-    ['1M', 1048576], ['1MiB', 1048576], ['1 M', 1048576], [' 256M ', 268435456], ['2G', 2147483648], ['2gib', 2147483648],
+    ['1048576', 1048576],
+    ['1', 1],
+    ['512B', 512],
+    ['1K', 1024],
+    ['1k', 1024],
+    ['1KB', 1024],
+    ['1KiB', 1024],
+    ['1M', 1048576],
+    ['1MiB', 1048576],
+    ['1 M', 1048576],
+    [' 256M ', 268435456],
+    ['2G', 2147483648],
+    ['2gib', 2147483648],
   ] as const)('%j -> %d', (raw, expected) => {
     expect(parseByteSize(raw)).toBe(expected);
   });
 
-  it.each(['', '0', '0K', '-1', '1.5M', '1T', '1 TB', 'abc', 'M', '5i', '1iB', '1 M B', '99999999999999G'])('rejects %j', (raw) => {
-    expect(parseByteSize(raw)).toBeNull();
-  });
+  it.each(['', '0', '0K', '-1', '1.5M', '1T', '1 TB', 'abc', 'M', '5i', '1iB', '1 M B', '99999999999999G'])(
+    'rejects %j',
+    (raw) => {
+      expect(parseByteSize(raw)).toBeNull();
+    },
+  );
 });
 
 describe('parseSinkConfig', () => {
@@ -347,9 +463,22 @@ describe('parseSinkConfig', () => {
 
   it('rejects bad values, naming each variable, without echoing secrets', () => {
     const message = problem(
-      parseSinkConfig({ SINK_PORT: '65536', SINK_STORE: 'redis', SINK_MAX_BYTES: 'lots', SINK_MAX_BODY_BYTES: '0', SINK_BASIC_AUTH_PASS: PASS, NGROK_AUTHTOKEN: 'tok-secret-value' }),
+      parseSinkConfig({
+        SINK_PORT: '65536',
+        SINK_STORE: 'redis',
+        SINK_MAX_BYTES: 'lots',
+        SINK_MAX_BODY_BYTES: '0',
+        SINK_BASIC_AUTH_PASS: PASS,
+        NGROK_AUTHTOKEN: 'tok-secret-value',
+      }),
     );
-    for (const part of ['SINK_PORT must be a whole number from 0 to 65535', 'SINK_STORE must be file, memory or postgres', 'SINK_MAX_BYTES must be a positive number of bytes', 'SINK_MAX_BODY_BYTES must be a positive number of bytes', 'must be set together']) {
+    for (const part of [
+      'SINK_PORT must be a whole number from 0 to 65535',
+      'SINK_STORE must be file, memory or postgres',
+      'SINK_MAX_BYTES must be a positive number of bytes',
+      'SINK_MAX_BODY_BYTES must be a positive number of bytes',
+      'must be set together',
+    ]) {
       expect(message).toContain(part);
     }
     expect(message).not.toContain(PASS);
@@ -365,7 +494,9 @@ describe('parseRunnerConfig', () => {
   });
 
   it('rejects a port out of range', () => {
-    expect(problem(parseRunnerConfig({ FORWARDER_PORT: '70000' }))).toMatch(/FORWARDER_PORT must be a whole number from 0 to 65535/);
+    expect(problem(parseRunnerConfig({ FORWARDER_PORT: '70000' }))).toMatch(
+      /FORWARDER_PORT must be a whole number from 0 to 65535/,
+    );
   });
 });
 
@@ -379,9 +510,19 @@ describe('SINK_HOOK_*', () => {
       SINK_HOOK_TIMEOUT_SECONDS: '20',
       SINK_HOOK_FROM_KEY: '7',
     });
-    expect(on.ok && on.value.hook).toEqual({ command: 'node hook.js', filter: 'event=order.status&status=FULFILLED', timeoutSeconds: 20, fromKey: 7 });
+    expect(on.ok && on.value.hook).toEqual({
+      command: 'node hook.js',
+      filter: 'event=order.status&status=FULFILLED',
+      timeoutSeconds: 20,
+      fromKey: 7,
+    });
     const defaults = parseSinkConfig({ SINK_HOOK_COMMAND: 'node hook.js' });
-    expect(defaults.ok && defaults.value.hook).toEqual({ command: 'node hook.js', filter: '', timeoutSeconds: 300, fromKey: null });
+    expect(defaults.ok && defaults.value.hook).toEqual({
+      command: 'node hook.js',
+      filter: '',
+      timeoutSeconds: 300,
+      fromKey: null,
+    });
   });
 
   it.each([

@@ -5,7 +5,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeEvent } from '../../shared/events.js';
 import { nodeFileOps, type StoreFileOps } from '../../sink/store/file-store.js';
-import { basic, call, destroyAgent, dumpLines, post, startTestSink, tempDir, type Reply, type TestSink } from './sink-support.js';
+import {
+  basic,
+  call,
+  destroyAgent,
+  dumpLines,
+  post,
+  startTestSink,
+  tempDir,
+  type Reply,
+  type TestSink,
+} from './sink-support.js';
 
 let seq = 0;
 const delivery = (over: { event?: 'job.status' | 'order.status'; status?: string; liveMode?: boolean } = {}) =>
@@ -19,15 +29,27 @@ const delivery = (over: { event?: 'job.status' | 'order.status'; status?: string
 
 /** Response headers allowed to appear; none of them may name the technology behind the server. */
 const ALLOWED_HEADERS = new Set([
-  'server', 'date', 'connection', 'keep-alive', 'content-type', 'content-length', 'transfer-encoding', 'allow',
-  'www-authenticate', 'cache-control', 'content-security-policy', 'x-content-type-options',
+  'server',
+  'date',
+  'connection',
+  'keep-alive',
+  'content-type',
+  'content-length',
+  'transfer-encoding',
+  'allow',
+  'www-authenticate',
+  'cache-control',
+  'content-security-policy',
+  'x-content-type-options',
   // The stored webhook's key, for the forwarder to read without parsing the message.
-  'x-webhook-key', 'x-webhook-duplicate',
+  'x-webhook-key',
+  'x-webhook-duplicate',
 ]);
 
 function expectPlainHeaders(reply: Reply): void {
   expect(reply.headers.server).toBe('LeRenard2000');
-  for (let i = 0; i < reply.rawHeaders.length; i += 2) expect(ALLOWED_HEADERS).toContain(reply.rawHeaders[i]!.toLowerCase());
+  for (let i = 0; i < reply.rawHeaders.length; i += 2)
+    expect(ALLOWED_HEADERS).toContain(reply.rawHeaders[i]!.toLowerCase());
   expect(JSON.stringify(reply.rawHeaders)).not.toMatch(/node|express|openresty|nginx|x-powered-by/i);
 }
 
@@ -80,7 +102,12 @@ describe('the HTTP surface, byte for byte', () => {
   });
 
   it('/ping answers PONG anywhere in the path, any case, any method', async () => {
-    for (const [method, p] of [['GET', '/ping'], ['GET', '/PING'], ['POST', '/a/b/PiNg/c'], ['HEAD', '/ping?x=1']] as const) {
+    for (const [method, p] of [
+      ['GET', '/ping'],
+      ['GET', '/PING'],
+      ['POST', '/a/b/PiNg/c'],
+      ['HEAD', '/ping?x=1'],
+    ] as const) {
       const r = await call(sink.url, p, { method });
       expect(r.status).toBe(200);
       expect(r.headers['content-type']).toBe('text/plain');
@@ -89,7 +116,7 @@ describe('the HTTP surface, byte for byte', () => {
     }
   });
 
-  it('POST /receive-webhooks stores and answers the article\'s bytes; other methods get 405 with Allow: POST', async () => {
+  it("POST /receive-webhooks stores and answers the article's bytes; other methods get 405 with Allow: POST", async () => {
     const r = await post(sink.url, JSON.stringify(delivery()));
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('application/json');
@@ -119,7 +146,9 @@ describe('the HTTP surface, byte for byte', () => {
     const r = await call(sink.url, '/dump-webhooks');
     expect(r.status).toBe(200);
     expectPlainHeaders(r);
-    expect(r.text).toBe([...bodies.slice(0, 4), '{"pretty":true,"n":1.0}', '{"number_webhooks_received": 5}', ''].join('\n'));
+    expect(r.text).toBe(
+      [...bodies.slice(0, 4), '{"pretty":true,"n":1.0}', '{"number_webhooks_received": 5}', ''].join('\n'),
+    );
     const head = await call(sink.url, '/dump-webhooks', { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(head.text).toBe('');
@@ -139,7 +168,9 @@ describe('the HTTP surface, byte for byte', () => {
       expect(r.status).toBe(200);
       const { lines, count } = dumpLines(r.text);
       expect(count).toBe(lines.length);
-      return lines.map((l) => sent.findIndex((s) => s.messageId === (JSON.parse(l) as { messageId: string }).messageId) + 1);
+      return lines.map(
+        (l) => sent.findIndex((s) => s.messageId === (JSON.parse(l) as { messageId: string }).messageId) + 1,
+      );
     };
     expect(await ids('')).toEqual([1, 2, 3, 4, 5]);
     expect(await ids('liveMode=false')).toEqual([2, 4, 5]);
@@ -163,9 +194,18 @@ describe('the HTTP surface, byte for byte', () => {
     const r = await call(sink.url, '/dump-webhooks?envelope=1&order=desc');
     const { lines, count } = dumpLines(r.text);
     expect(count).toBe(2);
-    expect(lines[0]).toMatch(/^\{"key":2,"receivedAt":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","messageId":null,"event":null,"status":null,"liveMode":null,"body":\{"x":1\}\}$/);
+    expect(lines[0]).toMatch(
+      /^\{"key":2,"receivedAt":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","messageId":null,"event":null,"status":null,"liveMode":null,"body":\{"x":1\}\}$/,
+    );
     const first = JSON.parse(lines[1]!) as Record<string, unknown>;
-    expect(first).toMatchObject({ key: 1, messageId: d.messageId, event: 'order.status', status: 'FULFILLED', liveMode: true, body: d });
+    expect(first).toMatchObject({
+      key: 1,
+      messageId: d.messageId,
+      event: 'order.status',
+      status: 'FULFILLED',
+      liveMode: true,
+      body: d,
+    });
     expect(lines[1]!.endsWith(`"body":${JSON.stringify(d)}}`)).toBe(true);
   });
 
@@ -266,7 +306,8 @@ describe('the HTTP surface, byte for byte', () => {
   });
 
   it('a connection broken mid-body stores nothing and the server keeps serving', async () => {
-    const head = 'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
+    const head =
+      'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
     // Half-closed: the parser sees the end of input inside the body; at most a 400, never a store.
     const halfClosed = await raw(sink.url, `${head}{"messageId":"half`, { end: true });
     expect(halfClosed === '' || halfClosed.startsWith('HTTP/1.1 400 ')).toBe(true);
@@ -284,7 +325,11 @@ describe('the HTTP surface, byte for byte', () => {
   });
 
   it('a malformed request gets a JSON 400 from the same server, and nothing crashes', async () => {
-    for (const garbage of ['GARBAGE\r\n\r\n', 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n', '\x00\x01\x02\r\n\r\n']) {
+    for (const garbage of [
+      'GARBAGE\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n',
+      '\x00\x01\x02\r\n\r\n',
+    ]) {
       const out = await raw(sink.url, garbage);
       expect(out).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
       expect(out).toContain('\r\nServer: LeRenard2000\r\n');
@@ -298,7 +343,8 @@ describe('the HTTP surface, byte for byte', () => {
     await call(sink.url, '/ping', { headers: { 'user-agent': 'curl/8.5.0' } });
     await post(sink.url, '{"secret-ish":"body content"}', { referer: 'https://example.test/x' });
     await new Promise((r) => setTimeout(r, 20));
-    const re = /^127\.0\.0\.1 - - \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ping HTTP\/1\.1" 200 4 "-" "curl\/8\.5\.0"$/;
+    const re =
+      /^127\.0\.0\.1 - - \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ping HTTP\/1\.1" 200 4 "-" "curl\/8\.5\.0"$/;
     expect(sink.lines.filter((l) => l.includes('"GET /ping'))).toHaveLength(1);
     expect(sink.lines.find((l) => l.includes('"GET /ping'))).toMatch(re);
     const postLine = sink.lines.find((l) => l.includes('"POST /receive-webhooks'))!;
@@ -312,7 +358,11 @@ describe('basic auth', () => {
   const good = basic('relay', 'a long enough password');
   beforeAll(async () => {
     // This suite tries many wrong credentials on purpose: no backoff in its way.
-    sink = await startTestSink({ store: 'memory', auth: { user: 'relay', pass: 'a long enough password' }, maxFailedLogins: 1_000_000 });
+    sink = await startTestSink({
+      store: 'memory',
+      auth: { user: 'relay', pass: 'a long enough password' },
+      maxFailedLogins: 1_000_000,
+    });
   });
   afterAll(async () => {
     await sink.close();
@@ -320,12 +370,30 @@ describe('basic auth', () => {
 
   it('guards every route but /ping, answering 401 with WWW-Authenticate: Basic', async () => {
     const routes: [string, string][] = [
-      ['POST', '/receive-webhooks'], ['GET', '/dump-webhooks'], ['DELETE', '/dump-webhooks'], ['GET', '/stats'],
-      ['GET', '/events'], ['GET', '/'], ['HEAD', '/'], ['GET', '/inbox.js'], ['GET', '/inbox.css'], ['GET', '/favicon.ico'], ['GET', '/nope'],
+      ['POST', '/receive-webhooks'],
+      ['GET', '/dump-webhooks'],
+      ['DELETE', '/dump-webhooks'],
+      ['GET', '/stats'],
+      ['GET', '/events'],
+      ['GET', '/'],
+      ['HEAD', '/'],
+      ['GET', '/inbox.js'],
+      ['GET', '/inbox.css'],
+      ['GET', '/favicon.ico'],
+      ['GET', '/nope'],
     ];
     for (const [method, p] of routes) {
-      for (const authorization of [undefined, basic('relay', 'wrong'), basic('other', 'a long enough password'), 'Bearer x']) {
-        const r = await call(sink.url, p, { method, headers: authorization ? { authorization } : {}, body: method === 'POST' ? '{}' : undefined });
+      for (const authorization of [
+        undefined,
+        basic('relay', 'wrong'),
+        basic('other', 'a long enough password'),
+        'Bearer x',
+      ]) {
+        const r = await call(sink.url, p, {
+          method,
+          headers: authorization ? { authorization } : {},
+          body: method === 'POST' ? '{}' : undefined,
+        });
         expect(r.status).toBe(401);
         expect(r.headers['www-authenticate']).toMatch(/^Basic /);
         expect(r.text).toBe(method === 'HEAD' ? '' : '{"code": 401, "msg": "unauthorized"}\n');
@@ -338,11 +406,15 @@ describe('basic auth', () => {
 
   it('lets the right credentials through and logs the user, never the password', async () => {
     sink.lines.length = 0;
-    expect((await post(sink.url, '{"ok":1}', { authorization: good })).text).toBe('{"msg": "value with key 1 stored"}\n');
+    expect((await post(sink.url, '{"ok":1}', { authorization: good })).text).toBe(
+      '{"msg": "value with key 1 stored"}\n',
+    );
     expect((await call(sink.url, '/stats', { headers: { authorization: good } })).status).toBe(200);
     await call(sink.url, '/stats', { headers: { authorization: basic('relay', 'wrong') } });
     await new Promise((r) => setTimeout(r, 20));
-    expect(sink.lines.some((l) => /^127\.0\.0\.1 - relay \[.*\] "POST \/receive-webhooks HTTP\/1\.1" 200 /.test(l))).toBe(true);
+    expect(
+      sink.lines.some((l) => /^127\.0\.0\.1 - relay \[.*\] "POST \/receive-webhooks HTTP\/1\.1" 200 /.test(l)),
+    ).toBe(true);
     expect(sink.lines.some((l) => /^127\.0\.0\.1 - - \[.*\] "GET \/stats HTTP\/1\.1" 401 /.test(l))).toBe(true);
     const all = sink.lines.join('\n');
     expect(all).not.toContain('a long enough password');
@@ -397,12 +469,17 @@ describe('capacity, disk errors, timeouts, inbox files', () => {
   });
 
   it('cuts off a client that stalls in its headers or its body', async () => {
-    const sink = track(await startTestSink({ store: 'memory' }, { server: { headersTimeoutMs: 400, requestTimeoutMs: 800 } }));
+    const sink = track(
+      await startTestSink({ store: 'memory' }, { server: { headersTimeoutMs: 400, requestTimeoutMs: 800 } }),
+    );
     const started = Date.now();
     const headers = await raw(sink.url, 'GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     expect(headers).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     expect(headers).toContain('Server: LeRenard2000');
-    const body = await raw(sink.url, 'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"slow":');
+    const body = await raw(
+      sink.url,
+      'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"slow":',
+    );
     expect(body).toMatch(/^HTTP\/1\.1 408 /);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(sink.store.count).toBe(0);
@@ -419,13 +496,19 @@ describe('capacity, disk errors, timeouts, inbox files', () => {
     const page = await call(sink.url, '/');
     expect(page.text).toBe('<!doctype html><title>inbox</title>');
     const js = await call(sink.url, '/inbox.js');
-    expect([js.status, js.headers['content-type'], js.text]).toEqual([200, 'text/javascript; charset=utf-8', 'console.log(1)']);
+    expect([js.status, js.headers['content-type'], js.text]).toEqual([
+      200,
+      'text/javascript; charset=utf-8',
+      'console.log(1)',
+    ]);
     expect(js.headers['content-security-policy']).toBeDefined();
     const css = await call(sink.url, '/inbox.css');
     expect([css.status, css.headers['content-type'], css.text]).toEqual([200, 'text/css; charset=utf-8', 'body{}']);
     await sink.close();
 
-    const bare = track(await startTestSink({ store: 'memory' }, { server: { inboxDir: path.join(tmp.dir, 'missing') } }));
+    const bare = track(
+      await startTestSink({ store: 'memory' }, { server: { inboxDir: path.join(tmp.dir, 'missing') } }),
+    );
     const fallback = await call(bare.url, '/');
     expect(fallback.status).toBe(200);
     expect(fallback.text).toMatch(/<html[\s\S]*\/dump-webhooks/);
@@ -436,11 +519,20 @@ describe('capacity, disk errors, timeouts, inbox files', () => {
   it('streams a dump larger than its chunks, byte for byte, to a client that reads slowly', async () => {
     const sink = track(await startTestSink({ dataDir: tmp.dir, maxBodyBytes: 1024 * 1024 }));
     // Past the 64 KiB write chunks and the store's 256 KiB read windows, with lines larger than either.
-    const sizes = [...Array.from({ length: 400 }, (_, i) => 20 + ((i * 613) % 2500)), 100 * 1024, 300 * 1024, 64 * 1024 - 30];
+    const sizes = [
+      ...Array.from({ length: 400 }, (_, i) => 20 + ((i * 613) % 2500)),
+      100 * 1024,
+      300 * 1024,
+      64 * 1024 - 30,
+    ];
     const bodies = sizes.map((n, i) => JSON.stringify({ i, pad: 'x'.repeat(n) }));
     bodies.splice(200, 0, '{\n  "pretty": true\n}');
     for (const b of bodies) expect((await post(sink.url, b)).status).toBe(200);
-    const expected = [...bodies.map((b) => (b.includes('\n') ? '{"pretty":true}' : b)), `{"number_webhooks_received": ${bodies.length}}`, ''].join('\n');
+    const expected = [
+      ...bodies.map((b) => (b.includes('\n') ? '{"pretty":true}' : b)),
+      `{"number_webhooks_received": ${bodies.length}}`,
+      '',
+    ].join('\n');
     const text = await new Promise<string>((resolve, reject) => {
       get(`${sink.url}/dump-webhooks`, (res) => {
         const chunks: Buffer[] = [];
@@ -531,13 +623,28 @@ describe('GET /events (server-sent events)', () => {
     await stream.until((e) => e.length >= 1);
     expect(stream.response()!.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     expect(stream.response()!.headers['cache-control']).toBe('no-cache');
-    expect(stream.events[0]).toEqual({ event: 'stats', data: '{"count":0,"bytes":0,"maxBytes":268435456,"lastKey":0}' });
+    expect(stream.events[0]).toEqual({
+      event: 'stats',
+      data: '{"count":0,"bytes":0,"maxBytes":268435456,"lastKey":0}',
+    });
     const d = delivery();
     await post(sink.url, JSON.stringify(d));
     await stream.until((e) => e.length >= 3);
     expect(stream.events[1]).toMatchObject({ id: '1', event: 'webhook' });
-    expect(JSON.parse(stream.events[1]!.data)).toMatchObject({ key: 1, messageId: d.messageId, event: 'job.status', status: 'FAILED', liveMode: true, body: d });
-    expect(JSON.parse(stream.events[2]!.data)).toEqual({ count: 1, bytes: sink.store.bytes, maxBytes: 268435456, lastKey: 1 });
+    expect(JSON.parse(stream.events[1]!.data)).toMatchObject({
+      key: 1,
+      messageId: d.messageId,
+      event: 'job.status',
+      status: 'FAILED',
+      liveMode: true,
+      body: d,
+    });
+    expect(JSON.parse(stream.events[2]!.data)).toEqual({
+      count: 1,
+      bytes: sink.store.bytes,
+      maxBytes: 268435456,
+      lastKey: 1,
+    });
     await call(sink.url, '/dump-webhooks', { method: 'DELETE' });
     await stream.until((e) => e.some((x) => x.event === 'cleared'));
     // Shutdown ends the stream so the process can exit.
@@ -570,7 +677,10 @@ describe('GET /events (server-sent events)', () => {
     const sink = await startTestSink({ store: 'memory' });
     try {
       for (let i = 0; i < 4; i++) await post(sink.url, JSON.stringify(delivery()));
-      for (const [headers, query] of [[{ 'last-event-id': '2' }, ''], [{}, '?since=2']] as const) {
+      for (const [headers, query] of [
+        [{ 'last-event-id': '2' }, ''],
+        [{}, '?since=2'],
+      ] as const) {
         const held = sink.store.lastKey;
         const stream = openEvents(sink.url, headers, query);
         try {
