@@ -31,7 +31,8 @@ export function validateStep(delivery: Delivery, $: StepContext, env: Env, now: 
     $.export('$summary', `signature rejected: ${decision.reason}`);
     throw stepError('signature', decision.reason, `signature rejected (${decision.reason}): ${decision.message}`);
   }
-  const described = `${decision.event ?? 'unknown event'} ${decision.status ?? '(no status)'} (${decision.liveMode === true ? 'live' : decision.liveMode === false ? 'test' : 'liveMode unknown'})`;
+  const mode = decision.liveMode === true ? 'live' : decision.liveMode === false ? 'test' : 'liveMode unknown';
+  const described = `${decision.event ?? 'unknown event'} ${decision.status ?? '(no status)'} (${mode})`;
   exportEvent($, decision);
   if (decision.action === 'ignore') {
     $.export('$summary', `${described} ignored: ${decision.reason}`);

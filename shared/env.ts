@@ -114,7 +114,8 @@ export const ENV_VARS = [
     parts: ['forwarder'],
     default: '60,300,900,1800,3600,3600,7200,7200,10800,10800',
     description:
-      'While the sink is away, the delivery is kept and tried again after each of these delays (seconds, comma-separated).',
+      'While the sink is away, the delivery is kept and tried again ' +
+      'after each of these delays (seconds, comma-separated).',
   },
   {
     name: 'FORWARD_PARK_MAX_HOURS',
@@ -159,13 +160,15 @@ export const ENV_VARS = [
     name: 'SINK_HOOK_COMMAND',
     parts: ['sink'],
     description:
-      'A command run for each stored webhook matching SINK_HOOK_FILTER: the body on its standard input, WEBHOOK_* variables in its environment.',
+      'A command run for each stored webhook matching SINK_HOOK_FILTER: the ' +
+      'body on its standard input, WEBHOOK_* variables in its environment.',
   },
   {
     name: 'SINK_HOOK_FILTER',
     parts: ['sink'],
     description:
-      "Which webhooks run the hook, in the dump's query syntax (event=order.status&status=FULFILLED&liveMode=true); empty: all.",
+      "Which webhooks run the hook, in the dump's query syntax (event=order.status&status=FULFILLED&liveMode=true); " +
+      'empty: all.',
   },
   {
     name: 'SINK_HOOK_TIMEOUT_SECONDS',
@@ -188,7 +191,8 @@ export const ENV_VARS = [
     name: 'SINK_ALLOWED_HOSTS',
     parts: ['sink'],
     description:
-      'Comma-separated host names the sink answers to besides loopback, SINK_HOST and the tunnel (other Host headers get 421).',
+      'Comma-separated host names the sink answers to besides loopback, ' +
+      'SINK_HOST and the tunnel (other Host headers get 421).',
   },
   {
     name: 'SINK_MAX_CONNECTIONS',

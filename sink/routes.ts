@@ -61,7 +61,7 @@ export function crossSiteReason(headers: IncomingHttpHeaders): string | null {
   if (site === 'cross-site' || site === 'same-site') return `Sec-Fetch-Site is ${site}`;
   const origin = headers.origin;
   if (origin === undefined) return null;
-  let host: string | null = null;
+  let host: string | null;
   try {
     host = origin === 'null' ? null : new URL(origin).host;
   } catch {

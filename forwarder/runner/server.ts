@@ -168,6 +168,8 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, paylo
 }
 
 /** Without `dataDir` (an embedded runner), parked runs are kept in memory only. */
+const statusText = (status: number) => (STATUS_CODES[status] ?? 'bad request').toLowerCase();
+
 export async function startRunner(
   config: Omit<RunnerConfig, 'dataDir'> & { dataDir?: string },
   env: Env,
@@ -261,7 +263,7 @@ export async function startRunner(
   answerClientErrors(server, {
     answer: (status) => ({
       headers: { 'content-type': 'application/json' },
-      body: `${JSON.stringify({ outcome: 'bad-request', message: (STATUS_CODES[status] ?? 'bad request').toLowerCase() })}\n`,
+      body: `${JSON.stringify({ outcome: 'bad-request', message: statusText(status) })}\n`,
     }),
   });
   const port = await listen(server, config.port, config.host);

@@ -63,7 +63,8 @@ export function planLine(
   for (const kept of line) {
     const plan = planOutboxRetry(streak, delaysSeconds, kept.receivedAtMs, nowMs, maxHours * 3600);
     if (plan.action === 'retry') return { givenUp, next: { kept, nextTryAtMs: plan.nextTryAtMs } };
-    const cause = `${kept.cause ?? 'not delivered'} (gave up: not delivered within ${describeSeconds(maxHours * 3600)})`;
+    const within = describeSeconds(maxHours * 3600);
+    const cause = `${kept.cause ?? 'not delivered'} (gave up: not delivered within ${within})`;
     givenUp.push({ ...kept, cause });
   }
   return { givenUp, next: null };

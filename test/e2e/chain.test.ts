@@ -8,7 +8,8 @@ import { dump, envelopes, http, listeningOn, spawnEntry, tempDir, type Proc } fr
 /**
  * The whole local chain as a user runs it, each part its own process on loopback: the sink (`npm start`'s
  * entry point, a temporary data directory, basic auth on) behind a stand-in for ngrok's edge (./ngrok-edge.ts),
- * the forwarder runner (`npm run forwarder`'s entry point) pointed at the edge, and UP42-style deliveries from the test-event sender, through its functions and
+ * the forwarder runner (`npm run forwarder`'s entry point) pointed at the edge, and UP42-style deliveries from the
+ * test-event sender, through its functions and
  * through its command line. Only public interfaces are used: the runner's HTTP answers, the sink's
  * /dump-webhooks. Every process runs in an empty temporary folder with an environment holding only what is
  * given here, so a developer's .env cannot change the outcome.
@@ -165,7 +166,7 @@ describe('the local chain: sender → runner → sink', () => {
     ]);
   }, 30_000);
 
-  it('rejects a tampered body, a tampered header, a wrong secret and a stale signature with 401, storing nothing', async () => {
+  it('rejects a tampered body or header, a wrong secret and a stale signature with 401, storing nothing', async () => {
     await clearStore();
     const original = signed(liveJob('FAILED'));
     const tamperedBody = { ...original, body: original.body.replace('"FAILED"', '"CANCELLED"') };
@@ -193,7 +194,7 @@ describe('the local chain: sender → runner → sink', () => {
     expect((await dump(sinkUrl, AUTH)).count).toBe(0);
   });
 
-  it('parks a delivery while the sink is stopped (the edge answers ERR_NGROK_3200) and stores it once it is back', async () => {
+  it('parks a delivery while the sink is stopped (edge: ERR_NGROK_3200), stores it once back', async () => {
     await clearStore();
     const before = signed(liveJob('ERROR'));
     expect((await send(runners.live, before)).status).toBe(200);
@@ -218,7 +219,9 @@ describe('the local chain: sender → runner → sink', () => {
   it('accepts a signed body formatted unlike JSON.stringify from the bytes sent, and stores those bytes', async () => {
     await clearStore();
     const messageId = `formatted-${Date.now()}`;
-    const body = `{"event": "job.status", "messageId": "${messageId}", "liveMode": true, "version": 1.0, "body": {"status": "FAILED"}}`;
+    const body =
+      `{"event": "job.status", "messageId": "${messageId}", "liveMode": true, ` +
+      `"version": 1.0, "body": {"status": "FAILED"}}`;
     expect(body).not.toBe(JSON.stringify(JSON.parse(body)));
     const headers = signedDeliveryHeaders({ body, secret: SECRET, created: now() });
     expect(headers['content-digest']).toBeDefined();

@@ -240,7 +240,7 @@ describe('README.md, run as written', () => {
     expect(line.startsWith(shown)).toBe(true);
   }, 60_000);
 
-  it('the filter at work: FAILED_PERMANENTLY stored, RUNNING ignored, wrong secret and stale rejected, test event ignored', async () => {
+  it('the filter: FAILED_PERMANENTLY stored; RUNNING, test event ignored; bad secret, stale refused', async () => {
     const order = await sh([`${SEND} --live --event order.status --status FAILED_PERMANENTLY`]);
     expect([order.code, resultLine(order.stdout)]).toEqual([
       0,
@@ -341,7 +341,7 @@ describe('README.md, run as written', () => {
     expect(JSON.parse(hooks.stdout)).toEqual({ configured: false });
   }, 60_000);
 
-  it('npm start | tee -a sink.log keeps the access log, which the awk commands search; the store survived the restart', async () => {
+  it('npm start | tee -a sink.log keeps the access log awk searches; the store survived the restart', async () => {
     await sink!.stop('SIGINT');
     const firstRun = sink!.output();
     expect(firstRun).toContain('sink: SIGINT, finishing requests in flight');
@@ -427,7 +427,7 @@ describe('README.md, run as written', () => {
     expect((await http(`http://127.0.0.1:${ports.worker}/check`)).status).toBe(200);
   }, 90_000);
 
-  it('npm run build:pipedream writes the files the README pastes and publishes; the secret generator prints 64 hex digits', async () => {
+  it('npm run build:pipedream writes the files the README pastes and publishes; 64 hex digits of secret', async () => {
     const built = await sh(['npm run build:pipedream']);
     expect(built.code).toBe(0);
     const shown = block('text', 'dist/pipedream/steps/validate.mjs')

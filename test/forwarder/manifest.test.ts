@@ -33,7 +33,7 @@ describe('pipedream.yaml', () => {
     }
   });
 
-  it("lists per step the variables the table gives that step (its action's props), together all of the forwarder's", async () => {
+  it("lists per step the variables the table gives it (its action's props), together all the forwarder's", async () => {
     const manifest = await loadManifest();
     const byName = Object.fromEntries(manifest.steps.map((s) => [s.name, s.env]));
     const ofStep = (step: string) => ENV_VARS.filter((v) => 'step' in v && v.step === step).map((v) => v.name);

@@ -466,7 +466,7 @@ describe('bad input never crashes the runner', () => {
     );
   });
 
-  /** Writes `data` on a fresh connection (then half-closes it, with `halfClose`) and reads until the runner closes it. */
+  /** Writes `data` on a fresh connection (then half-closes it, with `halfClose`); reads until the runner closes it. */
   const rawAnswer = (url: string, data: string, halfClose = false) =>
     new Promise<string>((resolve, reject) => {
       const socket = connect(Number(new URL(url).port), '127.0.0.1');

@@ -70,7 +70,7 @@ afterAll(() => {
 });
 
 describe('axiosTransport', () => {
-  it('pings and posts over one kept-alive connection, delivery after delivery, whatever the global agent does', async () => {
+  it('pings and posts over one kept-alive connection, delivery after delivery, whatever the global agent', async () => {
     const sink = await standIn(sinkLike);
     servers.push(sink);
     // Node's global agent made to close every connection after one request: the transport must not rely on it.
@@ -90,7 +90,7 @@ describe('axiosTransport', () => {
     expect(sink.connections).toBe(1);
   });
 
-  it("sends the body with its own Content-Type and reads the edge's error code and the sink's key headers", async () => {
+  it("sends the body with its own Content-Type; reads the edge's error code and the sink's key headers", async () => {
     let seenType: string | undefined;
     const server = await standIn((req, res) => {
       seenType = req.headers['content-type'];

@@ -8,11 +8,12 @@ import { startRunner } from '../../forwarder/runner/server.js';
 // and each runner's own environment, given to the steps' withEnv.
 
 let dir: string;
+const fixture = (key: string, step: string) => `    ${key}: test/forwarder/fixtures/${step}.ts\n`;
 const manifest = (steps: string[]) => `name: fixture
 trigger:
   type: http
 steps:
-${steps.map((s) => `  - name: ${s.replace(/\W/g, '_')}\n    source: test/forwarder/fixtures/${s}.ts\n    action: test/forwarder/fixtures/${s}.ts\n`).join('')}
+${steps.map((s) => `  - name: ${s.replace(/\W/g, '_')}\n${fixture('source', s)}${fixture('action', s)}`).join('')}
 env: []
 `;
 
@@ -53,7 +54,7 @@ describe('the runner as Pipedream', () => {
     }
   });
 
-  it('builds the trigger event as Pipedream does, answers with $.respond, and gives each runner its own env', async () => {
+  it('builds the trigger event as Pipedream does, answers with $.respond, gives each runner its own env', async () => {
     const [a, b] = await Promise.all(
       ['first', 'second'].map((value) =>
         startRunner(
@@ -92,7 +93,7 @@ describe('the runner as Pipedream', () => {
     }
   });
 
-  it('$.flow.rerun parks the run (202), runs the step again with $.context.run, then goes on past maxRetries', async () => {
+  it('$.flow.rerun parks the run (202), runs the step again with $.context.run, goes on past maxRetries', async () => {
     const runs: { outcome: string; steps: Record<string, Record<string, unknown>> }[] = [];
     let done: () => void = () => {};
     const finished = new Promise<void>((resolve) => (done = resolve));

@@ -33,13 +33,21 @@ const out = { defined: 0, steps: {}, exit: null, error: null, components: [], re
 const steps = { trigger: { event: spec.event, raw_event: spec.raw_event } };
 for (const [name, path] of [['validate', validatePath], ['forward', forwardPath]]) {
   const component = (await import(path)).default;
-  out.components.push({ key: component.key ?? null, name: component.name ?? null, version: component.version ?? null, type: component.type ?? null, props: component.props });
+  out.components.push({
+    key: component.key ?? null,
+    name: component.name ?? null,
+    version: component.version ?? null,
+    type: component.type ?? null,
+    props: component.props,
+  });
   const exports = {};
   let exit = null;
   const run = name === 'forward' && spec.run ? spec.run : { runs: 1 };
   const flow = {
     exit: (reason) => { exit = reason; },
-    rerun: (delayMs, context, maxRetries) => { out.reruns.push({ step: name, delayMs, context: JSON.parse(JSON.stringify(context)), maxRetries }); },
+    rerun: (delayMs, context, maxRetries) => {
+      out.reruns.push({ step: name, delayMs, context: JSON.parse(JSON.stringify(context)), maxRetries });
+    },
   };
   const $ = { export: (k, v) => { exports[k] = JSON.parse(JSON.stringify(v)); }, flow, context: { run } };
   try {
@@ -129,7 +137,7 @@ const env = () => ({
 });
 
 describe('npm run build:pipedream', () => {
-  it('writes a step and an action per step of pipedream.yaml, small, importing only the pinned platform and node:', async () => {
+  it('writes a step and an action per step of pipedream.yaml, small, importing the pinned platform, node', async () => {
     expect(files.map((f) => `${f.kind}s/${f.step}.mjs`).sort()).toEqual([
       'actions/forward.mjs',
       'actions/validate.mjs',
@@ -216,7 +224,9 @@ describe('npm run build:pipedream', () => {
 
   it('the pasted steps check and forward the bytes of steps.trigger.raw_event, formatted as they came', async () => {
     const messageId = `raw-${Date.now()}`;
-    const text = `{"event": "job.status", "messageId": "${messageId}", "liveMode": true, "version": 1.0, "body": {"status": "FAILED"}}`;
+    const text =
+      `{"event": "job.status", "messageId": "${messageId}", "liveMode": true, ` +
+      `"version": 1.0, "body": {"status": "FAILED"}}`;
     const delivery = triggerEvent(JSON.parse(text), SECRET, nowSeconds(), text);
     const out = await runBuilt('step', { event: delivery, raw_event: rawEvent(text) }, env());
     expect(out.error).toBeNull();
@@ -224,7 +234,7 @@ describe('npm run build:pipedream', () => {
     expect(sink.requests.filter((r) => r.path === '/receive-webhooks').map((r) => r.body)).toContain(text);
   });
 
-  it('the pasted forward step parks with $.flow.rerun while the tunnel is offline, and delivers when run again', async () => {
+  it('the pasted forward step parks with $.flow.rerun while the tunnel is offline, delivers later', async () => {
     const payload = event({ status: 'FAILED' });
     const text = JSON.stringify(payload);
     const offline = {

@@ -343,7 +343,8 @@ describe('parseForwardConfig', () => {
   ])('requires user and password together: %j', (auth) => {
     const message = problem(parseForwardConfig({ SINK_URL: 'https://a.example', ...auth }));
     expect(message).toContain(
-      'SINK_BASIC_AUTH_USER (or ngrok_basic_auth_user) and SINK_BASIC_AUTH_PASS (or ngrok_basic_auth_pass) must be set together',
+      'SINK_BASIC_AUTH_USER (or ngrok_basic_auth_user) and SINK_BASIC_AUTH_PASS (or ngrok_basic_auth_pass) ' +
+        'must be set together',
     );
     expect(message).not.toContain(PASS);
   });

@@ -116,7 +116,7 @@ describe('the HTTP surface, byte for byte', () => {
     }
   });
 
-  it("POST /receive-webhooks stores and answers the article's bytes; other methods get 405 with Allow: POST", async () => {
+  it("POST /receive-webhooks stores, answers the article's bytes; other methods get 405 with Allow: POST", async () => {
     const r = await post(sink.url, JSON.stringify(delivery()));
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('application/json');
@@ -236,7 +236,8 @@ describe('the HTTP surface, byte for byte', () => {
       expect(r.status).toBe(200);
       expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(r.headers['content-security-policy']).toBe(
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+          "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
       );
       expect(r.headers['x-content-type-options']).toBe('nosniff');
       expect(Number(r.headers['content-length'])).toBeGreaterThan(0);
@@ -297,7 +298,8 @@ describe('the HTTP surface, byte for byte', () => {
     // Chunked: no length announced, the limit is found while reading.
     const chunked = await raw(
       sink.url,
-      `POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n${'x'.repeat(0x2000)}\r\n`,
+      'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+        `Transfer-Encoding: chunked\r\n\r\n2000\r\n${'x'.repeat(0x2000)}\r\n`,
     );
     expect(chunked).toMatch(/^HTTP\/1\.1 413 /);
     expect(chunked).toContain('Connection: close');
@@ -307,7 +309,8 @@ describe('the HTTP surface, byte for byte', () => {
 
   it('a connection broken mid-body stores nothing and the server keeps serving', async () => {
     const head =
-      'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
+      'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+      'Content-Length: 100\r\n\r\n';
     // Half-closed: the parser sees the end of input inside the body; at most a 400, never a store.
     const halfClosed = await raw(sink.url, `${head}{"messageId":"half`, { end: true });
     expect(halfClosed === '' || halfClosed.startsWith('HTTP/1.1 400 ')).toBe(true);
@@ -478,7 +481,8 @@ describe('capacity, disk errors, timeouts, inbox files', () => {
     expect(headers).toContain('Server: LeRenard2000');
     const body = await raw(
       sink.url,
-      'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"slow":',
+      'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+        'Content-Length: 50\r\n\r\n{"slow":',
     );
     expect(body).toMatch(/^HTTP\/1\.1 408 /);
     expect(Date.now() - started).toBeLessThan(5000);
