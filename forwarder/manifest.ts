@@ -68,9 +68,9 @@ export function parseManifest(text: string): Result<Manifest, 'invalid-manifest'
     }
     env.push({
       name: v.name,
-      ...(isString(v.alias) ? { alias: v.alias } : {}),
+      alias: isString(v.alias) ? v.alias : undefined,
       secret: v.secret,
-      ...(v.default !== undefined ? { default: String(v.default) } : {}),
+      default: v.default !== undefined ? String(v.default) : undefined,
       description: v.description,
     });
   }

@@ -34,7 +34,7 @@ export function axiosTransport($: StepContext): SinkTransport {
       const response = await axios($ as unknown as Parameters<typeof axios>[0], {
         method: request.method,
         url: request.url,
-        ...(request.auth ? { auth: { username: request.auth.user, password: request.auth.pass } } : {}),
+        auth: request.auth ? { username: request.auth.user, password: request.auth.pass } : undefined,
         data: request.body,
         headers: request.body === undefined ? {} : { 'content-type': request.contentType ?? 'application/json' },
         // The body as text, parsed by the step: /ping answers text, /receive-webhooks JSON.

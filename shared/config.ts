@@ -247,7 +247,7 @@ export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
     maxBodyBytes: r.bytes('SINK_MAX_BODY_BYTES'),
     maxEventStreams: r.integer('SINK_MAX_EVENT_STREAMS', 1, 100_000),
     auth,
-    ngrok: authtoken ? { authtoken, ...(domain ? { domain } : {}) } : null,
+    ngrok: authtoken ? { authtoken, domain } : null,
     allowedHosts,
     maxConnections: r.integer('SINK_MAX_CONNECTIONS', 16, 100_000),
     maxFailedLogins: r.integer('SINK_MAX_FAILED_LOGINS', 1, 1_000_000),

@@ -17,13 +17,15 @@ export function envProps(names: readonly EnvName[], required: readonly EnvName[]
   for (const name of names) {
     const spec = ENV_VARS.find((v) => v.name === name)!;
     const isSecret = 'secret' in spec && spec.secret === true;
-    props[name] = {
+    const prop: StringProp = {
       type: 'string',
       label: name,
       description: `${spec.description} Map it to {{process.env.${name}}}.`,
       optional: !required.includes(name),
-      ...(isSecret ? { secret: true as const } : {}),
     };
+    // Only secret props carry the key at all, as Pipedream's own components write them.
+    if (isSecret) prop.secret = true;
+    props[name] = prop;
   }
   return props;
 }

@@ -132,7 +132,7 @@ export function logLine(fields: {
     status: text(fields.status) ?? null,
     messageId: text(fields.messageId) ?? null,
     durationMs: fields.durationMs,
-    ...(fields.reason ? { reason: fields.reason.slice(0, 300) } : {}),
+    reason: fields.reason ? fields.reason.slice(0, 300) : undefined,
   });
 }
 
@@ -226,11 +226,12 @@ export async function startRunner(
       const last = result.steps[result.step ?? manifest.steps[manifest.steps.length - 1]!.name] ?? {};
       send(res, http, {
         outcome: result.outcome,
-        ...(nextTryAt ? { nextTryAt } : {}),
-        ...(result.reason ? { reason: result.reason } : {}),
-        ...(result.step ? { step: result.step } : {}),
-        ...(result.message ? { message: result.message } : {}),
-        ...(typeof last.$summary === 'string' ? { summary: last.$summary } : {}),
+        // Unset fields are left out of the JSON.
+        nextTryAt,
+        reason: result.reason,
+        step: result.step,
+        message: result.message,
+        summary: typeof last.$summary === 'string' ? last.$summary : undefined,
         steps: result.steps,
       });
     }

@@ -94,14 +94,14 @@ export async function runWorkflow(
       const running = Promise.resolve(step.component.run.call({}, { steps: stepsArg, $: context.$ }));
       const value = await withTimeout(running, stepTimeoutMs);
       const returned = value === undefined ? undefined : JSON.parse(JSON.stringify(value) ?? 'null');
-      seen[step.name] = { ...context.exports, ...(returned !== undefined ? { $return_value: returned } : {}) };
+      seen[step.name] = { ...context.exports, $return_value: returned };
       stepsArg[step.name] = seen[step.name];
     } catch (error) {
       const r = context.response();
       return {
         ...failure(step.name, error, stepTimeoutMs),
         steps: seen,
-        ...(r ? { response: r } : response ? { response } : {}),
+        response: r ?? response,
       };
     }
     response = context.response() ?? response;
@@ -109,14 +109,14 @@ export async function runWorkflow(
     if (rerun !== null && run.runs <= rerun.maxRetries) {
       const next = { runs: run.runs + 1, context: rerun.context };
       const parked = { index, delayMs: rerun.delayMs, maxRetries: rerun.maxRetries, run: next };
-      return { outcome: 'parked', step: step.name, steps: seen, parked, ...(response ? { response } : {}) };
+      return { outcome: 'parked', step: step.name, steps: seen, parked, response };
     }
     const exit = context.exitReason();
     if (exit !== null) {
-      return { outcome: 'ignored', reason: exit, step: step.name, steps: seen, ...(response ? { response } : {}) };
+      return { outcome: 'ignored', reason: exit, step: step.name, steps: seen, response };
     }
   }
-  return { outcome: 'forwarded', steps: seen, ...(response ? { response } : {}) };
+  return { outcome: 'forwarded', steps: seen, response };
 }
 
 function failure(step: string, error: unknown, stepTimeoutMs: number): Omit<RunResult, 'steps'> {
