@@ -27,6 +27,8 @@ export async function deliver(
   options: {
     secret?: string;
     created?: number;
+    /** The signed headers; UP42's strong set (content-type, date, content-digest) by default. */
+    components?: readonly string[];
     tamper?: (request: { headers: Record<string, string>; body: string }) => void;
   } = {},
 ): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
@@ -34,7 +36,12 @@ export async function deliver(
   const headers =
     options.secret === undefined
       ? { 'content-type': 'application/json' }
-      : signedDeliveryHeaders({ body, secret: options.secret, created: options.created ?? nowSeconds() });
+      : signedDeliveryHeaders({
+          body,
+          secret: options.secret,
+          created: options.created ?? nowSeconds(),
+          components: options.components,
+        });
   const request = { headers: { ...headers }, body };
   options.tamper?.(request);
   const response = await fetch(url, { method: 'POST', headers: request.headers, body: request.body });

@@ -103,6 +103,31 @@ export const VALIDATION_CASES: ValidationCase[] = [
     ],
   },
   {
+    name: 'a signature that binds neither the time nor the body is refused as weak',
+    env: {},
+    sends: [
+      {
+        options: () => ({ secret: SECRET, components: ['content-type'] }),
+        expect: rejected('weak-signature', /does not cover the date header/),
+      },
+      {
+        options: () => ({ secret: SECRET, components: ['content-type', 'date'] }),
+        expect: rejected('weak-signature', /does not cover a content-digest or digest header/),
+      },
+    ],
+  },
+  {
+    name: 'UP42_ACCEPT_WEAK_SIGNATURES=yes accepts a weak signature, the MAC still checked',
+    env: { UP42_ACCEPT_WEAK_SIGNATURES: 'yes' },
+    sends: [
+      { options: () => ({ secret: SECRET, components: ['content-type'] }), expect: ok },
+      {
+        options: () => ({ secret: 'another-secret', components: ['content-type'] }),
+        expect: rejected('mac-mismatch', /does not match/),
+      },
+    ],
+  },
+  {
     name: 'signatures that are rejected, each with its reason',
     env: {},
     sends: [
