@@ -16,6 +16,7 @@ import {
   type Reply,
   type TestSink,
 } from './sink-support.js';
+import { waitFor } from '../support/wait-for.js';
 
 let seq = 0;
 const delivery = (over: { event?: 'job.status' | 'order.status'; status?: string; liveMode?: boolean } = {}) =>
@@ -314,7 +315,8 @@ describe('the HTTP surface, byte for byte', () => {
     // Half-closed: the parser sees the end of input inside the body; at most a 400, never a store.
     const halfClosed = await raw(sink.url, `${head}{"messageId":"half`, { end: true });
     expect(halfClosed === '' || halfClosed.startsWith('HTTP/1.1 400 ')).toBe(true);
-    // Reset: the connection simply disappears.
+    // Reset: the connection simply disappears, a moment after the partial body (the pause is the test's input).
+    sink.lines.length = 0;
     await new Promise<void>((resolve) => {
       const socket = connect(Number(new URL(sink.url).port), '127.0.0.1', () => {
         socket.write(`${head}{"messageId":"gone`, () => setTimeout(() => socket.resetAndDestroy(), 50));
@@ -322,7 +324,8 @@ describe('the HTTP surface, byte for byte', () => {
       socket.on('close', () => resolve());
       socket.on('error', () => undefined);
     });
-    await new Promise((r) => setTimeout(r, 50));
+    // The sink has finished with the request once it logs it (499: the client left).
+    await waitFor(() => sink.lines.some((l) => l.includes('"POST /receive-webhooks')), { what: 'the log line' });
     expect(sink.store.count).toBe(0);
     expect((await post(sink.url, '{"whole":true}')).text).toBe('{"msg": "value with key 1 stored"}\n');
   });
@@ -345,7 +348,8 @@ describe('the HTTP surface, byte for byte', () => {
     sink.lines.length = 0;
     await call(sink.url, '/ping', { headers: { 'user-agent': 'curl/8.5.0' } });
     await post(sink.url, '{"secret-ish":"body content"}', { referer: 'https://example.test/x' });
-    await new Promise((r) => setTimeout(r, 20));
+    const logged = (request: string) => sink.lines.some((l) => l.includes(request));
+    await waitFor(() => logged('"GET /ping') && logged('"POST /receive-webhooks'), { what: 'both log lines' });
     const re =
       /^127\.0\.0\.1 - - \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ping HTTP\/1\.1" 200 4 "-" "curl\/8\.5\.0"$/;
     expect(sink.lines.filter((l) => l.includes('"GET /ping'))).toHaveLength(1);
@@ -414,7 +418,7 @@ describe('basic auth', () => {
     );
     expect((await call(sink.url, '/stats', { headers: { authorization: good } })).status).toBe(200);
     await call(sink.url, '/stats', { headers: { authorization: basic('relay', 'wrong') } });
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => sink.lines.some((l) => l.includes('"GET /stats HTTP/1.1" 401')), { what: 'the 401 line' });
     expect(
       sink.lines.some((l) => /^127\.0\.0\.1 - relay \[.*\] "POST \/receive-webhooks HTTP\/1\.1" 200 /.test(l)),
     ).toBe(true);
