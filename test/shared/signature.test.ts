@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import fc from 'fast-check';
 import {
   DEFAULT_COMPONENTS,
   DEFAULT_MAX_AGE_SECONDS,
