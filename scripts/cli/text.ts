@@ -2,8 +2,8 @@
 
 /** Replaces control characters (a reply could move the cursor or clear the terminal) and collapses whitespace. */
 export function oneLine(text: string, maxChars = 300): string {
-  // eslint-disable-next-line no-control-regex
   const flat = text
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this strips
     .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
