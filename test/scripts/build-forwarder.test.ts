@@ -110,7 +110,7 @@ describe('buildForwarder', () => {
   it('runs the steps of the manifest it was built from, without reading pipedream.yaml again', async () => {
     // pipedream.yaml with the forward step left out: the bundle must run validate only.
     const manifest = (await readFile(MANIFEST_PATH, 'utf8')).replace(
-      /\n  - name: forward\n(    .*\n|      .*\n)*/,
+      /\n {2}- name: forward\n( {4}.*\n| {6}.*\n)*/,
       '\n',
     );
     expect(manifest).not.toContain('name: forward');
