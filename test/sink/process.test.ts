@@ -48,7 +48,10 @@ describe('npm start (sink/main.ts)', () => {
       .split('\n')
       .find((l) => l.includes('"GET /ping'))!;
     expect(line).toMatch(
-      /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ping HTTP\/1\.1" 200 4 "-" "curl\/8\.5\.0"$/,
+      new RegExp(
+        /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] /.source +
+          /"GET \/ping HTTP\/1\.1" 200 4 "-" "curl\/8\.5\.0"$/.source,
+      ),
     );
     expect(await sink.stop('SIGINT')).toBe(0);
   });
@@ -113,7 +116,8 @@ describe('npm start (sink/main.ts)', () => {
       socket.on('data', (d: string) => (out += d));
       socket.on('close', () => resolve(out));
       socket.write(
-        `POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+        'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+          `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
       );
       setTimeout(() => {
         sink.child.kill('SIGTERM');
