@@ -18,6 +18,7 @@ import {
   type SpawnedSink,
 } from '../sink/sink-support.js';
 import { leakCollector, loadCorpus } from './support.js';
+import { waitFor } from '../support/wait-for.js';
 
 // The security properties of issue 9 against the real entry points (sink/main.ts and forwarder/runner/main.ts
 // spawned with credentials and a webhook secret): credentials on every route but /ping, no secret in anything
@@ -212,8 +213,8 @@ describe('no secret in anything said', () => {
   it(
     'nothing either process printed or answered holds the password, ' + 'the secret or an Authorization value',
     async () => {
-      // Let the last access-log lines reach stdout.
-      await new Promise((r) => setTimeout(r, 300));
+      // The access log is written after the reply: wait for its line rather than for a fixed time.
+      await waitFor(() => /"GET \/stats HTTP\/1\.1" 200/.test(sink.stdout()), { what: 'the GET /stats log line' });
       said.add(sink.stdout(), sink.stderr(), runner.out(), runner.err());
       expect(sink.stdout()).toMatch(/"GET \/stats HTTP\/1\.1" 200/); // the logs are really collected
       expect(

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { waitFor as waitForShared } from '../support/wait-for.js';
 import { appendFile, readFile, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
@@ -25,13 +26,7 @@ async function start(vars: Record<string, string>): Promise<SpawnedSink> {
   return s;
 }
 
-const waitFor = async (pred: () => boolean, what: string) => {
-  const deadline = Date.now() + 5000;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const waitFor = (pred: () => boolean, what: string) => waitForShared(pred, { what, timeoutMs: 5000, intervalMs: 20 });
 
 describe('npm start (sink/main.ts)', () => {
   it('says where it listens, where the data is and how many webhooks it holds; logs requests on stdout', async () => {
