@@ -108,7 +108,8 @@ export async function checkStored(url: string, runs: CheckedRun[], connections: 
   const inFlightAtStop = stored - acked.size;
   if (inFlightAtStop < 0 || inFlightAtStop > connections * runs.length) {
     problems.push(
-      `${ackCount} 200 replies, ${stored} stored: more than the ${connections * runs.length} requests that can be in flight when the load stops`,
+      `${ackCount} 200 replies, ${stored} stored: more than the ${connections * runs.length} requests ` +
+        'that can be in flight when the load stops',
     );
   }
   return { ok: problems.length === 0, acked: ackCount, stored, inFlightAtStop, problems: problems.slice(0, 20) };

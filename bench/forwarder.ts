@@ -65,7 +65,8 @@ function overheadWindow(after: number, viaRunner: number[], direct: number[]): O
 }
 
 const describeWindow = (w: OverheadWindow) =>
-  `runner p50 ${w.runnerP50.toFixed(2)} ms p99 ${w.runnerP99.toFixed(2)} ms; sink direct p50 ${w.directP50.toFixed(2)} ms p99 ${w.directP99.toFixed(2)} ms`;
+  `runner p50 ${w.runnerP50.toFixed(2)} ms p99 ${w.runnerP99.toFixed(2)} ms; ` +
+  `sink direct p50 ${w.directP50.toFixed(2)} ms p99 ${w.directP99.toFixed(2)} ms`;
 
 function post(
   agent: Agent,

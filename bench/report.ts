@@ -25,7 +25,9 @@ export function formatTable(rows: Row[]): string {
   const width = (k: keyof Row) => Math.max(...all.map((r) => r[k].length));
   const w = { figure: width('figure'), measured: width('measured'), target: width('target') };
   const line = (r: Omit<Row, 'verdict'> & { verdict: string }) =>
-    `${r.figure.padEnd(w.figure)}  ${r.measured.padEnd(w.measured)}  ${r.target.padEnd(w.target)}  ${r.verdict}`.trimEnd();
+    [r.figure.padEnd(w.figure), r.measured.padEnd(w.measured), r.target.padEnd(w.target), r.verdict]
+      .join('  ')
+      .trimEnd();
   const rule = '-'.repeat(w.figure + w.measured + w.target + 12);
   return [line(headers), rule, ...rows.map(line)].join('\n');
 }

@@ -157,7 +157,8 @@ export async function benchStore(o: StoreOptions): Promise<StoreFigures> {
       await s.stop();
     }
     o.log(
-      `  start-up, empty store: ${startEmpty.map((r) => r.toFixed(0)).join(', ')} ms; ${o.records} stored: ${startSeeded.map((r) => r.toFixed(0)).join(', ')} ms`,
+      `  start-up, empty store: ${startEmpty.map((r) => r.toFixed(0)).join(', ')} ms; ` +
+        `${o.records} stored: ${startSeeded.map((r) => r.toFixed(0)).join(', ')} ms`,
     );
     const s = await startSinkProcess({ store: 'file', dataDir: small, workDir: o.workDir, args: o.sinkArgs });
     try {
@@ -211,7 +212,8 @@ export async function benchMemoryStoreHolding(o: {
     if (check.stored !== o.records) check.problems.push(`${o.records} sent, ${check.stored} stored`);
     check.ok = check.problems.length === 0;
     o.log(
-      `  memory store holding ${check.stored}: RSS ${(rss / 1024 / 1024).toFixed(1)} MiB; data check ${check.ok ? 'ok' : 'FAILED'} (${check.acked} acknowledged, ${check.stored} stored)`,
+      `  memory store holding ${check.stored}: RSS ${(rss / 1024 / 1024).toFixed(1)} MiB; ` +
+        `data check ${check.ok ? 'ok' : 'FAILED'} (${check.acked} acknowledged, ${check.stored} stored)`,
     );
     return { records: check.stored, rss, check };
   } finally {

@@ -109,8 +109,10 @@ const formatRate = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function formatVerifyResult(result: VerifyBenchResult): string {
   return [
-    `verify: ${formatRate(result.perSecond)} verifications/s on one core (per CPU-second, median of ${result.rounds.length} rounds; ${result.bodyBytes}-byte body, digest checked)`,
-    `  best round: ${formatRate(result.best)}/s; wall clock: ${formatRate(result.perWallSecond)}/s (lower when other processes share the cores)`,
+    `verify: ${formatRate(result.perSecond)} verifications/s on one core ` +
+      `(per CPU-second, median of ${result.rounds.length} rounds; ${result.bodyBytes}-byte body, digest checked)`,
+    `  best round: ${formatRate(result.best)}/s; ` +
+      `wall clock: ${formatRate(result.perWallSecond)}/s (lower when other processes share the cores)`,
     `  rounds (cpu / wall): ${result.rounds.map((r) => `${formatRate(r.cpu)} / ${formatRate(r.wall)}`).join(', ')}`,
     `  target: >= ${formatRate(result.target)}/s: ${result.meetsTarget ? 'met' : 'NOT met'}`,
   ].join('\n');

@@ -68,9 +68,8 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     // Anything unforeseen still ends as one line, never a stack (which could hold request headers).
-    process.stderr.write(
-      `send-test-event: unexpected error: ${oneLine(redact(error instanceof Error ? error.message : String(error)), 300)}\n`,
-    );
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`send-test-event: unexpected error: ${oneLine(redact(message), 300)}\n`);
     process.exitCode = EXIT_FAILED;
   },
 );

@@ -50,7 +50,8 @@ export const DEFAULT_INBOX_DIR = fileURLToPath(new URL('./inbox/', import.meta.u
 /** Applies to every page response; the inbox page loads only its own script and style. */
 export const PAGE_SECURITY_HEADERS = {
   'Content-Security-Policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
 };
 

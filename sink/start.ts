@@ -96,8 +96,9 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
       log(`repaired the data file: cut ${r.droppedBytes} bytes of an incomplete last record (never acknowledged)`);
     else
       warn(
-        `WARNING: the data file was damaged before its end; ${r.strandedRecords} intact records after the damage could not be kept ` +
-          `in sequence and were saved with the rest of the cut bytes to ${r.savedTo}`,
+        `WARNING: the data file was damaged before its end; ${r.strandedRecords} intact records ` +
+          'after the damage could not be kept in sequence and were saved with the rest of the cut bytes ' +
+          `to ${r.savedTo}`,
       );
   }
   const exposure = exposureWarning(config);

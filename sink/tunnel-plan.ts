@@ -82,7 +82,8 @@ export function planTunnel(config: SinkConfig, localUrl: string): TunnelPlan {
   if (config.auth === null) {
     return refuse(
       'no-credentials',
-      'NGROK_AUTHTOKEN is set but SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS are not, and a public URL to the sink is only opened behind basic auth',
+      'NGROK_AUTHTOKEN is set but SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS are not, ' +
+        'and a public URL to the sink is only opened behind basic auth',
     );
   }
   const { user, pass } = config.auth;
@@ -95,7 +96,8 @@ export function planTunnel(config: SinkConfig, localUrl: string): TunnelPlan {
     const which = length < NGROK_PASSWORD_MIN ? 'too short' : 'too long';
     return refuse(
       'password-length',
-      `SINK_BASIC_AUTH_PASS is ${which}: ngrok requires a basic-auth password of ${NGROK_PASSWORD_MIN} to ${NGROK_PASSWORD_MAX} characters`,
+      `SINK_BASIC_AUTH_PASS is ${which}: ` +
+        `ngrok requires a basic-auth password of ${NGROK_PASSWORD_MIN} to ${NGROK_PASSWORD_MAX} characters`,
     );
   }
   const addr = localAddress(config, localUrl);

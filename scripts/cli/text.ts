@@ -2,8 +2,8 @@
 
 /** Replaces control characters (a reply could move the cursor or clear the terminal) and collapses whitespace. */
 export function oneLine(text: string, maxChars = 300): string {
-  // eslint-disable-next-line no-control-regex
   const flat = text
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this strips
     .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
@@ -36,7 +36,7 @@ export function redact(text: string, knownSecrets: readonly string[] = []): stri
     .replace(/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`)
     .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, REDACTED)
     .replace(
-      /("?(?:access_token|refresh_token|id_token|token|password|secret|client_secret)"?\s*[:=]\s*)("[^"]*"|[^\s,&}]+)/gi,
+      /("?(?:(?:access_|refresh_|id_)?token|password|(?:client_)?secret)"?\s*[:=]\s*)("[^"]*"|[^\s,&}]+)/gi,
       `$1${REDACTED}`,
     )
     .replace(/\b[A-Za-z0-9_-]{40,}\b/g, REDACTED);

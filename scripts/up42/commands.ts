@@ -29,9 +29,10 @@ export function mergeUpdate(current: Webhook, changes: WebhookChanges): Result<W
     typeof active !== 'boolean' && 'active',
   ].filter((m): m is string => typeof m === 'string');
   if (missing.length > 0) {
+    const flags = missing.map((m) => (m === 'active' ? '--active or --inactive' : `--${m}`)).join(', ');
     return fail(
       'bad-response',
-      `the current webhook as UP42 returned it has no valid ${missing.join(', ')}: pass ${missing.map((m) => (m === 'active' ? '--active or --inactive' : `--${m}`)).join(', ')} to set them`,
+      `the current webhook as UP42 returned it has no valid ${missing.join(', ')}: pass ${flags} to set them`,
     );
   }
   const body: WebhookInput = { name: name!, url: url!, events: [...events!], active: active! };

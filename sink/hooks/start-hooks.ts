@@ -49,7 +49,8 @@ export async function startHooks(
     warn,
   });
   log(
-    `hook on: ${config.hook.filter === '' ? 'every webhook' : config.hook.filter}, from key ${runner.status().cursor + 1}`,
+    `hook on: ${config.hook.filter === '' ? 'every webhook' : config.hook.filter}, ` +
+      `from key ${runner.status().cursor + 1}`,
   );
   return runner;
 }

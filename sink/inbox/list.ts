@@ -130,7 +130,7 @@ async function copyText(text: string): Promise<boolean> {
     area.setAttribute('readonly', '');
     document.body.append(area);
     area.select();
-    let done = false;
+    let done: boolean;
     try {
       done = document.execCommand('copy');
     } catch {

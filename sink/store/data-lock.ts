@@ -34,7 +34,7 @@ interface Held {
 const held = new Map<string, Held>();
 
 function holderOf(lockPath: string): number | null {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(lockPath, 'utf8');
   } catch {
@@ -55,11 +55,13 @@ function acquire(dir: string, lockPath: string): Held {
       const holder = holderOf(lockPath);
       const who = holder === null ? '' : ` (process ${holder})`;
       const advice = 'stop it first, or set SINK_DATA_DIR to another folder';
-      throw new Error(`the data directory ${dir} is in use by another sink${who}; ${advice}`);
+      throw new Error(`the data directory ${dir} is in use by another sink${who}; ${advice}`, { cause: err });
     }
     // ENOLCK, EOPNOTSUPP: a file system without locks (some network mounts) cannot keep the promise.
     const why = code ?? (err as Error).message;
-    throw new Error(`could not lock the data directory ${dir} (${why}); use a local folder for SINK_DATA_DIR`);
+    throw new Error(`could not lock the data directory ${dir} (${why}); use a local folder for SINK_DATA_DIR`, {
+      cause: err,
+    });
   }
   try {
     ftruncateSync(fd, 0);

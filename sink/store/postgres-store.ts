@@ -54,7 +54,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     client = await pool.connect();
   } catch (err) {
     await pool.end().catch(() => undefined);
-    throw new Error(`cannot connect to PostgreSQL at ${shown}: ${errorText(err)}`);
+    throw new Error(`cannot connect to PostgreSQL at ${shown}: ${errorText(err)}`, { cause: err });
   }
   try {
     await migrate(client);
@@ -62,7 +62,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   } catch (err) {
     client.release(true);
     await pool.end().catch(() => undefined);
-    throw new Error(`cannot prepare the database at ${shown}: ${errorText(err)}`);
+    throw new Error(`cannot prepare the database at ${shown}: ${errorText(err)}`, { cause: err });
   }
 
   const cache = { epoch: 0, lastKey: 0, bytes: 0 };
@@ -161,7 +161,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   } catch (err) {
     await opened?.close();
     await pool.end().catch(() => undefined);
-    throw new Error(`cannot listen on PostgreSQL at ${shown}: ${errorText(err)}`);
+    throw new Error(`cannot listen on PostgreSQL at ${shown}: ${errorText(err)}`, { cause: err });
   }
   const live = opened;
 

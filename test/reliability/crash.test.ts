@@ -172,7 +172,8 @@ function halfSentRequest(port: number, sent: Sent) {
   const started = new Promise<void>((ready) =>
     socket.once('connect', () => {
       socket.write(
-        `POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+        'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+          `Content-Length: ${body.length}\r\n\r\n`,
       );
       socket.write(body.subarray(0, half), () => ready());
     }),

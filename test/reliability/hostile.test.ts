@@ -150,20 +150,23 @@ describe.each(['sink', 'runner'] as const)('the raw-request corpus against the %
     await runCase(s, c);
   });
 
-  it('slow clients: answered or still waiting as the corpus says, all at once, without blocking anyone else', async () => {
-    const slow = raw.cases.filter(isSlow);
-    const before = storedCount(s);
-    const replies = Promise.all(
-      // The runner has no timeouts of its own to shorten: a while without an answer is what is checked there.
-      slow.map((c) => rawExchange(portOf(s), fillParts(c.send), { waitMs: s === 'runner' ? 1_500 : c.waitMs! })),
-    );
-    // While they trickle, everyone else is served.
-    await answersNormally(s);
-    const got = await replies;
-    slow.forEach((c, i) => checkReply(s, c, got[i]!));
-    expect(storedCount(s) - before).toBe(slow.reduce((n, c) => n + (c.stored?.[s] ?? 0), 0));
-    await answersNormally(s);
-  });
+  it(
+    'slow clients: answered or still waiting as the corpus says, ' + 'all at once, without blocking anyone else',
+    async () => {
+      const slow = raw.cases.filter(isSlow);
+      const before = storedCount(s);
+      const replies = Promise.all(
+        // The runner has no timeouts of its own to shorten: a while without an answer is what is checked there.
+        slow.map((c) => rawExchange(portOf(s), fillParts(c.send), { waitMs: s === 'runner' ? 1_500 : c.waitMs! })),
+      );
+      // While they trickle, everyone else is served.
+      await answersNormally(s);
+      const got = await replies;
+      slow.forEach((c, i) => checkReply(s, c, got[i]!));
+      expect(storedCount(s) - before).toBe(slow.reduce((n, c) => n + (c.stored?.[s] ?? 0), 0));
+      await answersNormally(s);
+    },
+  );
 });
 
 describe('the sink: wrong methods on every route', () => {
@@ -179,7 +182,8 @@ describe('the sink: wrong methods on every route', () => {
   it.each(wrong)('%s %s: 405, Allow: %s, nothing stored or deleted', async (method, route, allow) => {
     const before = sink.store.count;
     const reply = await rawExchange(portOf('sink'), [
-      `${method} ${route} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${AUTH}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+      `${method} ${route} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${AUTH}\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
     ]);
     expect(reply.statuses).toEqual([405]);
     expect(reply.data).toMatch(new RegExp(`\\r\\nAllow: ${allow}\\r\\n`, 'i'));

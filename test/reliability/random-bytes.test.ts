@@ -53,7 +53,8 @@ const input = fc.oneof(
   bytes.map((b) =>
     Buffer.concat([
       Buffer.from(
-        `POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n`,
+        'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+          `Content-Length: ${b.length}\r\n\r\n`,
       ),
       b,
     ]),
@@ -63,7 +64,8 @@ const input = fc.oneof(
 
 describe.each(['sink', 'runner'] as const)('random bytes to the %s', (target) => {
   it(
-    `${RUNS} runs or ${TIME_LIMIT_MS / 1000} s: no crash, no hang, nothing stored without a 200, the next good request answered`,
+    `${RUNS} runs or ${TIME_LIMIT_MS / 1000} s: no crash, no hang, nothing stored without a 200, ` +
+      'the next good request answered',
     async () => {
       const port = () => Number(new URL(target === 'sink' ? sink.url : runner.url).port);
       const count = () => (target === 'sink' ? sink.store.count : downstream.store.count);

@@ -18,6 +18,7 @@ import {
   type SpawnedSink,
 } from '../sink/sink-support.js';
 import { leakCollector, loadCorpus } from './support.js';
+import { waitFor } from '../support/wait-for.js';
 
 // The security properties of issue 9 against the real entry points (sink/main.ts and forwarder/runner/main.ts
 // spawned with credentials and a webhook secret): credentials on every route but /ping, no secret in anything
@@ -113,32 +114,36 @@ describe('credentials', () => {
   const table = loadCorpus<{ methods: string[]; routes: Record<string, unknown> }>('sink-routes.json');
   const methods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'];
 
-  it('every route but /ping answers 401 without credentials, with wrong ones and with malformed ones, and tells nothing', async () => {
-    const paths = [
-      ...ROUTES.keys(),
-      ...Object.keys((await table).routes).filter((p) => p !== '/ping'),
-      '/nowhere',
-      '/dump-webhooks?envelope=1',
-      '/events?since=0',
-    ];
-    const attempts = [undefined, ...WRONG, 'Basic', `Bearer ${PASS}`, `Basic ${USER}:${PASS}`];
-    let n = 0;
-    for (const path of new Set(paths)) {
-      for (const method of methods) {
-        for (const authorization of attempts) {
-          const reply = await ask('sink', sink.url, path, {
-            method,
-            headers: authorization === undefined ? {} : { authorization },
-          });
-          n += 1;
-          expect({ path, method, status: reply.status }).toEqual({ path, method, status: 401 });
-          expect(reply.headers['www-authenticate']).toMatch(/^Basic realm=/);
-          expect(reply.text).toBe(method === 'HEAD' ? '' : '{"code": 401, "msg": "unauthorized"}\n');
+  it(
+    'every route but /ping answers 401 without credentials, ' +
+      'with wrong ones and with malformed ones, and tells nothing',
+    async () => {
+      const paths = [
+        ...ROUTES.keys(),
+        ...Object.keys((await table).routes).filter((p) => p !== '/ping'),
+        '/nowhere',
+        '/dump-webhooks?envelope=1',
+        '/events?since=0',
+      ];
+      const attempts = [undefined, ...WRONG, 'Basic', `Bearer ${PASS}`, `Basic ${USER}:${PASS}`];
+      let n = 0;
+      for (const path of new Set(paths)) {
+        for (const method of methods) {
+          for (const authorization of attempts) {
+            const reply = await ask('sink', sink.url, path, {
+              method,
+              headers: authorization === undefined ? {} : { authorization },
+            });
+            n += 1;
+            expect({ path, method, status: reply.status }).toEqual({ path, method, status: 401 });
+            expect(reply.headers['www-authenticate']).toMatch(/^Basic realm=/);
+            expect(reply.text).toBe(method === 'HEAD' ? '' : '{"code": 401, "msg": "unauthorized"}\n');
+          }
         }
       }
-    }
-    expect(n).toBeGreaterThan(300);
-  });
+      expect(n).toBeGreaterThan(300);
+    },
+  );
 
   it('/ping answers without credentials (anywhere in the path, any case), and only with PONG', async () => {
     // (/ping/../dump-webhooks, which a URL parser would resolve first, is in the raw corpus.)
@@ -205,20 +210,23 @@ describe('no secret in anything said', () => {
     said.add(run.out(), run.err());
   });
 
-  it('nothing either process printed or answered holds the password, the secret or an Authorization value', async () => {
-    // Let the last access-log lines reach stdout.
-    await new Promise((r) => setTimeout(r, 300));
-    said.add(sink.stdout(), sink.stderr(), runner.out(), runner.err());
-    expect(sink.stdout()).toMatch(/"GET \/stats HTTP\/1\.1" 200/); // the logs are really collected
-    expect(
-      runner
-        .out()
-        .split('\n')
-        .filter((l) => l.startsWith('{"time"')).length,
-    ).toBeGreaterThanOrEqual(5);
-    expect(said.size).toBeGreaterThan(300);
-    expect(said.leaks(SECRETS)).toEqual([]);
-  });
+  it(
+    'nothing either process printed or answered holds the password, ' + 'the secret or an Authorization value',
+    async () => {
+      // The access log is written after the reply: wait for its line rather than for a fixed time.
+      await waitFor(() => /"GET \/stats HTTP\/1\.1" 200/.test(sink.stdout()), { what: 'the GET /stats log line' });
+      said.add(sink.stdout(), sink.stderr(), runner.out(), runner.err());
+      expect(sink.stdout()).toMatch(/"GET \/stats HTTP\/1\.1" 200/); // the logs are really collected
+      expect(
+        runner
+          .out()
+          .split('\n')
+          .filter((l) => l.startsWith('{"time"')).length,
+      ).toBeGreaterThanOrEqual(5);
+      expect(said.size).toBeGreaterThan(300);
+      expect(said.leaks(SECRETS)).toEqual([]);
+    },
+  );
 });
 
 describe('where the sink listens', () => {

@@ -75,42 +75,45 @@ async function run(bundle: string): Promise<Running> {
 }
 
 describe('buildForwarder', () => {
-  it('bundles the runner and the steps into one file that plain node runs: verified, forwarded, logged, stopped', async () => {
-    const bundle = await buildForwarder(join(dir, 'forwarder'));
-    const code = await readFile(bundle, 'utf8');
-    // Nothing left to compile at run time: no TypeScript source is imported, and tsx is not needed.
-    expect(code).not.toMatch(/from\s+["'][^"']*\.ts["']/);
-    expect(code).not.toMatch(/["']tsx["']/);
+  it(
+    'bundles the runner and the steps into one file that plain node runs: ' + 'verified, forwarded, logged, stopped',
+    async () => {
+      const bundle = await buildForwarder(join(dir, 'forwarder'));
+      const code = await readFile(bundle, 'utf8');
+      // Nothing left to compile at run time: no TypeScript source is imported, and tsx is not needed.
+      expect(code).not.toMatch(/from\s+["'][^"']*\.ts["']/);
+      expect(code).not.toMatch(/["']tsx["']/);
 
-    const runner = await run(bundle);
-    const payload = event({ status: 'FAILED' });
-    const answer = await deliver(`${runner.url}/`, payload, { secret: SECRET });
-    expect(answer.status).toBe(200);
-    expect(answer.json).toMatchObject({ outcome: 'forwarded', summary: `stored as key ${sink.stored.size}` });
-    expect(sink.stored.has(payload.messageId)).toBe(true);
-    expect(sink.requests.slice(-2).map((r) => `${r.method} ${r.path}`)).toEqual([
-      'GET /ping',
-      'POST /receive-webhooks',
-    ]);
+      const runner = await run(bundle);
+      const payload = event({ status: 'FAILED' });
+      const answer = await deliver(`${runner.url}/`, payload, { secret: SECRET });
+      expect(answer.status).toBe(200);
+      expect(answer.json).toMatchObject({ outcome: 'forwarded', summary: `stored as key ${sink.stored.size}` });
+      expect(sink.stored.has(payload.messageId)).toBe(true);
+      expect(sink.requests.slice(-2).map((r) => `${r.method} ${r.path}`)).toEqual([
+        'GET /ping',
+        'POST /receive-webhooks',
+      ]);
 
-    const rejected = await deliver(`${runner.url}/`, event(), { secret: 'not-the-secret' });
-    expect(rejected.status).toBe(401);
+      const rejected = await deliver(`${runner.url}/`, event(), { secret: 'not-the-secret' });
+      expect(rejected.status).toBe(401);
 
-    expect(await runner.stop()).toBe(0);
-    const lines = runner.output().trim().split('\n');
-    expect(lines[0]).toBe(`listening on ${runner.url}`);
-    expect(lines.slice(1).map((l) => (JSON.parse(l) as { outcome: string }).outcome)).toEqual([
-      'forwarded',
-      'rejected',
-    ]);
-    expect(runner.output()).not.toContain('TOPSECRET');
-    expect(runner.output().toLowerCase()).not.toContain('authorization');
-  });
+      expect(await runner.stop()).toBe(0);
+      const lines = runner.output().trim().split('\n');
+      expect(lines[0]).toBe(`listening on ${runner.url}`);
+      expect(lines.slice(1).map((l) => (JSON.parse(l) as { outcome: string }).outcome)).toEqual([
+        'forwarded',
+        'rejected',
+      ]);
+      expect(runner.output()).not.toContain('TOPSECRET');
+      expect(runner.output().toLowerCase()).not.toContain('authorization');
+    },
+  );
 
   it('runs the steps of the manifest it was built from, without reading pipedream.yaml again', async () => {
     // pipedream.yaml with the forward step left out: the bundle must run validate only.
     const manifest = (await readFile(MANIFEST_PATH, 'utf8')).replace(
-      /\n  - name: forward\n(    .*\n|      .*\n)*/,
+      /\n {2}- name: forward\n( {4}.*\n| {6}.*\n)*/,
       '\n',
     );
     expect(manifest).not.toContain('name: forward');

@@ -36,7 +36,9 @@ async function startSink(): Promise<SpawnedSink> {
     SINK_DATA_DIR: join(work.dir, 'data'),
     SINK_BASIC_AUTH_USER: AUTH.user,
     SINK_BASIC_AUTH_PASS: AUTH.pass,
-    SINK_HOOK_COMMAND: `"${process.execPath}" --import tsx "${join(REPO_ROOT, 'scripts/hooks/download-order-assets.ts')}" "${join(work.dir, 'downloads')}"`,
+    SINK_HOOK_COMMAND:
+      `"${process.execPath}" --import tsx "${join(REPO_ROOT, 'scripts/hooks/download-order-assets.ts')}" ` +
+      `"${join(work.dir, 'downloads')}"`,
     SINK_HOOK_FILTER: 'event=order.status&liveMode=true',
     UP42_USERNAME: up42.username,
     UP42_PASSWORD: up42.password,

@@ -25,7 +25,9 @@ const body = (event: 'job.status' | 'order.status', status: string, liveMode: bo
 beforeAll(async () => {
   work = await tempDir('replay-');
   source = await startTestSink({ store: 'memory', auth: AUTH });
-  const handFormatted = `{"event": "job.status", "messageId": "${randomUUID()}", "liveMode": true, "body": {"status": "FAILED", "jobId": "j-1", "progress": 1.0}}`;
+  const handFormatted =
+    `{"event": "job.status", "messageId": "${randomUUID()}", "liveMode": true, ` +
+    '"body": {"status": "FAILED", "jobId": "j-1", "progress": 1.0}}';
   stored.push(
     body('job.status', 'FAILED', true),
     body('job.status', 'RUNNING', false),
@@ -104,29 +106,32 @@ describe('npm run replay', () => {
     }
   });
 
-  it('signs each webhook anew: the runner refuses them signed with another secret, and the exit code says so', async () => {
-    const sink = await startTestSink({ store: 'memory', auth: AUTH });
-    const runner = spawnEntry(
-      'forwarder/runner/main.ts',
-      [],
-      runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: AUTH.user, pass: AUTH.pass }) as Record<
-        string,
-        string
-      >,
-      work.dir,
-    );
-    try {
-      const { url } = await listeningOn(runner);
-      const run = await replay(['--to', url, '--live', '--limit', '1'], { UP42_WEBHOOK_SECRET: 'not-the-secret' });
-      expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/^key 1 job\.status FAILED: 401 .*mac-mismatch/m);
-      expect(run.stderr).toContain('1 webhook replayed: 0 ok, 1 failed');
-      expect(run.stderr).not.toContain('not-the-secret');
-    } finally {
-      await runner.stop();
-      await sink.close();
-    }
-  });
+  it(
+    'signs each webhook anew: the runner refuses them signed with another secret, ' + 'and the exit code says so',
+    async () => {
+      const sink = await startTestSink({ store: 'memory', auth: AUTH });
+      const runner = spawnEntry(
+        'forwarder/runner/main.ts',
+        [],
+        runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: AUTH.user, pass: AUTH.pass }) as Record<
+          string,
+          string
+        >,
+        work.dir,
+      );
+      try {
+        const { url } = await listeningOn(runner);
+        const run = await replay(['--to', url, '--live', '--limit', '1'], { UP42_WEBHOOK_SECRET: 'not-the-secret' });
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(/^key 1 job\.status FAILED: 401 .*mac-mismatch/m);
+        expect(run.stderr).toContain('1 webhook replayed: 0 ok, 1 failed');
+        expect(run.stderr).not.toContain('not-the-secret');
+      } finally {
+        await runner.stop();
+        await sink.close();
+      }
+    },
+  );
 
   it('filters as the dump does and, with --dry-run, sends nothing', async () => {
     const receiver = await startReceiver();

@@ -113,7 +113,8 @@ describe('npm run up42 -- webhooks', () => {
       '403',
       { UP42_WORKSPACE_ID: 'not-mine' },
       ['list'],
-      'up42: UP42 denied access (403) to GET /workspaces/not-mine/webhooks: does the account belong to workspace not-mine?: Forbidden: not a member of this workspace',
+      'up42: UP42 denied access (403) to GET /workspaces/not-mine/webhooks: ' +
+        'does the account belong to workspace not-mine?: Forbidden: not a member of this workspace',
     ],
   ])('%s: one line, exit 1', async (_name, extra, args, line) => {
     const run = await up42(args, extra);
@@ -148,7 +149,8 @@ describe('npm run up42 -- webhooks', () => {
     const run = await runScript('scripts/up42.ts', ['webhooks', 'list'], {});
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      'up42: configuration error: UP42_USERNAME is not set: the UP42 account to sign in with; UP42_PASSWORD is not set: the password of that account\n',
+      'up42: configuration error: UP42_USERNAME is not set: the UP42 account to sign in with; ' +
+        'UP42_PASSWORD is not set: the password of that account\n',
     );
     expect(fake.requests).toHaveLength(0);
   });

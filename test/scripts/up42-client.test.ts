@@ -376,7 +376,8 @@ describe('webhooks commands against the fake UP42', () => {
     expect(r).toMatchObject({ ok: false, reason: 'forbidden' });
     expect(apiRequests()[0]!.path).toBe('/workspaces/someone-elses/webhooks');
     expect(!r.ok && r.message).toBe(
-      'UP42 denied access (403) to GET /workspaces/someone-elses/webhooks: does the account belong to workspace someone-elses?: Forbidden: not a member of this workspace',
+      'UP42 denied access (403) to GET /workspaces/someone-elses/webhooks: ' +
+        'does the account belong to workspace someone-elses?: Forbidden: not a member of this workspace',
     );
   });
 });
@@ -400,7 +401,9 @@ describe('errors', () => {
     expect(r).toEqual({
       ok: false,
       reason: 'unauthorized',
-      message: `UP42 did not accept the access token (401) for GET /workspaces/${fake.workspaceId}/webhooks: forced 401 for /workspaces/${fake.workspaceId}/webhooks`,
+      message:
+        `UP42 did not accept the access token (401) for GET /workspaces/${fake.workspaceId}/webhooks: ` +
+        `forced 401 for /workspaces/${fake.workspaceId}/webhooks`,
     });
   });
 
@@ -445,7 +448,10 @@ describe('errors', () => {
     expect(r).toMatchObject({ ok: false, reason: 'api' });
     const message = r.ok ? '' : r.message;
     expect(message).toMatch(
-      /^UP42 answered 400 to GET \/workspaces\/[^ ]+\/webhooks: rejected Bearer \[redacted\] \(user ada@example.com, password \[redacted\]\)$/,
+      new RegExp(
+        /^UP42 answered 400 to GET \/workspaces\/[^ ]+\/webhooks: /.source +
+          /rejected Bearer \[redacted\] \(user ada@example.com, password \[redacted\]\)$/.source,
+      ),
     );
     expect(message).not.toContain(fake.issued.at(-1)!);
     expect(message).not.toContain(fake.password);

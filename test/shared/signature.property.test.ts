@@ -161,21 +161,24 @@ describe('verify: properties of random signed requests', () => {
     );
   });
 
-  it('a secret other than the signing one is a MAC mismatch, and adding the right one as a second secret fixes it', () => {
-    // Printable secrets: HMAC pads keys with zero bytes, so "k" and "k\0" are the same key by design of HMAC.
-    const printable = fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 40 });
-    fc.assert(
-      fc.property(requestArb, printable, printable, (spec, a, b) => {
-        fc.pre(a !== b);
-        const signedWith = { ...spec, secret: a };
-        const { headers } = build(signedWith);
-        expect(check({ ...spec, secret: b }, headers)).toMatchObject({ ok: false, reason: 'mac-mismatch' });
-        const both = verify({ headers, secrets: [b, a], now: spec.now, acceptWeakSignatures: true });
-        expect(both).toMatchObject({ ok: true, value: { secretIndex: 1 } });
-      }),
-      { numRuns: 200 },
-    );
-  });
+  it(
+    'a secret other than the signing one is a MAC mismatch, ' + 'and adding the right one as a second secret fixes it',
+    () => {
+      // Printable secrets: HMAC pads keys with zero bytes, so "k" and "k\0" are the same key by design of HMAC.
+      const printable = fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 40 });
+      fc.assert(
+        fc.property(requestArb, printable, printable, (spec, a, b) => {
+          fc.pre(a !== b);
+          const signedWith = { ...spec, secret: a };
+          const { headers } = build(signedWith);
+          expect(check({ ...spec, secret: b }, headers)).toMatchObject({ ok: false, reason: 'mac-mismatch' });
+          const both = verify({ headers, secrets: [b, a], now: spec.now, acceptWeakSignatures: true });
+          expect(both).toMatchObject({ ok: true, value: { secretIndex: 1 } });
+        }),
+        { numRuns: 200 },
+      );
+    },
+  );
 
   it('created is outside the MAC: any created inside the window verifies, any outside is stale or future', () => {
     fc.assert(
@@ -289,28 +292,31 @@ describe('verify: only a signature over the date and the body digest is accepted
     );
   });
 
-  it('the signed string of a strong signature, moved onto made-up headers with a fresh created, is weak-signature', () => {
-    fc.assert(
-      fc.property(
-        requestArb,
-        fc.string({ maxLength: 200 }),
-        fc.nat(),
-        fc.integer({ min: 301, max: 100_000 }),
-        (spec, body, cut, later) => {
-          const { headers, values, components } = strong(spec, body);
-          const signed = components.map((name) => values[name]!).join('');
-          const at = cut % (signed.length + 1);
-          const now = spec.now + later;
-          const moved = {
-            'x-sig-a': signed.slice(0, at),
-            'x-sig-b': signed.slice(at),
-            signature: headers.signature,
-            'signature-input': `up42-sig=("x-sig-a" "x-sig-b");created=${now}`,
-          };
-          expect(strict(spec, moved, 'forged body', now)).toMatchObject({ ok: false, reason: 'weak-signature' });
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
+  it(
+    'the signed string of a strong signature, ' + 'moved onto made-up headers with a fresh created, is weak-signature',
+    () => {
+      fc.assert(
+        fc.property(
+          requestArb,
+          fc.string({ maxLength: 200 }),
+          fc.nat(),
+          fc.integer({ min: 301, max: 100_000 }),
+          (spec, body, cut, later) => {
+            const { headers, values, components } = strong(spec, body);
+            const signed = components.map((name) => values[name]!).join('');
+            const at = cut % (signed.length + 1);
+            const now = spec.now + later;
+            const moved = {
+              'x-sig-a': signed.slice(0, at),
+              'x-sig-b': signed.slice(at),
+              signature: headers.signature,
+              'signature-input': `up42-sig=("x-sig-a" "x-sig-b");created=${now}`,
+            };
+            expect(strict(spec, moved, 'forged body', now)).toMatchObject({ ok: false, reason: 'weak-signature' });
+          },
+        ),
+        { numRuns: 200 },
+      );
+    },
+  );
 });

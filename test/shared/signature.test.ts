@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import fc from 'fast-check';
 import {
   DEFAULT_COMPONENTS,
   DEFAULT_MAX_AGE_SECONDS,
@@ -297,19 +296,22 @@ describe('verify: every failure has its own reason', () => {
     expect(check(delivery(), { rawBody: BODY + '\n' })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
   });
 
-  it('digest-mismatch, not a crash, for a signed digest whose algorithm is named like an Object.prototype member', () => {
-    const headers = { 'content-type': 'application/json', date: DATE, 'content-digest': 'constructor=:AAAA:' };
-    const { signature, signatureInput } = sign({
-      headers,
-      components: DEFAULT_COMPONENTS,
-      secret: SECRET,
-      created: CREATED,
-    });
-    expect(check({ ...headers, signature, 'signature-input': signatureInput })).toMatchObject({
-      ok: false,
-      reason: 'digest-mismatch',
-    });
-  });
+  it(
+    'digest-mismatch, not a crash, ' + 'for a signed digest whose algorithm is named like an Object.prototype member',
+    () => {
+      const headers = { 'content-type': 'application/json', date: DATE, 'content-digest': 'constructor=:AAAA:' };
+      const { signature, signatureInput } = sign({
+        headers,
+        components: DEFAULT_COMPONENTS,
+        secret: SECRET,
+        created: CREATED,
+      });
+      expect(check({ ...headers, signature, 'signature-input': signatureInput })).toMatchObject({
+        ok: false,
+        reason: 'digest-mismatch',
+      });
+    },
+  );
 
   it('an unchecked digest is weak: no body given, or the digest header not signed', () => {
     const noBody = check(delivery(), { rawBody: undefined });
@@ -431,47 +433,58 @@ describe('verify: tampering', () => {
       expect(check(signedWithDate(at(31)))).toMatchObject({ ok: false, reason: 'future' });
     });
 
-    it('rejects a signed date that is not an HTTP date, in test mode too, and skips the window in test mode only', () => {
-      const invalid = check(signedWithDate('not a date'));
-      expect(invalid).toMatchObject({ ok: false, reason: 'weak-signature' });
-      expect(invalid.ok ? '' : invalid.message).toContain('the signed date header is not a valid HTTP date');
-      expect(check(signedWithDate('not a date'), { checkTime: false })).toMatchObject({
-        ok: false,
-        reason: 'weak-signature',
-      });
-      expect(check(signedWithDate(at(-3600)), { checkTime: false })).toMatchObject({ ok: true });
-      expect(check({ ...signedWithDate(at(0)), date: at(-3600) }, { checkTime: false })).toMatchObject({
-        ok: false,
-        reason: 'mac-mismatch',
-      });
-    });
+    it(
+      'rejects a signed date that is not an HTTP date, ' + 'in test mode too, and skips the window in test mode only',
+      () => {
+        const invalid = check(signedWithDate('not a date'));
+        expect(invalid).toMatchObject({ ok: false, reason: 'weak-signature' });
+        expect(invalid.ok ? '' : invalid.message).toContain('the signed date header is not a valid HTTP date');
+        expect(check(signedWithDate('not a date'), { checkTime: false })).toMatchObject({
+          ok: false,
+          reason: 'weak-signature',
+        });
+        expect(check(signedWithDate(at(-3600)), { checkTime: false })).toMatchObject({ ok: true });
+        expect(check({ ...signedWithDate(at(0)), date: at(-3600) }, { checkTime: false })).toMatchObject({
+          ok: false,
+          reason: 'mac-mismatch',
+        });
+      },
+    );
 
     it('a changed date is reported as tampering (MAC mismatch), not as a time problem', () => {
       expect(check({ ...signedWithDate(at(0)), date: at(-3600) })).toMatchObject({ ok: false, reason: 'mac-mismatch' });
     });
 
-    it('an unsigned date is not trusted: a signature without it is weak, and accepted weak, created alone bounds it', () => {
-      const headers = { 'content-type': 'application/json', date: at(-3600) };
-      const { signature, signatureInput } = sign({
-        headers,
-        components: ['content-type'],
-        secret: SECRET,
-        created: CREATED,
-      });
-      const request = { ...headers, signature, 'signature-input': signatureInput };
-      expect(check(request)).toMatchObject({ ok: false, reason: 'weak-signature' });
-      expect(check(request, { acceptWeakSignatures: true })).toMatchObject({ ok: true });
-      expect(check(request, { acceptWeakSignatures: true, now: CREATED + 301 })).toMatchObject({
-        ok: false,
-        reason: 'stale',
-      });
-    });
+    it(
+      'an unsigned date is not trusted: ' +
+        'a signature without it is weak, and accepted weak, created alone bounds it',
+      () => {
+        const headers = { 'content-type': 'application/json', date: at(-3600) };
+        const { signature, signatureInput } = sign({
+          headers,
+          components: ['content-type'],
+          secret: SECRET,
+          created: CREATED,
+        });
+        const request = { ...headers, signature, 'signature-input': signatureInput };
+        expect(check(request)).toMatchObject({ ok: false, reason: 'weak-signature' });
+        expect(check(request, { acceptWeakSignatures: true })).toMatchObject({ ok: true });
+        expect(check(request, { acceptWeakSignatures: true, now: CREATED + 301 })).toMatchObject({
+          ok: false,
+          reason: 'stale',
+        });
+      },
+    );
   });
 
-  it('moving a character between neighbouring signed values keeps the signed string (no separator in UP42’s scheme)', () => {
-    const headers = { ...delivery(), 'content-type': 'application/jsonS', date: DATE.slice(1) };
-    expect(check(headers)).toMatchObject({ ok: true });
-  });
+  it(
+    'moving a character between neighbouring signed values ' +
+      'keeps the signed string (no separator in UP42’s scheme)',
+    () => {
+      const headers = { ...delivery(), 'content-type': 'application/jsonS', date: DATE.slice(1) };
+      expect(check(headers)).toMatchObject({ ok: true });
+    },
+  );
 });
 
 describe('verify: header names in any case', () => {

@@ -31,14 +31,17 @@ describe('file store on disk', () => {
   const dataFile = () => path.join(tmp.dir, DATA_FILE);
   const lockFile = () => path.join(tmp.dir, LOCK_FILE);
 
-  it('holds its data directory while open, and lets go on close (another process is refused: data-lock.test.ts)', async () => {
-    // A pid file of earlier versions naming a live process (this one's parent) is no lock: it never blocks.
-    await writeFile(lockFile(), `${process.ppid}\n`);
-    const store = await openFileStore({ dataDir: tmp.dir, maxBytes: 1 << 30 });
-    expect(await readFile(lockFile(), 'utf8')).toBe(`${process.pid}\n`);
-    await store.close();
-    expect(await readFile(lockFile(), 'utf8')).toBe(''); // no pid left behind to be taken for a holder
-  });
+  it(
+    'holds its data directory while open, ' + 'and lets go on close (another process is refused: data-lock.test.ts)',
+    async () => {
+      // A pid file of earlier versions naming a live process (this one's parent) is no lock: it never blocks.
+      await writeFile(lockFile(), `${process.ppid}\n`);
+      const store = await openFileStore({ dataDir: tmp.dir, maxBytes: 1 << 30 });
+      expect(await readFile(lockFile(), 'utf8')).toBe(`${process.pid}\n`);
+      await store.close();
+      expect(await readFile(lockFile(), 'utf8')).toBe(''); // no pid left behind to be taken for a holder
+    },
+  );
 
   it('takes over the lock of a sink that is gone (killed without closing)', async () => {
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });

@@ -27,7 +27,8 @@ for await (const chunk of process.stdin) chunks.push(chunk);
 const pick = (names) => Object.fromEntries(names.map((n) => [n, process.env[n] ?? null]));
 const env = pick(['WEBHOOK_KEY', 'WEBHOOK_EVENT', 'WEBHOOK_STATUS', 'WEBHOOK_LIVE_MODE', 'WEBHOOK_MESSAGE_ID',
   'WEBHOOK_RECEIVED_AT', 'UP42_ORDER_ID', 'UP42_JOB_ID', 'SINK_BASIC_AUTH_PASS']);
-appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify({ key: Number(key), pid: process.pid, env, stdin: Buffer.concat(chunks).toString('utf8') }) + '\\n');
+const run = { key: Number(key), pid: process.pid, env, stdin: Buffer.concat(chunks).toString('utf8') };
+appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify(run) + '\\n');
 console.log('working on', key);
 const failFile = join(dir, 'fail-' + key);
 if (existsSync(failFile)) {

@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { waitFor } from '../support/wait-for.js';
 import { makeEvent, type Up42EventType } from '../../shared/events.js';
 import { DATA_FILE } from '../../sink/store/file-store.js';
 import { encodeRecord } from '../../sink/store/record.js';
@@ -170,14 +171,18 @@ export async function writeStoreFile(dataDir: string, bodies: readonly unknown[]
 
 /** Polls `check` until it stops throwing; fails with its last error. The page updates asynchronously. */
 export async function eventually(check: () => Promise<void> | void, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  // The shared waitFor does the polling; the last failed assertion is rethrown so its diff shows.
+  let last: unknown;
+  const passes = async () => {
     try {
       await check();
-      return;
+      return true;
     } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
+      last = err;
+      return false;
     }
-  }
+  };
+  await waitFor(passes, { what: 'the page to settle', timeoutMs, intervalMs: 50 }).catch((timeout: unknown) => {
+    throw last ?? timeout;
+  });
 }

@@ -226,7 +226,8 @@ describeInBrowser('the inbox page', () => {
     const { page, problems } = await openInbox(sink, `?q=${encodeURIComponent(term)}`);
     await eventually(async () => expect(await page.locator('#f-q').inputValue()).toBe(term));
     const raw = (messageId: string, name: string) =>
-      `{"event": "job.status", "messageId": "${messageId}", "liveMode": true, "body": {"status": "FAILED", "jobName": "${name}"}}`;
+      `{"event": "job.status", "messageId": "${messageId}", "liveMode": true, ` +
+      `"body": {"status": "FAILED", "jobName": "${name}"}}`;
     const other = await postWebhook(sink, credentials, raw(randomUUID(), `cafe-${marker}`), { raw: true });
     const hit = await postWebhook(sink, credentials, raw(randomUUID(), `caf\\u00e9-${marker}`), { raw: true });
     await eventually(async () => expect(await keysShown(page)).toEqual([hit]));

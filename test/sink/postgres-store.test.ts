@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { parseSinkConfig } from '../../shared/config.js';
 import { redactUrl } from '../../sink/store/postgres-connection.js';
 import { openPostgresStore, type PostgresStore } from '../../sink/store/postgres-store.js';
 import { migrate, MIGRATIONS } from '../../sink/store/postgres-schema.js';
-import type { RecordFilter, RecordMeta, StoredRecord, WebhookStore } from '../../sink/store/types.js';
+import type { RecordMeta, WebhookStore } from '../../sink/store/types.js';
 import { startPostgres, type PostgresServer } from './postgres-server.js';
 
 /*
@@ -32,12 +32,6 @@ const meta = (i: number, over: Partial<RecordMeta> = {}): RecordMeta => ({
   ...over,
 });
 const body = (i: number) => Buffer.from(`{"n":${i},"text":"webhook number ${i}"}`);
-
-async function all(store: WebhookStore, filter?: RecordFilter): Promise<StoredRecord[]> {
-  const out: StoredRecord[] = [];
-  for await (const r of store.records(filter)) out.push(r);
-  return out;
-}
 
 /** Resolves once `pred` holds, checked after each event the store announces (no fixed sleeps). */
 function until(store: WebhookStore, pred: () => boolean, what: string, ms = 5_000): Promise<void> {

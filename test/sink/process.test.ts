@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { waitFor as waitForShared } from '../support/wait-for.js';
 import { appendFile, readFile, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
@@ -25,13 +26,7 @@ async function start(vars: Record<string, string>): Promise<SpawnedSink> {
   return s;
 }
 
-const waitFor = async (pred: () => boolean, what: string) => {
-  const deadline = Date.now() + 5000;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const waitFor = (pred: () => boolean, what: string) => waitForShared(pred, { what, timeoutMs: 5000, intervalMs: 20 });
 
 describe('npm start (sink/main.ts)', () => {
   it('says where it listens, where the data is and how many webhooks it holds; logs requests on stdout', async () => {
@@ -48,7 +43,10 @@ describe('npm start (sink/main.ts)', () => {
       .split('\n')
       .find((l) => l.includes('"GET /ping'))!;
     expect(line).toMatch(
-      /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ping HTTP\/1\.1" 200 4 "-" "curl\/8\.5\.0"$/,
+      new RegExp(
+        /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] /.source +
+          /"GET \/ping HTTP\/1\.1" 200 4 "-" "curl\/8\.5\.0"$/.source,
+      ),
     );
     expect(await sink.stop('SIGINT')).toBe(0);
   });
@@ -113,7 +111,8 @@ describe('npm start (sink/main.ts)', () => {
       socket.on('data', (d: string) => (out += d));
       socket.on('close', () => resolve(out));
       socket.write(
-        `POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+        'POST /receive-webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+          `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
       );
       setTimeout(() => {
         sink.child.kill('SIGTERM');

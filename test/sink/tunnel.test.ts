@@ -286,7 +286,7 @@ describe('secrets in the encodings an SDK error may quote them in', () => {
     ['the user:pass pair', pair],
   ];
   const nonAscii = (text: string) =>
-    text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   const encodings: Array<[string, (secret: string) => string]> = [
     ['JSON-escaped', (x) => JSON.stringify(x).slice(1, -1)],
     ['JSON-escaped, ASCII only', (x) => nonAscii(JSON.stringify(x).slice(1, -1))],

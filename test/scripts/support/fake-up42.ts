@@ -64,7 +64,8 @@ export interface FakeUp42 {
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 export function fakeJwt(claims: Record<string, unknown>): string {
-  return `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url(claims)}.${Buffer.from('not-a-real-signature').toString('base64url')}`;
+  const signature = Buffer.from('not-a-real-signature').toString('base64url');
+  return `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url(claims)}.${signature}`;
 }
 
 export async function startFakeUp42(
