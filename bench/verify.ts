@@ -131,11 +131,6 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const rounds = numberArg(args, '--rounds');
   const roundSeconds = numberArg(args, '--seconds');
   console.log(
-    formatVerifyResult(
-      benchVerify({
-        ...(rounds !== undefined ? { rounds: Math.floor(rounds) } : {}),
-        ...(roundSeconds !== undefined ? { roundSeconds } : {}),
-      }),
-    ),
+    formatVerifyResult(benchVerify({ rounds: rounds === undefined ? undefined : Math.floor(rounds), roundSeconds })),
   );
 }

@@ -51,7 +51,7 @@ async function main(argv: readonly string[]): Promise<number> {
     url: options.url,
     source,
     secret: options.secret,
-    ...(options.created !== undefined ? { created: options.created } : {}),
+    created: options.created,
     count: options.count,
     concurrency: options.concurrency,
     timeoutMs: options.timeoutMs,

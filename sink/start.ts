@@ -58,7 +58,7 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
         : await openFileStore({
             dataDir: config.dataDir,
             maxBytes: config.maxBytes,
-            ...(options.fileOps ? { fileOps: options.fileOps } : {}),
+            fileOps: options.fileOps,
           });
 
   let hooks: Awaited<ReturnType<typeof startHooks>> = null;

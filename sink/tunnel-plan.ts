@@ -103,17 +103,15 @@ export function planTunnel(config: SinkConfig, localUrl: string): TunnelPlan {
   const addr = localAddress(config, localUrl);
   if (addr === null) return refuse('no-local-address', `${localUrl} is not an http address with a port to forward to`);
   const domain = config.ngrok.domain === undefined ? '' : normalizeNgrokDomain(config.ngrok.domain);
-  return {
-    kind: 'open',
-    options: {
-      proto: 'http',
-      addr,
-      authtoken: config.ngrok.authtoken,
-      basic_auth: [`${user}:${pass}`],
-      ...(domain ? { domain } : {}),
-    },
-    target: `http://${addr}`,
+  const options: TunnelOptions = {
+    proto: 'http',
+    addr,
+    authtoken: config.ngrok.authtoken,
+    basic_auth: [`${user}:${pass}`],
   };
+  // The SDK gets a domain only when one is asked for: without one, ngrok picks the account's own.
+  if (domain) options.domain = domain;
+  return { kind: 'open', options, target: `http://${addr}` };
 }
 
 /** What to print once the tunnel is up. */

@@ -37,7 +37,7 @@ export async function postDelivery(
       headers: delivery.headers,
       body: delivery.body,
       signal: AbortSignal.timeout(timeoutMs),
-      ...(dispatcher ? { dispatcher } : {}),
+      dispatcher,
     });
     const text = await readCapped(response.body);
     const ok = response.statusCode >= 200 && response.statusCode < 300;

@@ -154,7 +154,7 @@ export function parseUp42Args(argv: readonly string[]): Result<Invocation, 'usag
           name: changes.name!,
           url: changes.url!,
           events: changes.events!,
-          ...(changes.secret !== undefined ? { secret: changes.secret } : {}),
+          secret: changes.secret,
           active: changes.active ?? false,
         }
       : k === 'update'

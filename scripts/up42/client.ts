@@ -92,17 +92,14 @@ export function createClient(
       workspace = ws.value;
     }
     const route = typeof path === 'string' ? path : path(encodeURIComponent(workspace));
+    const headers = { authorization: `Bearer ${token.value}`, accept: 'application/json' };
     const reply = await httpCall({
       method,
       url: `${config.apiUrl}${route}`,
-      headers: {
-        authorization: `Bearer ${token.value}`,
-        accept: 'application/json',
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
       timeoutMs: options.timeoutMs,
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      dispatcher: options.dispatcher,
     });
     if (!reply.ok) return reply;
     const { status, json, text } = reply.value;

@@ -67,7 +67,7 @@ export async function runCommand(invocation: Invocation, client: Up42Client): Ou
     }
     case 'create': {
       const { name, url, events, secret, active } = command;
-      const result = await client.create({ name, url, events, active, ...(secret !== undefined ? { secret } : {}) });
+      const result = await client.create({ name, url, events, active, secret });
       return result.ok ? webhookOut(result.value) : result;
     }
     case 'update': {

@@ -32,9 +32,9 @@ export async function httpCall(req: HttpRequest): Promise<Result<HttpReply, Http
     const response = await request(req.url, {
       method: req.method,
       headers: req.headers ?? {},
-      ...(req.body !== undefined ? { body: req.body } : {}),
+      body: req.body,
       signal: AbortSignal.timeout(req.timeoutMs),
-      ...(req.dispatcher ? { dispatcher: req.dispatcher } : {}),
+      dispatcher: req.dispatcher,
     });
     const chunks: Buffer[] = [];
     let size = 0;

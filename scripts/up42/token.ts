@@ -60,7 +60,7 @@ export function createTokenSource(
         client_id: CLIENT_ID,
       }).toString(),
       timeoutMs: options.timeoutMs,
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      dispatcher: options.dispatcher,
     });
     if (!reply.ok) return reply;
     const { status, json } = reply.value;
