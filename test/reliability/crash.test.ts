@@ -18,6 +18,7 @@ import {
   type Sent,
   webhookBody,
 } from './support.js';
+import { waitFor } from '../support/wait-for.js';
 
 // Crash safety with real processes: the sink is killed with SIGKILL at random moments while 20 clients post
 // webhooks, restarted on the same port and data directory, and its dump checked against what every client was
@@ -123,10 +124,13 @@ describe('SIGTERM during load', () => {
       // Requests caught mid-body by the signal: their headers and half their body are in before it.
       const slow = Array.from({ length: 3 }, () => halfSentRequest(port, webhookBody('slow', rand)));
       await Promise.all(slow.map((s) => s.started));
+      // The signal comes while the load runs: this pause is the test's input, not a wait for a result.
       await sleep(200);
       const signalled = Date.now();
       sink.child.kill('SIGTERM');
-      while (!sink.stderr().includes('SIGTERM, finishing requests in flight')) await sleep(10);
+      await waitFor(() => sink.stderr().includes('SIGTERM, finishing requests in flight'), {
+        what: 'the SIGTERM line',
+      });
       for (const s of slow) s.finish();
       const slowReplies = await Promise.all(slow.map((s) => s.reply));
       const code = await sink.stop();

@@ -7,6 +7,7 @@ import { MANIFEST_PATH, REPO_ROOT } from '../../forwarder/manifest.js';
 import { buildForwarder } from '../../scripts/build-forwarder.js';
 import { deliver, event } from '../forwarder/deliveries.js';
 import { runnerProcessEnv, startStubSink, type StubSink } from '../forwarder/stub-sink.js';
+import { waitFor } from '../support/wait-for.js';
 
 // `npm run forwarder`'s bundle: built into a temporary folder, run with plain node (no tsx, no TypeScript), as
 // the real runner against a stub sink on loopback.
@@ -57,8 +58,10 @@ async function run(bundle: string): Promise<Running> {
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  for (let i = 0; i < 300 && !/listening on (\S+)\n/.test(out) && child.exitCode === null; i++)
-    await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => /listening on (\S+)\n/.test(out) || child.exitCode !== null, {
+    what: 'the bundled runner to listen or exit',
+    describe: () => out,
+  }).catch(() => undefined);
   const url = /listening on (\S+)\n/.exec(out)?.[1];
   if (url === undefined) {
     child.kill('SIGKILL');

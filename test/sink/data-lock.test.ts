@@ -9,6 +9,7 @@ import { buildSink } from '../../scripts/build-sink.js';
 import { NODE_BUNDLE } from '../../scripts/node-bundle.js';
 import { LOCK_FILE, lockDataDir } from '../../sink/store/data-lock.js';
 import { REPO_ROOT, sinkEnv, tempDir } from './sink-support.js';
+import { waitFor } from '../support/wait-for.js';
 
 /*
  * The data-directory lock between real processes on real files. Small processes that only take the lock and
@@ -147,11 +148,11 @@ describe('a lock left by a sink that is gone never blocks a start', () => {
       const pid = Number(/^locked (\d+)$/.exec(report)?.[1]);
       expect(pid).toBeGreaterThan(0);
       process.kill(pid, 'SIGKILL');
-      const deadline = Date.now() + 10_000;
-      while (!processState(pid).startsWith('Z')) {
-        if (Date.now() > deadline) throw new Error(`process ${pid} did not become a zombie: ${processState(pid)}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await waitFor(() => processState(pid).startsWith('Z'), {
+        what: `process ${pid} to become a zombie`,
+        timeoutMs: 10_000,
+        describe: () => processState(pid),
+      });
       // What fooled a pid check: the file names the dead holder, and that pid still answers signal 0.
       expect(await readFile(lockFile(), 'utf8')).toBe(`${pid}\n`);
       expect(process.kill(pid, 0)).toBe(true);
