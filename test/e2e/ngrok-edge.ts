@@ -69,11 +69,4 @@ export async function startNgrokEdge(options: {
   };
 }
 
-/** A port nothing listens on now, for a sink started later behind the edge. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
+export { freePort } from '../support/ports.js';

@@ -103,13 +103,7 @@ export async function startStubSink(auth: { user: string; pass: string } | null)
 }
 
 /** A loopback port nothing listens on: opened, then closed. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
+export { freePort as closedPort } from '../support/ports.js';
 
 /**
  * The whole environment of a runner process started by a test against a stub sink: nothing else of the

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import type { Up42EventType } from '../../shared/events.js';
 import { deliver, event, nowSeconds } from './deliveries.js';
 
@@ -161,3 +162,25 @@ export const VALIDATION_CASES: ValidationCase[] = [
 
 /** The payload of one send: a fresh event (its own messageId), FAILED and live unless the case says otherwise. */
 export const payloadOf = (send: ValidationSend) => event(send.event ?? {});
+
+/**
+ * Checks a host's answer to one send, the same on every host: 401 with the reason and what it says, 202 ignored
+ * with its reason, 200 with the outcome the host names a delivery it let through (`forwarded`, `kept`).
+ */
+export function checkAnswer(
+  answer: { status: number; json: Record<string, unknown>; text: string },
+  send: ValidationSend,
+  passed: 'forwarded' | 'kept',
+): void {
+  expect({ status: answer.status, text: answer.text }).toMatchObject({ status: send.expect.status });
+  if (send.expect.status === 401) {
+    expect(answer.json).toMatchObject({ outcome: 'rejected', reason: send.expect.reason });
+    expect(String(answer.json.message)).toContain(`signature rejected (${send.expect.reason})`);
+    expect(String(answer.json.message)).toMatch(send.expect.says!);
+  } else if (send.expect.status === 202) {
+    expect(answer.json.outcome).toBe('ignored');
+    expect(String(answer.json.reason)).toMatch(send.expect.says!);
+  } else {
+    expect(answer.json.outcome).toBe(passed);
+  }
+}

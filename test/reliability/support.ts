@@ -3,7 +3,7 @@
  * concurrent webhook clients that records what each request got, dump parsing, raw TCP exchanges, and a
  * collector of everything the processes said, checked for secrets, and the teardown of in-process servers.
  */
-import { createServer, type AddressInfo, connect } from 'node:net';
+import { connect } from 'node:net';
 import { Agent, request } from 'node:http';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -36,14 +36,7 @@ export function seedFromEnv(): number {
   return (Date.now() ^ (process.pid << 16)) >>> 0;
 }
 
-/** A loopback port free right now: listened on, then closed, so a restarted sink can take it again. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
+export { freePort } from '../support/ports.js';
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 

@@ -51,6 +51,15 @@ afterAll(async () => {
   await work.remove();
 });
 
+/** The local runner as `npm run forwarder` runs it, forwarding to `sink`, checking SECRET. */
+const startRunner = (sink: TestSink): Proc =>
+  spawnEntry(
+    'forwarder/runner/main.ts',
+    [],
+    runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: AUTH.user, pass: AUTH.pass }) as Record<string, string>,
+    work.dir,
+  );
+
 const replay = (args: string[], env: Record<string, string> = {}) =>
   runScript('scripts/replay.ts', ['--from', source.url, '--rate', '1000', ...args], {
     ...emptyEnv(['scripts', 'sink', 'forwarder']),
@@ -82,15 +91,7 @@ describe('npm run replay', () => {
 
   it("passes the local runner's validation: every live webhook is accepted and stored", async () => {
     const sink = await startTestSink({ store: 'memory', auth: AUTH });
-    const runner: Proc = spawnEntry(
-      'forwarder/runner/main.ts',
-      [],
-      runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: AUTH.user, pass: AUTH.pass }) as Record<
-        string,
-        string
-      >,
-      work.dir,
-    );
+    const runner = startRunner(sink);
     try {
       const { url } = await listeningOn(runner);
       const run = await replay(['--to', url, '--live']);
@@ -110,15 +111,7 @@ describe('npm run replay', () => {
     'signs each webhook anew: the runner refuses them signed with another secret, ' + 'and the exit code says so',
     async () => {
       const sink = await startTestSink({ store: 'memory', auth: AUTH });
-      const runner = spawnEntry(
-        'forwarder/runner/main.ts',
-        [],
-        runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: AUTH.user, pass: AUTH.pass }) as Record<
-          string,
-          string
-        >,
-        work.dir,
-      );
+      const runner = startRunner(sink);
       try {
         const { url } = await listeningOn(runner);
         const run = await replay(['--to', url, '--live', '--limit', '1'], { UP42_WEBHOOK_SECRET: 'not-the-secret' });

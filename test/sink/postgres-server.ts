@@ -9,10 +9,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from '../support/ports.js';
 
 export interface PostgresServer {
   /** postgres://postgres@127.0.0.1:PORT/DB (trust authentication on loopback). */
@@ -43,16 +43,6 @@ export function findPostgresBin(): string {
     'PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin: the PostgreSQL store tests need them ' +
       '(Debian/Ubuntu: apt-get install postgresql)',
   );
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 const asRoot = process.getuid?.() === 0;

@@ -48,10 +48,4 @@ export async function startReceiver(status = 200) {
 }
 
 /** A loopback port with nothing listening on it. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort as closedPort } from '../../support/ports.js';
