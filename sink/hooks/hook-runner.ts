@@ -71,10 +71,8 @@ export function webhookEnv(record: StoredRecord): Record<string, string> {
 }
 
 async function firstMatch(store: WebhookStore, filter: RecordFilter, after: number): Promise<StoredRecord | null> {
-  for await (const record of store.records({ ...filter, since: after, limit: 1, order: 'asc' })) {
-    // The store may reuse a body's memory for the next record: keep a copy.
-    return { ...record, body: Buffer.from(record.body) };
-  }
+  // Not a transient read: the body handed out stays the hook's, so it needs no copy.
+  for await (const record of store.records({ ...filter, since: after, limit: 1, order: 'asc' })) return record;
   return null;
 }
 
