@@ -1,6 +1,7 @@
 import type { ForwardConfig } from '../shared/config.js';
 import { judgeReply } from '../shared/delivery-decision.js';
 import { ok, type Result } from '../shared/result.js';
+import { SIGNED_HEADERS_HEADER } from '../shared/signed-headers.js';
 
 /**
  * One in-run delivery to the sink: `GET /ping` must answer `200 PONG`, then `POST /receive-webhooks` with the
@@ -19,6 +20,8 @@ export interface SinkRequest {
   body?: string;
   /** The body's type, as received (`application/json` when the body was serialised again). */
   contentType?: string;
+  /** Further headers to send, lower-case names (see SINK_HEADERS and RawBody.signedHeaders). */
+  headers?: Readonly<Record<string, string>>;
   timeoutMs: number;
 }
 
@@ -64,7 +67,15 @@ export interface NotDelivered {
 export interface RawBody {
   text: string;
   contentType: string;
+  /** UP42's signature, packed for the sink to verify again (shared/signed-headers.ts); absent when unsigned. */
+  signedHeaders?: string | null | undefined;
 }
+
+/**
+ * Sent with every request to the sink: ngrok's free plan may answer a request it takes for a browser's with an
+ * interstitial page instead of passing it on; this header, documented by ngrok, skips it.
+ */
+export const SINK_HEADERS: Readonly<Record<string, string>> = { 'ngrok-skip-browser-warning': '1' };
 
 export interface Clock {
   now(): number;
@@ -225,7 +236,13 @@ export async function forwardToSink(
   const pingUrl = `${config.sinkUrl}/ping`;
 
   const ping = await withRetries<true>(async (timeoutMs) => {
-    const answer = await transport({ method: 'GET', url: pingUrl, auth: config.auth, timeoutMs });
+    const answer = await transport({
+      method: 'GET',
+      url: pingUrl,
+      auth: config.auth,
+      headers: SINK_HEADERS,
+      timeoutMs,
+    });
     const verdict = judged(answer);
     if (verdict) return verdict;
     const response = answer as Response;
@@ -238,6 +255,9 @@ export async function forwardToSink(
   }
 
   const payload = payloadOf(body, raw);
+  const headers = payload.signedHeaders
+    ? { ...SINK_HEADERS, [SIGNED_HEADERS_HEADER]: payload.signedHeaders }
+    : SINK_HEADERS;
   const postUrl = `${config.sinkUrl}/receive-webhooks`;
   const post = await withRetries(async (timeoutMs) => {
     const answer = await transport({
@@ -246,6 +266,7 @@ export async function forwardToSink(
       auth: config.auth,
       body: payload.text,
       contentType: payload.contentType,
+      headers,
       timeoutMs,
     });
     const verdict = judged(answer);

@@ -36,7 +36,10 @@ export function axiosTransport($: StepContext): SinkTransport {
         url: request.url,
         auth: request.auth ? { username: request.auth.user, password: request.auth.pass } : undefined,
         data: request.body,
-        headers: request.body === undefined ? {} : { 'content-type': request.contentType ?? 'application/json' },
+        headers:
+          request.body === undefined
+            ? { ...request.headers }
+            : { ...request.headers, 'content-type': request.contentType ?? 'application/json' },
         // The body as text, parsed by the step: /ping answers text, /receive-webhooks JSON.
         responseType: 'text',
         transformResponse: [(data: unknown) => data],

@@ -24,7 +24,7 @@ export function sinkExchange(fetcher: typeof fetch = fetch): SinkExchange {
   const last: SinkExchange['last'] = { ping: null, post: null };
   const transport = async (request: SinkRequest): Promise<SinkAnswer> => {
     const which = request.method === 'GET' ? 'ping' : 'post';
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...request.headers };
     if (request.auth) headers.authorization = basicAuthorization(request.auth);
     if (request.method === 'POST') headers['content-type'] = request.contentType ?? 'application/json';
     try {
