@@ -21,6 +21,7 @@ import {
 import { bodyLine, envelopeLine } from './envelope.js';
 import { StoreUnavailableError, type WebhookStore } from './store/types.js';
 import type { HookStatus } from './hooks/hook-runner.js';
+import { checkMeta } from './store/meta-limits.js';
 import { webhookMeta } from './webhook-meta.js';
 
 /** The HTTP routes: thin adapters from requests to store calls and from store results to statuses. */
@@ -96,7 +97,10 @@ export const receiveWebhook: Route = async (ctx, ex) => {
   } catch {
     return sendError(ex, 400, 'body is not valid JSON');
   }
-  const result = await ctx.store.append(body, webhookMeta(value));
+  // Refused here, before anything is batched, so one webhook no store can index fails only itself.
+  const meta = checkMeta(webhookMeta(value));
+  if (!meta.ok) return sendError(ex, 400, `webhook refused: ${meta.message}`);
+  const result = await ctx.store.append(body, meta.value);
   switch (result.status) {
     case 'stored':
       return send(ex, 200, JSON_TYPE, storedBody(result.key), {
@@ -110,6 +114,8 @@ export const receiveWebhook: Route = async (ctx, ex) => {
       });
     case 'full':
       return sendError(ex, 507, 'store is full');
+    case 'invalid':
+      return sendError(ex, 400, `webhook refused: ${result.message}`);
     case 'unavailable':
       return void unavailable(ctx, ex, result.message);
     case 'error':
