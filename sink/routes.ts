@@ -176,6 +176,17 @@ export const stats: Route = (ctx, ex) => {
   send(ex, 200, JSON_TYPE, `${statsJson(ctx.store)}\n`, { 'Cache-Control': 'no-store' });
 };
 
+/**
+ * Connections event streams can never take: a stream is a request in flight for hours, which the connection
+ * cap cannot close to make room, so without a reserve streams could take every connection and leave `/ping`
+ * and the forwarder's POSTs nothing but a reset. An eighth of SINK_MAX_CONNECTIONS, at least 8.
+ */
+export const reservedConnections = (maxConnections: number) => Math.max(8, Math.ceil(maxConnections / 8));
+
+/** Event streams open at most: SINK_MAX_EVENT_STREAMS, and never into the reserve. */
+export const eventStreamCap = (config: Pick<SinkConfig, 'maxEventStreams' | 'maxConnections'>) =>
+  Math.max(1, Math.min(config.maxEventStreams, config.maxConnections - reservedConnections(config.maxConnections)));
+
 export const events: Route = async (ctx, ex, query) => {
   if (ex.req.method !== 'GET') return methodNotAllowed(ex, 'GET');
   const params = new URLSearchParams(query);
@@ -188,10 +199,13 @@ export const events: Route = async (ctx, ex, query) => {
   const filter = parseEventsQuery(params);
   if (!filter.ok) return sendError(ex, 400, filter.message);
   // Each stream holds a socket for hours: past the cap, refuse rather than let streams take every descriptor.
-  const cap = ctx.config.maxEventStreams;
+  const cap = eventStreamCap(ctx.config);
   if (ctx.live.clients >= cap) {
-    const msg = `too many event streams open (SINK_MAX_EVENT_STREAMS is ${cap}): close one and retry`;
-    return sendError(ex, 503, msg, { 'Retry-After': '5' });
+    const why =
+      cap === ctx.config.maxEventStreams
+        ? `SINK_MAX_EVENT_STREAMS is ${cap}`
+        : `${cap}: the rest of SINK_MAX_CONNECTIONS is kept for /ping and webhooks`;
+    return sendError(ex, 503, `too many event streams open (${why}): close one and retry`, { 'Retry-After': '5' });
   }
   await ctx.live.attach(ex, raw === null || raw === '' ? null : Number(raw.trim()), filter.value);
 };

@@ -185,4 +185,26 @@ describe('the cap on /events streams', () => {
     await third.until((e) => e.some((x) => x.event === 'stats'));
     expect((await call(sink.url, '/events')).status).toBe(503);
   });
+
+  it('keeps connections for /ping and webhooks: streams past the reserve get 503, not a reset', async () => {
+    // SINK_MAX_CONNECTIONS at its least, 16, and streams allowed all of them: 8 are kept back.
+    const sink = await startTestSink({ store: 'memory', maxConnections: 16, maxEventStreams: 256 });
+    cleanup.push(() => sink.close());
+    const streams = Array.from({ length: 20 }, () => stream(sink));
+    const statuses = await Promise.all(streams.map((s) => s.status));
+    expect(statuses.filter((st) => st === 200)).toHaveLength(8);
+    expect(statuses.filter((st) => st === 503)).toHaveLength(12);
+    const refused = await call(sink.url, '/events');
+    expect(JSON.parse(refused.text)).toEqual({
+      code: 503,
+      msg:
+        'too many event streams open (8: the rest of SINK_MAX_CONNECTIONS is kept for /ping and webhooks): ' +
+        'close one and retry',
+    });
+    // With the 8 streams open, the essentials find room, and the streams hear of the webhook.
+    expect((await call(sink.url, '/ping')).text).toBe('PONG');
+    const key = await store(sink, delivery('job.status', 'FAILED', true));
+    const open = streams.filter((_, i) => statuses[i] === 200);
+    await Promise.all(open.map((s) => s.until(() => webhookKeys(s).includes(key))));
+  });
 });
