@@ -204,7 +204,9 @@ export const ENV_VARS = [
     name: 'SINK_MAX_FAILED_LOGINS',
     parts: ['sink'],
     default: '10',
-    description: 'Failed logins from one address before it gets 429 and a wait that doubles with each further failure.',
+    description:
+      'Failed logins a client (all of loopback is one) has free; past them its logins are checked at most one ' +
+      'per 0.5 to 1.5 s, later ones waiting their turn, and its failures get 429.',
   },
   {
     name: 'NGROK_AUTHTOKEN',
