@@ -240,6 +240,18 @@ export const ENV_VARS = [
     default: './data/worker',
     description: "Folder of the local Worker's outbox (its Durable Object storage).",
   },
+  {
+    name: 'REPLAY_TO_USER',
+    parts: ['scripts'],
+    description: 'Basic-auth user for the target of npm run replay (--to); or the user part of --to.',
+  },
+  {
+    name: 'REPLAY_TO_PASS',
+    parts: ['scripts'],
+    secret: true,
+    description:
+      'Basic-auth password for the target of npm run replay; never on the command line (asked on a terminal).',
+  },
   { name: 'UP42_USERNAME', parts: ['scripts'], description: 'UP42 account user name, for npm run up42.' },
   { name: 'UP42_PASSWORD', parts: ['scripts'], secret: true, description: 'UP42 account password, for npm run up42.' },
   {
