@@ -6,7 +6,8 @@ import { config } from 'dotenv';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './cli/args.js';
 import { oneLine, redact } from './cli/text.js';
 import { parseReplayArgs, USAGE } from './replay/options.js';
-import { formatReplayLine, replayWebhooks } from './replay/replay.js';
+import { askHidden } from './cli/prompt.js';
+import { basicAuthorization, formatReplayLine, replayWebhooks } from './replay/replay.js';
 import { readStoredWebhooks } from './replay/source.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -20,7 +21,18 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`replay: ${parsed.message}\n\n${USAGE}\n`);
     return EXIT_USAGE;
   }
-  const options = parsed.value;
+  let options = parsed.value;
+  if (options.toUserWithoutPass !== null) {
+    const pass = process.stdin.isTTY ? await askHidden(`password for ${options.toUserWithoutPass} at --to: `) : null;
+    if (pass === null) {
+      process.stderr.write('replay: --to has a user but no password: put it in REPLAY_TO_PASS (environment or .env)\n');
+      return EXIT_USAGE;
+    }
+    options = { ...options, toAuth: { user: options.toUserWithoutPass, pass } };
+  }
+  // Whatever the target echoes (an Authorization header, a secret) is printed redacted.
+  const known = [options.secret, options.auth?.pass, options.toAuth?.pass].filter((s): s is string => !!s);
+  if (options.toAuth !== null) known.push(basicAuthorization(options.toAuth).slice('Basic '.length));
   const source = await readStoredWebhooks(options);
   if (!source.ok) {
     process.stderr.write(`replay: ${source.message}\n`);
@@ -30,7 +42,9 @@ async function main(argv: readonly string[]): Promise<number> {
     ...options,
     webhooks: source.webhooks,
     onResult: (r) =>
-      (r.result === null || r.result.ok ? process.stdout : process.stderr).write(`${formatReplayLine(r)}\n`),
+      (r.result === null || r.result.ok ? process.stdout : process.stderr).write(
+        `${redact(formatReplayLine(r), known)}\n`,
+      ),
   });
   const failed = results.filter((r) => r.result !== null && !r.result.ok).length;
   const noun = results.length === 1 ? 'webhook' : 'webhooks';

@@ -204,7 +204,9 @@ export const ENV_VARS = [
     name: 'SINK_MAX_FAILED_LOGINS',
     parts: ['sink'],
     default: '10',
-    description: 'Failed logins from one address before it gets 429 and a wait that doubles with each further failure.',
+    description:
+      'Failed logins a client (all of loopback is one) has free; past them its logins are checked at most one ' +
+      'per 0.5 to 1.5 s, later ones waiting their turn, and its failures get 429.',
   },
   {
     name: 'NGROK_AUTHTOKEN',
@@ -237,6 +239,18 @@ export const ENV_VARS = [
     parts: ['worker'],
     default: './data/worker',
     description: "Folder of the local Worker's outbox (its Durable Object storage).",
+  },
+  {
+    name: 'REPLAY_TO_USER',
+    parts: ['scripts'],
+    description: 'Basic-auth user for the target of npm run replay (--to); or the user part of --to.',
+  },
+  {
+    name: 'REPLAY_TO_PASS',
+    parts: ['scripts'],
+    secret: true,
+    description:
+      'Basic-auth password for the target of npm run replay; never on the command line (asked on a terminal).',
   },
   { name: 'UP42_USERNAME', parts: ['scripts'], description: 'UP42 account user name, for npm run up42.' },
   { name: 'UP42_PASSWORD', parts: ['scripts'], secret: true, description: 'UP42 account password, for npm run up42.' },

@@ -21,6 +21,7 @@ import {
 import { bodyLine, envelopeLine } from './envelope.js';
 import { StoreUnavailableError, type WebhookStore } from './store/types.js';
 import type { HookStatus } from './hooks/hook-runner.js';
+import { checkMeta } from './store/meta-limits.js';
 import { webhookMeta } from './webhook-meta.js';
 
 /** The HTTP routes: thin adapters from requests to store calls and from store results to statuses. */
@@ -96,7 +97,10 @@ export const receiveWebhook: Route = async (ctx, ex) => {
   } catch {
     return sendError(ex, 400, 'body is not valid JSON');
   }
-  const result = await ctx.store.append(body, webhookMeta(value));
+  // Refused here, before anything is batched, so one webhook no store can index fails only itself.
+  const meta = checkMeta(webhookMeta(value));
+  if (!meta.ok) return sendError(ex, 400, `webhook refused: ${meta.message}`);
+  const result = await ctx.store.append(body, meta.value);
   switch (result.status) {
     case 'stored':
       return send(ex, 200, JSON_TYPE, storedBody(result.key), {
@@ -110,6 +114,8 @@ export const receiveWebhook: Route = async (ctx, ex) => {
       });
     case 'full':
       return sendError(ex, 507, 'store is full');
+    case 'invalid':
+      return sendError(ex, 400, `webhook refused: ${result.message}`);
     case 'unavailable':
       return void unavailable(ctx, ex, result.message);
     case 'error':
@@ -170,6 +176,17 @@ export const stats: Route = (ctx, ex) => {
   send(ex, 200, JSON_TYPE, `${statsJson(ctx.store)}\n`, { 'Cache-Control': 'no-store' });
 };
 
+/**
+ * Connections event streams can never take: a stream is a request in flight for hours, which the connection
+ * cap cannot close to make room, so without a reserve streams could take every connection and leave `/ping`
+ * and the forwarder's POSTs nothing but a reset. An eighth of SINK_MAX_CONNECTIONS, at least 8.
+ */
+export const reservedConnections = (maxConnections: number) => Math.max(8, Math.ceil(maxConnections / 8));
+
+/** Event streams open at most: SINK_MAX_EVENT_STREAMS, and never into the reserve. */
+export const eventStreamCap = (config: Pick<SinkConfig, 'maxEventStreams' | 'maxConnections'>) =>
+  Math.max(1, Math.min(config.maxEventStreams, config.maxConnections - reservedConnections(config.maxConnections)));
+
 export const events: Route = async (ctx, ex, query) => {
   if (ex.req.method !== 'GET') return methodNotAllowed(ex, 'GET');
   const params = new URLSearchParams(query);
@@ -182,10 +199,13 @@ export const events: Route = async (ctx, ex, query) => {
   const filter = parseEventsQuery(params);
   if (!filter.ok) return sendError(ex, 400, filter.message);
   // Each stream holds a socket for hours: past the cap, refuse rather than let streams take every descriptor.
-  const cap = ctx.config.maxEventStreams;
+  const cap = eventStreamCap(ctx.config);
   if (ctx.live.clients >= cap) {
-    const msg = `too many event streams open (SINK_MAX_EVENT_STREAMS is ${cap}): close one and retry`;
-    return sendError(ex, 503, msg, { 'Retry-After': '5' });
+    const why =
+      cap === ctx.config.maxEventStreams
+        ? `SINK_MAX_EVENT_STREAMS is ${cap}`
+        : `${cap}: the rest of SINK_MAX_CONNECTIONS is kept for /ping and webhooks`;
+    return sendError(ex, 503, `too many event streams open (${why}): close one and retry`, { 'Retry-After': '5' });
   }
   await ctx.live.attach(ex, raw === null || raw === '' ? null : Number(raw.trim()), filter.value);
 };

@@ -7,7 +7,7 @@ import { formatAccessLog } from './access-log.js';
 import { createAllowedHosts } from './allowed-hosts.js';
 import { createBasicAuthCheck } from './auth.js';
 import { loadInboxPages, type InboxPages } from './inbox-pages.js';
-import { BACKOFF_LIMITS, createLoginBackoff } from './login-backoff.js';
+import { BACKOFF_LIMITS, clientOf, createLoginBackoff } from './login-backoff.js';
 import { createLiveEvents, type LiveEvents } from './live-events.js';
 import { errorBody, sendError, SERVER_NAME, type Exchange } from './respond.js';
 import { notFound, ping, ROUTES, type RouteContext } from './routes.js';
@@ -122,21 +122,32 @@ export function createSinkServer(
     const path = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
     if (PING.test(path)) return void ping(ctx, ex, query);
-    if (config.auth !== null) {
-      const wait = backoff.waitSeconds(remoteAddr, Date.now());
-      if (wait > 0) {
-        return sendError(ex, 429, 'too many failed logins from this address: try again later', {
-          'Retry-After': String(wait),
+    // A request without credentials is how a browser asks for the login prompt: not a guess, never held.
+    if (config.auth === null || req.headers.authorization === undefined) return authorize(ex, path, query, null);
+    const client = clientOf(remoteAddr);
+    const turn = backoff.turn(client, Date.now());
+    if (!turn.ok) {
+      return sendError(ex, 429, 'too many logins waiting from this client: try again later', {
+        'Retry-After': String(turn.retryAfterSeconds),
+      });
+    }
+    if (turn.waitMs === 0) return authorize(ex, path, query, client);
+    const timer = setTimeout(() => authorize(ex, path, query, client), turn.waitMs);
+    res.once('close', () => clearTimeout(timer));
+  };
+
+  /** Checks the credentials (a guess of `client`'s, or none to check) and routes the request. */
+  const authorize = (ex: Exchange, path: string, query: string, client: string | null) => {
+    const auth = checkAuth(ex.req.headers.authorization);
+    if (!auth.ok) {
+      const failure = client === null ? null : backoff.failed(client, Date.now());
+      if (failure?.throttled === true) {
+        return sendError(ex, 429, 'too many failed logins from this client: try again later', {
+          'Retry-After': String(failure.retryAfterSeconds),
         });
       }
-    }
-    const auth = checkAuth(req.headers.authorization);
-    if (!auth.ok) {
-      // A request without credentials is how a browser asks for the login prompt: not a guess.
-      if (req.headers.authorization !== undefined) backoff.failed(remoteAddr, Date.now());
       return sendError(ex, 401, 'unauthorized', WWW_AUTHENTICATE);
     }
-    if (config.auth !== null) backoff.succeeded(remoteAddr);
     ex.user = auth.user;
     const route = ROUTES.get(path) ?? notFound;
     let outcome: void | Promise<void>;

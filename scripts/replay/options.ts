@@ -14,7 +14,8 @@ export const USAGE = `usage: npm run replay -- --to URL [options]
 Sends webhooks stored in a sink to any URL again, each signed anew as UP42 signs it, and prints each answer.
 
   --to URL              where to POST them (the local runner, a Worker, another sink, your own code) [required];
-                        http://USER:PASS@host/… sends basic-auth credentials, and is never printed with them
+                        for basic auth give the user as http://USER@host/… or REPLAY_TO_USER, and the password
+                        in REPLAY_TO_PASS (environment or .env), or type it when asked; never in --to
   --from URL            the sink to read them from (default http://127.0.0.1:9888); its user and password are
                         SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS from the environment or .env
   --event TYPE          only this event (job.status, order.status)
@@ -41,8 +42,10 @@ export interface ReplayFilter {
 export interface ReplayOptions {
   /** Without credentials: safe to print. */
   to: string;
-  /** Basic auth for `to`, taken from its user-info part. */
+  /** Basic auth for `to`: the user from its user-info part or REPLAY_TO_USER, the password from REPLAY_TO_PASS. */
   toAuth: { user: string; pass: string } | null;
+  /** A user for `to` whose password is not in the environment: the shell asks for it on a terminal. */
+  toUserWithoutPass: string | null;
   from: string;
   /** The sink's basic auth, or null when it has none. */
   auth: { user: string; pass: string } | null;
@@ -100,10 +103,17 @@ export function parseReplayArgs(argv: readonly string[], env: Env): Result<Repla
   };
 
   const to = url('to', v.to, null);
-  const toAuth =
-    to !== null && to.username !== ''
-      ? { user: decodeURIComponent(to.username), pass: decodeURIComponent(to.password) }
-      : null;
+  // A password on the command line is in the process list of every process npm starts, for any local user.
+  if (to !== null && to.password !== '') {
+    problems.push(
+      '--to takes no password: put it in REPLAY_TO_PASS (in the environment or .env), or leave it out to be asked',
+    );
+  }
+  const toUser = to !== null && to.username !== '' ? decodeURIComponent(to.username) : readEnv(env, 'REPLAY_TO_USER');
+  const toPass = readEnv(env, 'REPLAY_TO_PASS');
+  if (toUser === undefined && toPass !== undefined)
+    problems.push('REPLAY_TO_PASS needs a user: REPLAY_TO_USER or --to http://USER@…');
+  const toAuth = toUser !== undefined && toPass !== undefined ? { user: toUser, pass: toPass } : null;
   const from = url('from', v.from, 'http://127.0.0.1:9888');
   if (from !== null && from.username !== '')
     problems.push('--from takes no credentials: they come from SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS');
@@ -136,6 +146,7 @@ export function parseReplayArgs(argv: readonly string[], env: Env): Result<Repla
   return ok({
     to: withoutCredentials(to!),
     toAuth,
+    toUserWithoutPass: toUser !== undefined && toPass === undefined ? toUser : null,
     from: withoutCredentials(from!).replace(/\/+$/, ''),
     auth: user !== undefined && pass !== undefined ? { user, pass } : null,
     filter,

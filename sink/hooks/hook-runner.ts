@@ -1,5 +1,6 @@
 import type { RecordFilter, StoredRecord, WebhookStore } from '../store/types.js';
 import type { HookCursor } from './cursor.js';
+import { webhookEnv } from './hook-env.js';
 import { runCommand, type CommandRun, type RunningCommand } from './run-command.js';
 
 /**
@@ -30,10 +31,19 @@ export interface HookStatus {
     ok: boolean;
     exitCode: number | null;
     timedOut: boolean;
+    /** Why the command could not be started, or null. */
+    error: string | null;
     durationMs: number;
     finishedAt: string;
   } | null;
-  failing: { key: number; attempts: number; exitCode: number | null; timedOut: boolean; nextTryAt: string } | null;
+  failing: {
+    key: number;
+    attempts: number;
+    exitCode: number | null;
+    timedOut: boolean;
+    error: string | null;
+    nextTryAt: string;
+  } | null;
 }
 
 export interface HookRunner {
@@ -47,28 +57,6 @@ const MAX_RETRY_MS = 5 * 60_000;
 
 /** 1 s, 2 s, 4 s, … at most 5 min: a hook that fails for long is not hammered. */
 export const retryDelayMs = (attempts: number) => Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempts - 1));
-
-/** What the command finds in its environment about the webhook; values only, never the command line. */
-export function webhookEnv(record: StoredRecord): Record<string, string> {
-  const env: Record<string, string> = {
-    WEBHOOK_KEY: String(record.key),
-    WEBHOOK_EVENT: record.event ?? '',
-    WEBHOOK_STATUS: record.status ?? '',
-    WEBHOOK_LIVE_MODE: record.liveMode === null ? '' : String(record.liveMode),
-    WEBHOOK_MESSAGE_ID: record.messageId ?? '',
-    WEBHOOK_RECEIVED_AT: record.receivedAt,
-  };
-  let inner: Record<string, unknown> = {};
-  try {
-    const parsed = JSON.parse(record.body.toString('utf8')) as { body?: unknown };
-    if (typeof parsed.body === 'object' && parsed.body !== null) inner = parsed.body as Record<string, unknown>;
-  } catch {
-    // The sink stores JSON only; a body it cannot read gives no ids.
-  }
-  if (typeof inner.orderId === 'string') env.UP42_ORDER_ID = inner.orderId;
-  if (typeof inner.jobId === 'string') env.UP42_JOB_ID = inner.jobId;
-  return env;
-}
 
 async function firstMatch(store: WebhookStore, filter: RecordFilter, after: number): Promise<StoredRecord | null> {
   // Not a transient read: the body handed out stays the hook's, so it needs no copy.
@@ -152,58 +140,69 @@ export async function startHookRunner(options: {
     }
   };
 
-  const loop = async () => {
-    let attempts = 0;
-    while (!stopped) {
-      const seen = generation;
-      news = false;
-      const record = await firstMatch(store, settings.filter, cursor);
-      if (stopped) return;
-      if (record === null) {
-        await pause(null);
-        continue;
-      }
-      const run = await runOne(record);
-      if (stopped || seen !== generation) {
-        attempts = 0;
-        continue;
-      }
-      const finishedAt = new Date().toISOString();
-      lastRun = {
-        key: record.key,
-        ok: run.ok,
-        exitCode: run.exitCode,
-        timedOut: run.timedOut,
-        durationMs: run.durationMs,
-        finishedAt,
-      };
-      if (run.ok) {
-        log(`hook ${record.key}: done (exit 0, ${run.durationMs} ms)`);
-        attempts = 0;
-        failing = null;
-        cursor = record.key;
-        await options.cursor.write(cursor);
-        continue;
-      }
-      attempts += 1;
-      const delay = retryDelayMs(attempts);
-      const why = run.timedOut
-        ? `timed out after ${settings.timeoutMs / 1000} s`
+  let attempts = 0;
+  /** One webhook's run, or the wait for the next one; the pause before the next step (null: none). */
+  const step = async (): Promise<number | null> => {
+    const seen = generation;
+    news = false;
+    const record = await firstMatch(store, settings.filter, cursor);
+    if (stopped) return null;
+    if (record === null) {
+      await pause(null);
+      return null;
+    }
+    const run = await runOne(record);
+    if (stopped || seen !== generation) {
+      attempts = 0;
+      return null;
+    }
+    const { ok, exitCode, timedOut, error, durationMs } = run;
+    lastRun = { key: record.key, ok, exitCode, timedOut, error, durationMs, finishedAt: new Date().toISOString() };
+    if (run.ok) {
+      log(`hook ${record.key}: done (exit 0, ${run.durationMs} ms)`);
+      attempts = 0;
+      failing = null;
+      cursor = record.key;
+      await options.cursor.write(cursor);
+      return null;
+    }
+    attempts += 1;
+    const delay = retryDelayMs(attempts);
+    const why = run.timedOut
+      ? `timed out after ${settings.timeoutMs / 1000} s`
+      : run.error !== null
+        ? `could not start: ${run.error}`
         : `exit ${run.exitCode ?? run.signal ?? 'error'}`;
-      warn(`hook ${record.key}: failed (${why}), attempt ${attempts}; trying again in ${delay / 1000} s`);
-      failing = {
-        key: record.key,
-        attempts,
-        exitCode: run.exitCode,
-        timedOut: run.timedOut,
-        nextTryAt: new Date(Date.now() + delay).toISOString(),
-      };
-      await pause(delay);
+    warn(`hook ${record.key}: failed (${why}), attempt ${attempts}; trying again in ${delay / 1000} s`);
+    failing = {
+      key: record.key,
+      attempts,
+      exitCode,
+      timedOut,
+      error,
+      nextTryAt: new Date(Date.now() + delay).toISOString(),
+    };
+    return delay;
+  };
+
+  // The loop outlives any error: a store out of reach or a cursor that cannot be saved is tried again after
+  // the same growing pause as a failed run, so the hook never stops for good while the sink runs.
+  const loop = async () => {
+    let errors = 0;
+    while (!stopped) {
+      let delay: number | null;
+      try {
+        delay = await step();
+        errors = 0;
+      } catch (err) {
+        errors += 1;
+        delay = retryDelayMs(errors);
+        warn(`hook: ${err instanceof Error ? err.message : String(err)}; trying again in ${delay / 1000} s`);
+      }
+      if (delay !== null && !stopped) await pause(delay);
     }
   };
-  const done = loop().catch((err: unknown) =>
-    warn(`hook: stopped on an error: ${err instanceof Error ? err.message : String(err)}`),
-  );
+  const done = loop();
 
   return {
     status: () => ({

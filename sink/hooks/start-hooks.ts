@@ -1,25 +1,11 @@
 import { promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SinkConfig } from '../../shared/config.js';
-import { ENV_VARS, type EnvVar } from '../../shared/env.js';
 import { parseDumpQuery } from '../dump-query.js';
 import type { WebhookStore } from '../store/types.js';
 import { hookCursor } from './cursor.js';
+import { hookEnvironment } from './hook-env.js';
 import { startHookRunner, type HookRunner } from './hook-runner.js';
-
-/**
- * The sink's own secrets stay out of the hook's environment: the command is the user's, but it has no need of
- * the store's password or the tunnel's token (a hook that calls UP42 keeps its UP42_* variables).
- */
-const SINK_SECRETS = new Set(
-  (ENV_VARS as readonly EnvVar[])
-    .filter((v) => v.secret === true && v.parts.includes('sink'))
-    .flatMap((v) => (v.alias === undefined ? [v.name] : [v.name, v.alias])),
-);
-
-export function hookEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !SINK_SECRETS.has(name)));
-}
 
 /** Starts the hook when SINK_HOOK_COMMAND is set; null otherwise. A filter that is not the dump's syntax throws. */
 export async function startHooks(

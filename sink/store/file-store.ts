@@ -5,6 +5,7 @@ import { lockDataDir } from './data-lock.js';
 import { nodeFileOps, type StoreFileHandle, type StoreFileOps } from './file-ops.js';
 import { readRecords } from './file-reader.js';
 import { createListeners } from './listeners.js';
+import { checkMeta } from './meta-limits.js';
 import { replayAndRepair, type RepairReport, type Replayed } from './repair.js';
 import { resetState, storeFigures, type FileState } from './store-state.js';
 import type { AppendResult, RecordMeta, WebhookStore } from './types.js';
@@ -67,6 +68,8 @@ export async function openFileStore(options: FileStoreOptions): Promise<FileStor
 
   function append(body: Buffer, meta: RecordMeta): Promise<AppendResult> {
     if (closed) return Promise.resolve({ status: 'error', message: 'the store is closed' });
+    const valid = checkMeta(meta);
+    if (!valid.ok) return Promise.resolve({ status: 'invalid', message: valid.message });
     const id = meta.messageId;
     if (id !== null) {
       const key = state.index.byMessageId.get(id);

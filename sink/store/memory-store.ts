@@ -1,3 +1,4 @@
+import { checkMeta } from './meta-limits.js';
 import { encodedLength } from './record.js';
 import { createListeners } from './listeners.js';
 import { addEntry, createIndex, matchingRecords } from './record-index.js';
@@ -23,6 +24,8 @@ export function createMemoryStore(options: MemoryStoreOptions): WebhookStore {
 
   function append(body: Buffer, meta: RecordMeta): Promise<AppendResult> {
     if (closed) return Promise.resolve({ status: 'error', message: 'the store is closed' });
+    const valid = checkMeta(meta);
+    if (!valid.ok) return Promise.resolve({ status: 'invalid', message: valid.message });
     if (meta.messageId !== null) {
       const key = state.index.byMessageId.get(meta.messageId);
       if (key !== undefined) return Promise.resolve({ status: 'duplicate', key });

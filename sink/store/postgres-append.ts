@@ -78,10 +78,18 @@ export function createAppendQueue(
       rows = (await pool.query<AppendRow>(APPEND, values)).rows;
     } catch (err) {
       // Not answered, so not acknowledged: if the COMMIT did happen, a retry finds the messageId stored.
-      const result: AppendResult = isUnavailable(err)
-        ? { status: 'unavailable', message: `the database is unavailable (${errorText(err)})` }
-        : { status: 'error', message: errorText(err) };
-      for (const p of batch) p.resolve(result);
+      if (isUnavailable(err)) {
+        const message = `the database is unavailable (${errorText(err)})`;
+        for (const p of batch) p.resolve({ status: 'unavailable', message });
+        return;
+      }
+      // The transaction was rolled back whole: one webhook the database refused (a value meta-limits.ts did
+      // not foresee) must not fail the others, so each is tried again on its own and only the guilty one fails.
+      if (batch.length > 1) {
+        for (const p of batch) await commitBatch([p]);
+        return;
+      }
+      batch[0]!.resolve({ status: 'error', message: errorText(err) });
       return;
     }
     for (const row of rows) {

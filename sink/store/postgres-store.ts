@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type pg from 'pg';
 import { createListeners } from './listeners.js';
+import { checkMeta } from './meta-limits.js';
 import { createAppendQueue } from './postgres-append.js';
 import { createPool, errorText, isUnavailable, redactUrl } from './postgres-connection.js';
 import { openLiveConnection, type LiveConnection } from './postgres-live.js';
@@ -201,6 +202,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       if (!isUtf8(body) || body.includes(0)) {
         return Promise.resolve({ status: 'error', message: 'the body is not UTF-8 text without NUL' });
       }
+      const valid = checkMeta(meta);
+      if (!valid.ok) return Promise.resolve({ status: 'invalid', message: valid.message });
       return appends.append(body, meta);
     },
     records(filter: RecordFilter = {}) {

@@ -23,6 +23,8 @@ export type AppendResult =
   | { status: 'stored'; key: number }
   | { status: 'duplicate'; key: number }
   | { status: 'full' }
+  /** A field no store can index (see meta-limits.ts): refused before anything is batched; nothing stored. */
+  | { status: 'invalid'; message: string }
   /** The database behind the store is out of reach: nothing was acknowledged; the sender should retry. */
   | { status: 'unavailable'; message: string }
   | { status: 'error'; message: string };

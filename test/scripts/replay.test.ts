@@ -75,8 +75,7 @@ describe('npm run replay', () => {
     try {
       const to = new URL('/receive-webhooks', target.url);
       to.username = AUTH.user;
-      to.password = AUTH.pass;
-      const run = await replay(['--to', to.toString()]);
+      const run = await replay(['--to', to.toString()], { REPLAY_TO_PASS: AUTH.pass });
       expect(run.stderr).toBe('');
       expect(run.stdout).not.toContain(AUTH.pass);
       expect(run.code).toBe(0);
@@ -166,6 +165,44 @@ describe('npm run replay', () => {
       expect(refused.stderr).toContain('refused the credentials');
       expect(refused.stderr).not.toContain('wrong-password');
       expect(receiver.received).toHaveLength(0);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('refuses a password in --to, naming where it goes, and sends nothing', async () => {
+    const receiver = await startReceiver();
+    try {
+      const to = new URL(receiver.url);
+      to.username = 'someone';
+      to.password = 'password-on-the-command-line';
+      const run = await replay(['--to', to.toString()]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--to takes no password: put it in REPLAY_TO_PASS (in the environment or .env)');
+      expect(run.stderr + run.stdout).not.toContain('password-on-the-command-line');
+      // A user and no password, and no terminal to ask on: told where the password goes.
+      const noPass = await replay(['--to', receiver.url], { REPLAY_TO_USER: 'someone' });
+      expect(noPass.code).toBe(2);
+      expect(noPass.stderr).toContain('REPLAY_TO_PASS');
+      expect(receiver.received).toHaveLength(0);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('sends REPLAY_TO_USER and REPLAY_TO_PASS as basic auth, and prints an echo of them redacted', async () => {
+    const receiver = await startReceiver();
+    receiver.state.echo = true;
+    try {
+      const env = { REPLAY_TO_USER: 'target-user', REPLAY_TO_PASS: 'target-password-123' };
+      const run = await replay(['--to', receiver.url, '--limit', '2'], env);
+      expect(run.code).toBe(0);
+      const sent = `Basic ${Buffer.from('target-user:target-password-123').toString('base64')}`;
+      expect(receiver.received.map((r) => r.headers.authorization)).toEqual([sent, sent]);
+      expect(run.stdout).toMatch(/^key 1 job\.status FAILED: 200 .*"authorization":"Basic \[redacted\]"/m);
+      const said = run.stdout + run.stderr;
+      for (const secret of [sent.slice(6), 'target-password-123', AUTH.pass, SECRET])
+        expect(said).not.toContain(secret);
     } finally {
       await receiver.close();
     }

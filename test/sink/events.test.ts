@@ -185,4 +185,26 @@ describe('the cap on /events streams', () => {
     await third.until((e) => e.some((x) => x.event === 'stats'));
     expect((await call(sink.url, '/events')).status).toBe(503);
   });
+
+  it('keeps connections for /ping and webhooks: streams past the reserve get 503, not a reset', async () => {
+    // The defaults: 256 streams allowed, 256 connections, so an eighth of them (32) is kept back.
+    const sink = await startTestSink({ store: 'memory' });
+    cleanup.push(() => sink.close());
+    const streams = Array.from({ length: 270 }, () => stream(sink));
+    const statuses = await Promise.all(streams.map((s) => s.status));
+    expect(statuses.filter((st) => st === 200)).toHaveLength(224);
+    expect(statuses.filter((st) => st === 503)).toHaveLength(46);
+    const refused = await call(sink.url, '/events');
+    expect(JSON.parse(refused.text)).toEqual({
+      code: 503,
+      msg:
+        'too many event streams open (224: the rest of SINK_MAX_CONNECTIONS is kept for /ping and webhooks): ' +
+        'close one and retry',
+    });
+    // With 224 streams open, the essentials find room, and the streams hear of the webhook.
+    expect((await call(sink.url, '/ping')).text).toBe('PONG');
+    const key = await store(sink, delivery('job.status', 'FAILED', true));
+    const open = streams.filter((_, i) => statuses[i] === 200);
+    await Promise.all(open.map((s) => s.until(() => webhookKeys(s).includes(key))));
+  });
 });

@@ -1,9 +1,11 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { EventEmitter, once } from 'node:events';
+import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { createAllowedHosts } from '../../sink/allowed-hosts.js';
-import { createLoginBackoff } from '../../sink/login-backoff.js';
+import { clientOf, createLoginBackoff } from '../../sink/login-backoff.js';
 import { parseSinkConfig } from '../../shared/config.js';
+import { waitFor } from '../support/wait-for.js';
 import { basic, call, destroyAgent, post, runSink, startTestSink, type TestSink } from './sink-support.js';
 
 // What a hostile browser page or client could do to a sink on this machine, each refused on real sockets.
@@ -167,46 +169,122 @@ describe('slow or silent connections', () => {
 });
 
 describe('password guessing', () => {
-  it('answers 429 with Retry-After to an address that keeps failing, the right password too, not /ping', async () => {
-    const auth = { user: 'relay', pass: 'a-long-password' };
+  const auth = { user: 'relay', pass: 'a-long-password' };
+  const right = basic(auth.user, auth.pass);
+
+  it('answers 429 with Retry-After to failures past the free ones, yet the right password gets in', async () => {
     const sink = await sinkWith({ store: 'memory', auth });
     const statuses: number[] = [];
     let retryAfter: string | undefined;
-    for (let i = 0; i < 20; i += 1) {
+    for (let i = 0; i < 12; i += 1) {
       const reply = await call(sink.url, '/stats', { headers: { authorization: basic(auth.user, `guess-${i}`) } });
       statuses.push(reply.status);
       if (reply.status === 429) retryAfter = reply.headers['retry-after'] as string;
     }
-    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
-    expect(statuses).toContain(429);
+    expect(statuses).toEqual([...Array(10).fill(401), 429, 429]);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
-    const right = await call(sink.url, '/stats', { headers: { authorization: basic(auth.user, auth.pass) } });
-    expect(right.status).toBe(429);
-    expect(right.text).toBe('{"code": 429, "msg": "too many failed logins from this address: try again later"}\n');
+    // From 127.0.0.1 too, after 12 wrong ones: it waits its turn, and is let in.
+    const owner = await call(sink.url, '/stats', { headers: { authorization: right } });
+    expect(owner.status).toBe(200);
+    const wrong = await call(sink.url, '/stats', { headers: { authorization: basic(auth.user, 'guess-12') } });
+    expect(wrong.text).toBe('{"code": 429, "msg": "too many failed logins from this client: try again later"}\n');
     expect((await call(sink.url, '/ping')).status).toBe(200);
     // Requests without credentials (a browser before its prompt) are not guesses.
     const fresh = await sinkWith({ store: 'memory', auth });
     for (let i = 0; i < 20; i += 1) expect((await call(fresh.url, '/stats')).status).toBe(401);
   });
 
-  it('waits longer after each further failure, forgets an address on success, and remembers a bounded number', () => {
-    const backoff = createLoginBackoff({ freeFailures: 2, firstWaitMs: 1_000, maxWaitMs: 8_000, maxAddresses: 3 });
-    let now = 1_000_000;
-    const waits: number[] = [];
-    for (let i = 0; i < 7; i += 1) {
-      backoff.failed('a', now);
-      waits.push(backoff.waitSeconds('a', now));
-      now += waits[i]! * 1000;
+  it('holds guesses from rotating loopback addresses to one rate while a forwarder keeps delivering', async () => {
+    const sink = await sinkWith({ store: 'memory', auth });
+    let guessing = true;
+    const checked: number[] = [];
+    const guesser = async (n: number) => {
+      for (let i = 0; guessing; i += 1) {
+        // Each guess from another address of 127.0.0.0/8.
+        const from = `127.${1 + n}.${(i >> 8) & 255}.${1 + (i & 127)}`;
+        const reply = await callFrom(sink.url, from, basic(auth.user, `guess-${n}-${i}`));
+        expect([401, 429]).toContain(reply.status);
+        if (reply.status === 401 || /failed logins/.test(reply.text)) checked.push(Date.now());
+      }
+    };
+    const started = Date.now();
+    const guessers = [0, 1].map(guesser);
+    // The forwarder: its own schedule, 7.5 s an attempt, 429 and network errors tried again within 15 s.
+    await waitFor(() => checked.length >= 10, { what: 'the free failures to be used up' });
+    const delivered: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const body = JSON.stringify({ messageId: `delivery-${i}`, event: 'job.status' });
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const reply = await post(sink.url, body, { authorization: right }).catch(() => null);
+        if (reply?.status === 200) break;
+        expect(Date.now()).toBeLessThan(deadline);
+        expect(reply === null || reply.status === 429).toBe(true);
+      }
+      delivered.push(i);
     }
-    expect(waits).toEqual([0, 0, 1, 2, 4, 8, 8]);
-    backoff.succeeded('a');
-    expect(backoff.waitSeconds('a', now)).toBe(0);
-    backoff.failed('a', now);
-    expect(backoff.waitSeconds('a', now)).toBe(0);
+    guessing = false;
+    await Promise.all(guessers);
+    const elapsed = Date.now() - started;
+    expect(delivered).toEqual([0, 1, 2]);
+    expect(sink.store.count).toBe(3);
+    // As for one address: 10 free, then one check per 0.5 s at the very most (later 1 and 1.5 s).
+    expect(checked.length).toBeLessThanOrEqual(10 + Math.ceil(elapsed / 500) + 1);
+    expect(checked.length).toBeGreaterThan(10);
+  });
+
+  it('counts all of loopback as one client, and any other address as its own', () => {
+    for (const address of ['127.0.0.1', '127.3.4.5', '::1', '::ffff:127.0.0.1', '::FFFF:127.9.9.9']) {
+      expect(clientOf(address)).toBe('loopback');
+    }
+    expect(clientOf('::ffff:10.0.0.7')).toBe('10.0.0.7');
+    expect(clientOf('10.0.0.7')).toBe('10.0.0.7');
+    expect(clientOf('2001:db8::1')).toBe('2001:db8::1');
+  });
+
+  it('spaces checks past the free failures, lets a few wait, forgets failures slowly, remembers a bound', () => {
+    const limits = {
+      freeFailures: 2,
+      firstIntervalMs: 1_000,
+      maxIntervalMs: 4_000,
+      maxWaiting: 2,
+      decayMs: 10_000,
+      maxOver: 3,
+      maxClients: 3,
+    };
+    const backoff = createLoginBackoff(limits);
+    let now = 1_000_000;
+    expect(backoff.failed('a', now)).toEqual({ throttled: false, retryAfterSeconds: 1 });
+    expect(backoff.turn('a', now)).toEqual({ ok: true, waitMs: 0 });
+    expect(backoff.failed('a', now).throttled).toBe(false);
+    // Two failures: the next check waits a second, the one after two more; a third has to come back.
+    expect(backoff.turn('a', now)).toEqual({ ok: true, waitMs: 1_000 });
+    expect(backoff.turn('a', now)).toEqual({ ok: true, waitMs: 2_000 });
+    expect(backoff.turn('a', now)).toEqual({ ok: false, retryAfterSeconds: 3 });
+    now += 1_000;
+    expect(backoff.failed('a', now)).toEqual({ throttled: true, retryAfterSeconds: 2 });
+    now += 2_000;
+    expect(backoff.failed('a', now)).toEqual({ throttled: true, retryAfterSeconds: 4 });
+    // Failures fade one per 10 s: after 40 s of quiet, checks are immediate again.
+    now += 40_000;
+    expect(backoff.turn('a', now)).toEqual({ ok: true, waitMs: 0 });
     for (const address of ['b', 'c', 'd', 'e']) backoff.failed(address, now);
     expect(backoff.size()).toBe(3);
   });
 });
+
+/** A GET /stats with `authorization` from the local address `from` (any of 127.0.0.0/8 on Linux). */
+function callFrom(url: string, from: string, authorization: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/stats`, { localAddress: from, agent: false, headers: { authorization } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('a short password on an exposed sink', () => {
   it.each([

@@ -1,8 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeEvent } from '../../shared/events.js';
+import { cleanEnvValue, hookEnvironment, MAX_ENV_VALUE_CHARS } from '../../sink/hooks/hook-env.js';
+import { startHookRunner } from '../../sink/hooks/hook-runner.js';
+import { createMemoryStore } from '../../sink/store/memory-store.js';
 import { waitFor } from '../support/wait-for.js';
 import { basic, call, post, spawnSink, tempDir, type SpawnedSink } from './sink-support.js';
 
@@ -26,7 +29,8 @@ const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
 const pick = (names) => Object.fromEntries(names.map((n) => [n, process.env[n] ?? null]));
 const env = pick(['WEBHOOK_KEY', 'WEBHOOK_EVENT', 'WEBHOOK_STATUS', 'WEBHOOK_LIVE_MODE', 'WEBHOOK_MESSAGE_ID',
-  'WEBHOOK_RECEIVED_AT', 'UP42_ORDER_ID', 'UP42_JOB_ID', 'SINK_BASIC_AUTH_PASS']);
+  'WEBHOOK_RECEIVED_AT', 'UP42_ORDER_ID', 'UP42_JOB_ID', 'SINK_BASIC_AUTH_PASS', 'UP42_WEBHOOK_SECRET',
+  'UP42_WEBHOOK_SECRET_PREVIOUS', 'up42_webhook_secret_zwei', 'PGPASSWORD']);
 const run = { key: Number(key), pid: process.pid, env, stdin: Buffer.concat(chunks).toString('utf8') };
 appendFileSync(join(dir, 'runs.jsonl'), JSON.stringify(run) + '\\n');
 console.log('working on', key);
@@ -250,3 +254,157 @@ describe('SINK_HOOK_COMMAND', () => {
     );
   });
 });
+
+describe('hooks that survive any webhook and any command', () => {
+  const secrets = {
+    UP42_WEBHOOK_SECRET: 'the-webhook-secret',
+    UP42_WEBHOOK_SECRET_PREVIOUS: 'the-previous-secret',
+    up42_webhook_secret_zwei: 'the-aliased-secret',
+    PGPASSWORD: 'the-database-password',
+  };
+
+  it('runs for a jobId with a NUL and an orderId of 200,000 characters, cleaned, and for those after', async () => {
+    const sink = await startSink(secrets);
+    const nul = { event: 'job.status', liveMode: true, messageId: randomUUID(), body: { jobId: 'job\u0000id' } };
+    const long = { event: 'order.status', messageId: randomUUID(), body: { orderId: 'o'.repeat(200_000) } };
+    // UP42's live job event names the job `body.id` (its test event `body.jobId`).
+    const live = { event: 'job.status', messageId: randomUUID(), body: { id: 'live-job-id', status: 'FAILED' } };
+    await store(sink, [JSON.stringify(nul), JSON.stringify(long), JSON.stringify(live)]);
+    await waitFor(() => /hook 3: done/.test(sink.stdout()), {
+      what: 'the third run',
+      describe: () => sink.stdout() + sink.stderr(),
+    });
+    const seen = runs();
+    expect(seen.map((r) => r.key)).toEqual([1, 2, 3]);
+    expect(seen[0]!.env.UP42_JOB_ID).toBe('jobid');
+    expect(seen[1]!.env.UP42_ORDER_ID).toBe('o'.repeat(MAX_ENV_VALUE_CHARS));
+    expect(seen[1]!.stdin).toBe(JSON.stringify(long));
+    expect(seen[2]!.env.UP42_JOB_ID).toBe('live-job-id');
+    for (const run of seen) {
+      expect(run.env).toMatchObject({
+        SINK_BASIC_AUTH_PASS: null,
+        UP42_WEBHOOK_SECRET: null,
+        UP42_WEBHOOK_SECRET_PREVIOUS: null,
+        up42_webhook_secret_zwei: null,
+        PGPASSWORD: null,
+      });
+    }
+    expect(await hookStatus(sink)).toMatchObject({ cursor: 3, failing: null, lastRun: { key: 3, ok: true } });
+  });
+
+  it('counts exit 0 as done though a daemon it started holds its output, and lets the sink stop', async () => {
+    const pidFile = join(work.dir, 'daemon.pid');
+    const sink = await startSink({
+      SINK_HOOK_TIMEOUT_SECONDS: '5',
+      SINK_HOOK_COMMAND: `setsid sh -c 'echo $$ > "${pidFile}"; exec sleep 60' & echo started; exit 0`,
+    });
+    try {
+      await store(sink, [webhook(0), webhook(1)]);
+      await waitFor(() => /hook 2: done/.test(sink.stdout()), {
+        what: 'the second run',
+        describe: () => sink.stdout() + sink.stderr(),
+      });
+      expect(sink.stdout().match(/hook \d: done \(exit 0/g)).toHaveLength(2);
+      expect(sink.stderr()).not.toMatch(/timed out/);
+      // The daemons still run, and hold nothing the sink waits on: SIGTERM ends it.
+      expect(running(Number(readFileSync(pidFile, 'utf8')))).toBe(true);
+      expect(await sink.stop('SIGTERM')).toBe(0);
+    } finally {
+      for (const line of readFileSync(pidFile, 'utf8').split('\n').filter(Boolean)) killQuietly(Number(line));
+    }
+  });
+
+  it('ends a timed-out run though a daemon holds its output, and tries it again', async () => {
+    const pidFile = join(work.dir, 'daemon.pid');
+    const sink = await startSink({
+      SINK_HOOK_TIMEOUT_SECONDS: '1',
+      SINK_HOOK_COMMAND: `setsid sh -c 'echo $$ >> "${pidFile}"; exec sleep 60' & sleep 30`,
+    });
+    try {
+      await store(sink, [webhook(0)]);
+      await waitFor(() => /hook 1: failed \(timed out after 1 s\), attempt 2/.test(sink.stderr()), {
+        what: 'two timed-out runs, well before the daemon ends',
+        timeoutMs: 20_000,
+        describe: () => sink.stdout() + sink.stderr(),
+      });
+      expect(await hookStatus(sink)).toMatchObject({ failing: { key: 1, timedOut: true } });
+    } finally {
+      await sink.stop('SIGTERM');
+      for (const line of readFileSync(pidFile, 'utf8').split('\n').filter(Boolean)) killQuietly(Number(line));
+    }
+  });
+
+  it('counts a command that cannot start as one failed run, shows why, and tries again', async () => {
+    const store = createMemoryStore({ maxBytes: 1 << 20 });
+    let saved: number | null = null;
+    const warnings: string[] = [];
+    const cwd = join(work.dir, 'not-yet');
+    const runner = await startHookRunner({
+      settings: {
+        command: 'exit 0',
+        filter: {},
+        filterText: '',
+        timeoutMs: 5_000,
+        fromKey: 1,
+        baseEnv: { PATH: process.env.PATH },
+        cwd,
+      },
+      store,
+      cursor: { read: async () => saved, write: async (key) => void (saved = key) },
+      log: () => undefined,
+      warn: (line) => warnings.push(line),
+    });
+    try {
+      await store.append(Buffer.from('{"a":1}'), { messageId: 'a', event: null, status: null, liveMode: null });
+      await waitFor(() => runner.status().failing !== null, { what: 'the failed start' });
+      expect(runner.status().failing).toMatchObject({ key: 1, attempts: 1, exitCode: null, timedOut: false });
+      expect(runner.status().failing!.error).toMatch(/ENOENT/);
+      expect(warnings[0]).toMatch(/^hook 1: failed \(could not start: .*ENOENT.*\), attempt 1; trying again in 1 s$/);
+      mkdirSync(cwd);
+      await waitFor(() => saved === 1, { what: 'the run once the folder is there' });
+      expect(runner.status()).toMatchObject({ cursor: 1, failing: null, lastRun: { key: 1, ok: true, error: null } });
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('gives the command no secret of the sink or the forwarder, and cleans every webhook value', () => {
+    const env = hookEnvironment({
+      PATH: '/bin',
+      HOME: '/home/you',
+      SINK_BASIC_AUTH_USER: 'relay',
+      SINK_BASIC_AUTH_PASS: 'p',
+      ngrok_basic_auth_pass: 'p',
+      NGROK_AUTHTOKEN: 't',
+      UP42_WEBHOOK_SECRET: 's',
+      UP42_WEBHOOK_SECRET_PREVIOUS: 's',
+      up42_webhook_secret_zwei: 's',
+      PGPASSWORD: 'p',
+      PGSSLPASSWORD: 'p',
+      PGUSER: 'relay',
+      SINK_DATABASE_URL: 'postgres://relay:db-pass@db.example:5432/hooks?sslmode=require&password=x',
+      UP42_USERNAME: 'me@example.com',
+      UP42_PASSWORD: 'up42-pass',
+    });
+    expect(env).toEqual({
+      PATH: '/bin',
+      HOME: '/home/you',
+      SINK_BASIC_AUTH_USER: 'relay',
+      PGUSER: 'relay',
+      SINK_DATABASE_URL: 'postgres://relay@db.example:5432/hooks?sslmode=require',
+      // A hook that downloads from UP42 signs in with these.
+      UP42_USERNAME: 'me@example.com',
+      UP42_PASSWORD: 'up42-pass',
+    });
+    expect(cleanEnvValue('a\u0000b\nc\u007fd')).toBe('abcd');
+    expect(cleanEnvValue('x'.repeat(10_000))).toHaveLength(MAX_ENV_VALUE_CHARS);
+  });
+});
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}

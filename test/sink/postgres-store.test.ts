@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { parseSinkConfig } from '../../shared/config.js';
+import { createAppendQueue } from '../../sink/store/postgres-append.js';
 import { redactUrl } from '../../sink/store/postgres-connection.js';
 import { openPostgresStore, type PostgresStore } from '../../sink/store/postgres-store.js';
 import { migrate, MIGRATIONS } from '../../sink/store/postgres-schema.js';
 import type { RecordMeta, WebhookStore } from '../../sink/store/types.js';
 import { startPostgres, type PostgresServer } from './postgres-server.js';
+import { destroyAgent, post, startTestSink } from './sink-support.js';
 
 /*
  * The PostgreSQL store against a real server these tests start themselves (postgres-server.ts): what only it
@@ -18,6 +20,7 @@ beforeAll(async () => {
   server = await startPostgres();
 }, 60_000);
 afterAll(async () => {
+  destroyAgent();
   await server?.stop();
 });
 
@@ -116,6 +119,54 @@ describe('postgres store: several sinks on one database', () => {
     ]);
     expect(results.map((r) => r.status)).toEqual(['stored', 'error', 'error', 'stored']);
     expect((results[3] as { key: number }).key).toBe((results[0] as { key: number }).key + 1);
+  });
+
+  it('tries a batch the database refused again one by one, so only the guilty webhook gets an error', async () => {
+    // Straight to the append queue, past the store's own checks, as a value no check foresaw would come.
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const committed: number[] = [];
+    const queue = createAppendQueue(pool, 1 << 30, (row) => committed.push(Number(row.key)));
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          queue.append(body(i), meta(i, { messageId: i === 7 ? 'retry-\u0000-7' : `retry-${i}` })),
+        ),
+      );
+      expect(results[7]).toEqual({ status: 'error', message: expect.stringMatching(/0x00/) });
+      const stored = results.filter((r) => r.status === 'stored');
+      expect(stored).toHaveLength(19);
+      // In arrival order, consecutive: the retry keeps the order of the batch.
+      const keys = stored.map((r) => (r as { key: number }).key);
+      expect(keys).toEqual(Array.from({ length: 19 }, (_, i) => keys[0]! + i));
+      expect(committed).toEqual(keys);
+    } finally {
+      await queue.drain();
+      await pool.end();
+    }
+  });
+
+  it('answers 400 over HTTP to the one webhook no store can index, and 200 to the 19 sent with it', async () => {
+    const sink = await startTestSink({ store: 'postgres', databaseUrl: url });
+    try {
+      const bad: Record<number, Record<string, string>> = {
+        4: { messageId: 'http-\u0000-4' },
+        9: { messageId: 'm'.repeat(6000) },
+        14: { event: 'e'.repeat(8 * 1024) },
+      };
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          post(sink.url, JSON.stringify({ messageId: `http-${i}`, event: 'job.status', ...bad[i] })),
+        ),
+      );
+      expect(replies.map((r) => r.status)).toEqual(Array.from({ length: 20 }, (_, i) => (bad[i] ? 400 : 200)));
+      expect(replies[9]!.text).toBe(
+        '{"code": 400, "msg": "webhook refused: messageId is longer than 256 characters (6000)"}\n',
+      );
+      expect(replies[4]!.text).toMatch(/webhook refused: messageId holds a control character/);
+      expect(replies[14]!.text).toMatch(/webhook refused: event is longer than 128 characters \(8192\)/);
+    } finally {
+      await sink.close();
+    }
   });
 
   it('keeps each body in a table people can query: jsonb and the raw text', async () => {

@@ -145,6 +145,29 @@ export function describeStoreContract(name: string, openStore: OpenStore, sizeOf
       expect(store.count).toBe(54);
     });
 
+    it('refuses, alone, what no store can index: control characters, over-long ids, events, statuses', async () => {
+      const store = await open();
+      // 20 appends at once, as one batch would take them; 4 of them refused, whatever the store behind.
+      const bad: Record<number, Partial<RecordMeta>> = {
+        3: { messageId: 'm-\u0000-3' },
+        7: { messageId: 'x'.repeat(6000) },
+        11: { event: 'e'.repeat(8 * 1024) },
+        15: { status: 'FAILED\nFORGED' },
+      };
+      const results = await Promise.all(range(1, 20).map((i) => store.append(body(i), meta(i, bad[i]))));
+      for (const i of range(1, 20)) {
+        if (bad[i] === undefined) expect(results[i - 1]).toMatchObject({ status: 'stored' });
+        else expect(results[i - 1]).toEqual({ status: 'invalid', message: expect.any(String) });
+      }
+      expect((results[6] as { message: string }).message).toBe('messageId is longer than 256 characters (6000)');
+      expect((results[10] as { message: string }).message).toBe('event is longer than 128 characters (8192)');
+      expect((results[2] as { message: string }).message).toMatch(/^messageId holds a control character/);
+      expect((await all(store)).map((r) => r.key)).toEqual(range(1, 16));
+      // The limits themselves are accepted.
+      const edge = meta(99, { messageId: 'i'.repeat(256), event: 'e'.repeat(128), status: 's'.repeat(128) });
+      expect(await store.append(body(99), edge)).toEqual({ status: 'stored', key: 17 });
+    });
+
     it('answers full past its capacity, as the store counts it, and keeps everything it has', async () => {
       const fixed = (i: number) => meta(1, { messageId: `m-${i}` });
       const size = (i: number, b: Buffer) => sizeOf(i, fixed(i), b);

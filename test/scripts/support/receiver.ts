@@ -12,7 +12,8 @@ export async function startReceiver(status = 200) {
   const received: Received[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const state = { status, delayMs: 0 };
+  // echo: the reply repeats the request's Authorization header, as a careless target might.
+  const state = { status, delayMs: 0, echo: false };
   const timers = new Set<NodeJS.Timeout>();
   const server = createServer((req, res) => {
     inFlight++;
@@ -24,9 +25,12 @@ export async function startReceiver(status = 200) {
       const timer = setTimeout(() => {
         timers.delete(timer);
         inFlight--;
-        res
-          .writeHead(state.status, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ stored: received.length }));
+        res.writeHead(state.status, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            ...(state.echo ? { authorization: req.headers.authorization } : {}),
+            stored: received.length,
+          }),
+        );
       }, state.delayMs);
       timers.add(timer);
     });
