@@ -27,6 +27,9 @@ export function validateStep(delivery: Delivery, $: StepContext, env: Env, now: 
     throw configurationError(config.message);
   }
   const decision = decideDelivery(delivery, config.value, Math.floor(now / 1000));
+  // What the signature covered and how it checked, for every run (a rejected or ignored one too): the event
+  // history then shows what a real UP42 delivery signs.
+  $.export('verification', decision.report);
   if (decision.action === 'reject') {
     $.export('$summary', `signature rejected: ${decision.reason}`);
     throw stepError('signature', decision.reason, `signature rejected (${decision.reason}): ${decision.message}`);
@@ -44,9 +47,10 @@ export function validateStep(delivery: Delivery, $: StepContext, env: Env, now: 
     weaknesses.length > 0
       ? ` (WEAK SIGNATURE accepted: ${weaknesses.join('; ')}; UP42_ACCEPT_WEAK_SIGNATURES=yes)`
       : '';
-  const reserialised = decision.signature.digestChecked && typeof delivery.bodyRaw !== 'string';
+  const reserialised = decision.signature.digestChecked && decision.report.body === 'reserialised';
   const how = reserialised ? ' (digest checked against the body serialised again: no raw body)' : '';
-  $.export('$summary', `${described} verified${how}${warning}`);
+  const covered = ` (signed: ${decision.signature.components.join(', ')})`;
+  $.export('$summary', `${described} verified${covered}${how}${warning}`);
   $.export('signature', {
     components: decision.signature.components,
     created: decision.signature.created,
