@@ -11,6 +11,7 @@ import { BACKOFF_LIMITS, createLoginBackoff } from './login-backoff.js';
 import { createLiveEvents, type LiveEvents } from './live-events.js';
 import { errorBody, sendError, SERVER_NAME, type Exchange } from './respond.js';
 import { notFound, ping, ROUTES, type RouteContext } from './routes.js';
+import { createSignatureCheck } from './signature-check.js';
 import type { WebhookStore } from './store/types.js';
 import type { HookStatus } from './hooks/hook-runner.js';
 
@@ -68,6 +69,7 @@ export function createSinkServer(
     live,
     onError,
     hookStatus: options.hookStatus ?? (() => null),
+    signatures: createSignatureCheck(config.up42 ?? null),
   };
   const checkAuth = createBasicAuthCheck(config.auth);
   const hosts = createAllowedHosts(config);
@@ -122,6 +124,10 @@ export function createSinkServer(
     const path = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
     if (PING.test(path)) return void ping(ctx, ex, query);
+    // UP42's own delivery, straight to the sink (direct mode): its signature stands in for the credentials, and
+    // the route checks it before anything is stored.
+    ex.direct = path === '/receive-webhooks' && req.method === 'POST' && ctx.signatures.isDirect(req.headers);
+    if (ex.direct) return void route(ctx, ex, query, path);
     if (config.auth !== null) {
       const wait = backoff.waitSeconds(remoteAddr, Date.now());
       if (wait > 0) {
@@ -138,10 +144,14 @@ export function createSinkServer(
     }
     if (config.auth !== null) backoff.succeeded(remoteAddr);
     ex.user = auth.user;
-    const route = ROUTES.get(path) ?? notFound;
+    route(ctx, ex, query, path);
+  };
+
+  const route = (routeCtx: RouteContext, ex: Exchange, query: string, path: string) => {
+    const handler = ROUTES.get(path) ?? notFound;
     let outcome: void | Promise<void>;
     try {
-      outcome = route(ctx, ex, query);
+      outcome = handler(routeCtx, ex, query);
     } catch (err) {
       return fail(ex, err);
     }
