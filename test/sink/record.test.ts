@@ -94,7 +94,7 @@ describe('parseRecordLine', () => {
     }
   });
 
-  it("keeps whether UP42's signature was verified and what it covered; a record written before reads as not checked", () => {
+  it('keeps whether the signature was verified and what it covered; an older record reads as not checked', () => {
     const signed = ['content-type', 'content-digest'];
     const enc = encodeRecord(4, t0, { ...meta, verified: true, signed }, Buffer.from('{"a":1}'));
     expect(enc.line.toString()).toContain(

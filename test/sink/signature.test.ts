@@ -175,7 +175,7 @@ describe('direct mode: UP42 delivers to the sink itself, its signature in place 
     expect(await envelopes(sink)).toHaveLength(1);
   });
 
-  it('a bad signature is refused, unsigned requests still meet basic auth, and neither counts as a failed login', async () => {
+  it('refuses a bad signature; unsigned requests meet basic auth; neither counts as a failed login', async () => {
     const body = event();
     for (let i = 0; i < 12; i++) {
       const reply = await post(sink.url, body, up42Headers(body, { secret: `guess-${i}` }));
