@@ -66,8 +66,9 @@ async function ensureSecret(command: ChainCommand, deps: ChainDeps, kind: Forwar
   }
   const secret = deps.generateSecret();
   const file = await deps.saveSecret(secret);
-  const line = `secret: generated a new UP42_WEBHOOK_SECRET and wrote it to ${file}; put it on ${kind === 'sink' ? 'the sink' : 'the forwarder'}: ${secretOnHost(kind)}`;
-  return { secret, hop: passed(line) };
+  const where = kind === 'sink' ? 'the sink' : 'the forwarder';
+  const line = `secret: generated a new UP42_WEBHOOK_SECRET and wrote it to ${file}`;
+  return { secret, hop: passed(`${line}; put it on ${where}: ${secretOnHost(kind)}`) };
 }
 
 /** The webhook for the URL: found (doctor), or created or brought up to date (connect). */
@@ -163,6 +164,9 @@ async function pingSink(command: ChainCommand, deps: ChainDeps): Promise<Hop> {
   return failed(`sink: ${said} at ${url}`, 'start it (npm start) with its tunnel, and check SINK_URL');
 }
 
+const testsSummary = (run: { testsRun?: unknown; testsSucceeded?: unknown }) =>
+  `${String(run.testsSucceeded)} of ${String(run.testsRun)}`;
+
 export async function runChain(command: ChainCommand, deps: ChainDeps): Promise<{ failed: boolean }> {
   const hops: Hop[] = [];
   const say = (hop: Hop) => {
@@ -187,16 +191,11 @@ export async function runChain(command: ChainCommand, deps: ChainDeps): Promise<
     const since = deps.now() - 5_000;
     const tests = await deps.client.test(webhook.id);
     if (!tests.ok) say(failed(`UP42: the test could not be started: ${tests.message}`, 'check the account'));
-    else
-      say(
-        passed(
-          `UP42 sent its test events: ${String(tests.value.testsSucceeded)} of ${String(tests.value.testsRun)} answered 2xx by ${deliveryUrl(command)}`,
-        ),
-      );
+    else say(passed(`UP42 sent its test events: ${testsSummary(tests.value)} answered 2xx by ${deliveryUrl(command)}`));
     if (kind === 'pipedream') {
       say(
         unseen(
-          "Pipedream: its validate step's `verification` export in the workflow's event history shows what was verified",
+          "Pipedream: the validate step's `verification` export in the workflow's event history says what it verified",
         ),
       );
     } else {
