@@ -4,6 +4,7 @@ import type { Env } from '../shared/env.js';
 import { configurationError, stepError } from './errors.js';
 import {
   forwardToSink,
+  payloadOf,
   sinkMessage,
   systemClock,
   type Clock,
@@ -38,6 +39,8 @@ export interface ForwardInput {
   body: unknown;
   /** The bytes UP42 sent; without them the parsed body is serialised again. */
   raw?: RawBody | undefined;
+  /** UP42's signature packed for the sink to check again (shared/signed-headers.ts); null when unsigned. */
+  signedHeaders?: string | null | undefined;
 }
 
 const readContext = (value: unknown, now: number): ParkContext => {
@@ -93,7 +96,8 @@ export async function forwardStep(
     throw configurationError(config.message);
   }
   const startedAt = clock.now();
-  const delivered = await forwardToSink(input.body, config.value, transport, clock, input.raw);
+  const payload = { ...payloadOf(input.body, input.raw), signedHeaders: input.signedHeaders };
+  const delivered = await forwardToSink(input.body, config.value, transport, clock, payload);
   if (!delivered.ok) {
     const failed = delivered as NotDelivered;
     if (failed.away) return park($, failed, config.value.parkDelaysSeconds, clock, startedAt);

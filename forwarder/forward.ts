@@ -175,7 +175,9 @@ type Response = SinkAnswer & { kind: 'response' };
 /** What the sink (or the edge in front of it) said, on one line, with the hint a 401 deserves. */
 function said(answer: Response): string {
   const text = sinkMessage(answer.text);
-  const hint = answer.status === 401 ? ' (check SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS)' : '';
+  // A sink that checks UP42's signature itself refuses a bad one with 401 too, and says so: no password to check.
+  const signature = /^signature rejected/.test(text);
+  const hint = answer.status === 401 && !signature ? ' (check SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS)' : '';
   const edge = answer.ngrokErrorCode ? ` from the tunnel's edge (${answer.ngrokErrorCode})` : '';
   return `it answered ${answer.status}${edge}${text ? ` "${text}"` : ''}${hint}`;
 }

@@ -27,13 +27,17 @@ export function validateStep(delivery: Delivery, $: StepContext, env: Env, now: 
     throw configurationError(config.message);
   }
   const decision = decideDelivery(delivery, config.value, Math.floor(now / 1000));
+  // What the signature covered and how it checked, for every run (a rejected or ignored one too): the event
+  // history then shows what a real UP42 delivery signs.
   if (decision.action === 'reject') {
+    $.export('verification', decision.report);
     $.export('$summary', `signature rejected: ${decision.reason}`);
     throw stepError('signature', decision.reason, `signature rejected (${decision.reason}): ${decision.message}`);
   }
   const mode = decision.liveMode === true ? 'live' : decision.liveMode === false ? 'test' : 'liveMode unknown';
   const described = `${decision.event ?? 'unknown event'} ${decision.status ?? '(no status)'} (${mode})`;
   exportEvent($, decision);
+  $.export('verification', decision.report);
   if (decision.action === 'ignore') {
     $.export('$summary', `${described} ignored: ${decision.reason}`);
     return $.flow.exit(`ignored: ${decision.reason}`);
@@ -44,7 +48,7 @@ export function validateStep(delivery: Delivery, $: StepContext, env: Env, now: 
     weaknesses.length > 0
       ? ` (WEAK SIGNATURE accepted: ${weaknesses.join('; ')}; UP42_ACCEPT_WEAK_SIGNATURES=yes)`
       : '';
-  const reserialised = decision.signature.digestChecked && typeof delivery.bodyRaw !== 'string';
+  const reserialised = decision.signature.digestChecked && decision.report.body === 'reserialised';
   const how = reserialised ? ' (digest checked against the body serialised again: no raw body)' : '';
   $.export('$summary', `${described} verified${how}${warning}`);
   $.export('signature', {

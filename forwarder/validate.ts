@@ -1,7 +1,7 @@
 import type { ValidateConfig } from '../shared/config.js';
 import type { HeaderBag, Verified, VerifyFailure } from '../shared/signature.js';
-import { verify } from '../shared/signature.js';
 import { classify } from '../shared/status.js';
+import { verifyDelivery, type VerificationReport } from '../shared/verification-report.js';
 
 /** What the validate step needs of a delivery. */
 export interface Delivery {
@@ -11,37 +11,34 @@ export interface Delivery {
   bodyRaw?: string | undefined;
 }
 
-export type ValidateDecision =
+export type ValidateDecision = (
   | { action: 'reject'; reason: VerifyFailure; message: string }
   | { action: 'ignore'; reason: string; event?: string; status?: string; liveMode?: boolean; messageId?: string }
-  | { action: 'notify'; event: string; status: string; liveMode: boolean; messageId?: string; signature: Verified };
-
-/** The signature first (nothing unverified is even classified), then the status filter. Pure. */
-export function decideDelivery(delivery: Delivery, config: ValidateConfig, now: number): ValidateDecision {
-  const verified = verify({
-    headers: delivery.headers,
-    secrets: config.secrets,
-    now,
-    rawBody: signedBodyOf(delivery),
-    maxAgeSeconds: config.maxAgeSeconds,
-    maxFutureSeconds: config.maxFutureSeconds,
-    // Test mode skips the time window only: the MAC, and the date and digest it must cover, are always checked.
-    checkTime: !config.testMode,
-    acceptWeakSignatures: config.acceptWeakSignatures,
-  });
-  if (!verified.ok) return { action: 'reject', reason: verified.reason, message: verified.message };
-  const decision = classify(delivery.body, { statuses: config.statuses, testMode: config.testMode });
-  if (decision.action === 'ignore') return decision;
-  return { ...decision, signature: verified.value };
-}
+  | { action: 'notify'; event: string; status: string; liveMode: boolean; messageId?: string; signature: Verified }
+) & { report: VerificationReport };
 
 /**
- * The bytes a signed content digest is checked against: the body as received, which the forward step sends on
- * unchanged. Only when the trigger gives no raw body is the parsed body serialised again, as the forward step
- * will then send it (compact JSON): a sender whose JSON is formatted otherwise is rejected as digest-mismatch
- * (visible and replayable) rather than forwarded unchecked, since a signed digest nobody checks protects nothing.
+ * The signature first (nothing unverified is even classified), then the status filter. Pure. Every decision
+ * carries its verification report, test events that are then ignored included: UP42's "send test event" proves
+ * the signature path without storing anything.
  */
-function signedBodyOf(delivery: Delivery): string | undefined {
-  if (typeof delivery.bodyRaw === 'string') return delivery.bodyRaw;
-  return delivery.body === undefined ? undefined : JSON.stringify(delivery.body);
+/** `now` in Unix seconds. */
+export function decideDelivery(delivery: Delivery, config: ValidateConfig, now: number): ValidateDecision {
+  // The bytes a signed digest is checked against: the body as received, which the forward step sends on
+  // unchanged; only when the trigger gives no raw body, the parsed body serialised again, as the forward step will
+  // then send it (compact JSON). A sender whose JSON is formatted otherwise is then rejected as digest-mismatch
+  // (visible and replayable) rather than forwarded unchecked.
+  const input = { headers: delivery.headers, body: delivery.body, rawBody: delivery.bodyRaw };
+  // Test mode skips the time window only: the MAC, and the digest it must cover, are always checked.
+  const { result, report } = verifyDelivery(
+    input,
+    config,
+    { seconds: now, iso: new Date(now * 1000).toISOString() },
+    !config.testMode,
+  );
+  if (!result.ok) return { action: 'reject', reason: result.reason, message: result.message, report };
+  const decision = classify(delivery.body, { statuses: config.statuses, testMode: config.testMode });
+  if (decision.action === 'ignore')
+    return { ...decision, report: { ...report, outcome: 'ignored', reason: decision.reason } };
+  return { ...decision, signature: result.value, report };
 }

@@ -4,15 +4,61 @@
  * Failures are one line on stderr, never a stack, token or password.
  */
 import { config } from 'dotenv';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './cli/args.js';
 import { oneLine, redact } from './cli/text.js';
 import { parseUp42Args, USAGE } from './up42/args.js';
 import { createClient } from './up42/client.js';
 import { runCommand } from './up42/commands.js';
 import { parseUp42Config } from './up42/config.js';
+import { CHAIN_COMMANDS, parseChainArgs } from './up42/chain-args.js';
+import { runChain } from './up42/connect.js';
+import { httpCall } from './up42/http.js';
+import { saveToDotenv } from './up42/secret-file.js';
+
+/** connect and doctor: the chain from UP42 to the sink, one line per hop (scripts/up42/connect.ts). */
+async function chain(argv: readonly string[]): Promise<number> {
+  const parsed = parseChainArgs(argv);
+  if (!parsed.ok) {
+    if (parsed.reason === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return EXIT_OK;
+    }
+    process.stderr.write(`up42: ${parsed.message}\n\n${USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  const settings = parseUp42Config(process.env);
+  if (!settings.ok) {
+    process.stderr.write(`up42: ${settings.message}\n`);
+    return EXIT_FAILED;
+  }
+  const secret = process.env.UP42_WEBHOOK_SECRET;
+  const client = createClient(settings.value, {
+    timeoutMs: parsed.value.timeoutMs,
+    knownSecrets: secret ? [secret] : [],
+  });
+  const dotenv = resolve('.env');
+  const result = await runChain(parsed.value, {
+    client,
+    http: httpCall,
+    env: process.env,
+    saveSecret: async (value) => {
+      await saveToDotenv(dotenv, 'UP42_WEBHOOK_SECRET', value);
+      return dotenv;
+    },
+    // 32 random bytes as hex: as strong as HMAC-SHA256's key wants, and safe to paste anywhere.
+    generateSecret: () => randomBytes(32).toString('hex'),
+    print: (line) => process.stdout.write(`${oneLine(line, 2000)}\n`),
+    now: Date.now,
+    sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
+  });
+  return result.failed ? EXIT_FAILED : EXIT_OK;
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   config({ quiet: true });
+  if ((CHAIN_COMMANDS as readonly string[]).includes(argv[0] ?? '')) return chain(argv);
   const invocation = parseUp42Args(argv);
   if (!invocation.ok) {
     if (invocation.reason === 'help') {

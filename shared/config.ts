@@ -57,6 +57,11 @@ export interface SinkConfig {
   maxConnections: number;
   /** Failed logins from one address before it must wait between tries. */
   maxFailedLogins: number;
+  /**
+   * UP42's signature settings when UP42_WEBHOOK_SECRET is set on the sink: it then verifies every delivery again
+   * and takes signed ones without basic auth (direct mode). Null: it stores what its credentials let in.
+   */
+  up42?: ValidateConfig | null;
 }
 
 /** SINK_HOOK_*: `filter` is the dump's query text, checked by the sink against its query syntax. */
@@ -159,6 +164,8 @@ export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
         `from other machines (SINK_HOST=${host}${authtoken !== undefined ? ', NGROK_AUTHTOKEN set' : ''})`,
     );
   }
+  const up42 = readEnv(env, 'UP42_WEBHOOK_SECRET') === undefined ? null : parseValidateConfig(env);
+  if (up42 !== null && !up42.ok) r.problems.push(up42.message.replace(/^configuration error: /, ''));
   return r.done({
     host,
     port: r.integer('SINK_PORT', 0, 65_535),
@@ -174,6 +181,7 @@ export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
     maxConnections: r.integer('SINK_MAX_CONNECTIONS', 16, 100_000),
     maxFailedLogins: r.integer('SINK_MAX_FAILED_LOGINS', 1, 1_000_000),
     hook: parseHook(r, env),
+    up42: up42?.ok ? up42.value : null,
   });
 }
 

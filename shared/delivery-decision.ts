@@ -5,10 +5,22 @@
  */
 
 /**
- * ngrok's edge answers for the sink itself when the tunnel is down: the endpoint is offline (3200), or the agent
- * cannot reach the sink behind it (8012, 3004). Such an answer means "away", whatever its status code.
+ * ngrok's edge answers for the sink itself when the tunnel is down: the endpoint is offline (3200), the agent cannot
+ * reach the sink behind it (8012), the edge could not forward the connection to the agent (3210), or no backend is
+ * available (724). Such an answer means "away", whatever its status code.
  */
-export const NGROK_AWAY_CODES: ReadonlySet<string> = new Set(['ERR_NGROK_3200', 'ERR_NGROK_8012', 'ERR_NGROK_3004']);
+export const NGROK_AWAY_CODES: ReadonlySet<string> = new Set([
+  'ERR_NGROK_3200',
+  'ERR_NGROK_8012',
+  'ERR_NGROK_3210',
+  'ERR_NGROK_724',
+]);
+
+/**
+ * An invalid response from the upstream (3004), in ngrok's words usually a misconfigured upstream: the tunnel points
+ * at something that is not the sink, which waiting does not fix. Final, whatever its status code.
+ */
+export const NGROK_FINAL_CODES: ReadonlySet<string> = new Set(['ERR_NGROK_3004']);
 
 /** What came back from one request to the sink, as far as the decision needs it. */
 export type SinkReply =
@@ -26,6 +38,8 @@ export function judgeReply(reply: SinkReply): ReplyVerdict {
   const { status, ngrokErrorCode } = reply;
   if (ngrokErrorCode !== undefined && NGROK_AWAY_CODES.has(ngrokErrorCode))
     return { verdict: 'away', cause: ngrokErrorCode };
+  if (ngrokErrorCode !== undefined && NGROK_FINAL_CODES.has(ngrokErrorCode))
+    return { verdict: 'final', cause: ngrokErrorCode };
   if (status === 429 || status >= 500) return { verdict: 'away', cause: `HTTP ${status}` };
   if (status >= 300) return { verdict: 'final', cause: `HTTP ${status}` };
   return { verdict: 'answered' };

@@ -1,4 +1,4 @@
-import { headerValue, type HeaderBag } from './signature.js';
+import { headerValue, type HeaderBag } from './signing.js';
 import { parseSignatureInput } from './signature-input.js';
 import { fail, ok, type Result } from './result.js';
 

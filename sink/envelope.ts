@@ -39,6 +39,7 @@ export function envelopeLine(record: StoredRecord): Buffer {
   const prefix =
     `{"key":${record.key},"receivedAt":"${record.receivedAt}","messageId":${JSON.stringify(record.messageId)}` +
     `,"event":${JSON.stringify(record.event)},"status":${JSON.stringify(record.status)}` +
-    `,"liveMode":${record.liveMode === null ? 'null' : String(record.liveMode)},"body":`;
+    `,"liveMode":${record.liveMode === null ? 'null' : String(record.liveMode)}` +
+    `,"verified":${record.verified ?? null},"signed":${JSON.stringify(record.signed ?? null)},"body":`;
   return Buffer.concat([Buffer.from(prefix), bodyLine(record.body), Buffer.from('}')]);
 }

@@ -9,6 +9,8 @@ export interface Exchange {
   user: string | null;
   /** Body bytes sent (nginx's $body_bytes_sent). */
   bodyBytes: number;
+  /** A delivery taken without credentials on the strength of UP42's signature (direct mode). */
+  direct?: boolean;
 }
 
 /** The only header naming the server; nothing names the technology behind it. */

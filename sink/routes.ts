@@ -14,6 +14,7 @@ import {
   refuseBeforeBody,
   send,
   sendError,
+  errorBody,
   storedBody,
   writeHead,
   type Exchange,
@@ -23,6 +24,7 @@ import { StoreUnavailableError, type WebhookStore } from './store/types.js';
 import type { HookStatus } from './hooks/hook-runner.js';
 import { checkMeta } from './store/meta-limits.js';
 import { webhookMeta } from './webhook-meta.js';
+import type { SignatureCheck } from './signature-check.js';
 
 /** The HTTP routes: thin adapters from requests to store calls and from store results to statuses. */
 export interface RouteContext {
@@ -33,6 +35,8 @@ export interface RouteContext {
   /** Operational errors (disk), for stderr; never bodies or credentials. */
   onError: (message: string) => void;
   hookStatus: () => HookStatus | null;
+  /** UP42's signature, checked again here when the sink has the secret. */
+  signatures: SignatureCheck;
 }
 
 export type Route = (ctx: RouteContext, ex: Exchange, query: string) => void | Promise<void>;
@@ -97,10 +101,20 @@ export const receiveWebhook: Route = async (ctx, ex) => {
   } catch {
     return sendError(ex, 400, 'body is not valid JSON');
   }
+  let meta = webhookMeta(value);
+  if (ctx.signatures.enabled) {
+    const checked = ctx.signatures.check(ex.req.headers, body, value, ex.direct === true);
+    if (checked.action === 'reject') {
+      const msg = `signature rejected (${checked.reason}): ${checked.message}`;
+      return sendError(ex, 401, msg, { 'X-Signature-Rejected': checked.reason });
+    }
+    if (checked.action === 'ignore') return send(ex, 202, JSON_TYPE, errorBody(202, `ignored: ${checked.reason}`));
+    meta = { ...meta, verified: checked.verified, signed: checked.signed };
+  }
   // Refused here, before anything is batched, so one webhook no store can index fails only itself.
-  const meta = checkMeta(webhookMeta(value));
-  if (!meta.ok) return sendError(ex, 400, `webhook refused: ${meta.message}`);
-  const result = await ctx.store.append(body, meta.value);
+  const limited = checkMeta(meta);
+  if (!limited.ok) return sendError(ex, 400, `webhook refused: ${limited.message}`);
+  const result = await ctx.store.append(body, limited.value);
   switch (result.status) {
     case 'stored':
       return send(ex, 200, JSON_TYPE, storedBody(result.key), {
@@ -229,6 +243,13 @@ export const hooks: Route = (ctx, ex) => {
   send(ex, 200, JSON_TYPE, `${JSON.stringify(status)}\n`, { 'Cache-Control': 'no-store' });
 };
 
+/** GET /check: whether the sink checks UP42's signatures, and what it saw of the last ones (never a body). */
+export const check: Route = (ctx, ex) => {
+  if (ex.req.method !== 'GET' && ex.req.method !== 'HEAD') return methodNotAllowed(ex, 'GET, HEAD');
+  const answer = { verifying: ctx.signatures.enabled, verifications: ctx.signatures.reports() };
+  send(ex, 200, JSON_TYPE, `${JSON.stringify(answer)}\n`, { 'Cache-Control': 'no-store' });
+};
+
 export const favicon: Route = (_ctx, ex) => send(ex, 204, null, '');
 
 export const notFound: Route = (_ctx, ex) => sendError(ex, 404, 'not found');
@@ -239,6 +260,7 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map([
   ['/stats', stats],
   ['/events', events],
   ['/hooks', hooks],
+  ['/check', check],
   ['/', inboxPage],
   ['/inbox.js', inboxScript],
   ['/inbox.css', inboxStyle],

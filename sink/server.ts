@@ -11,6 +11,7 @@ import { BACKOFF_LIMITS, clientOf, createLoginBackoff } from './login-backoff.js
 import { createLiveEvents, type LiveEvents } from './live-events.js';
 import { errorBody, sendError, SERVER_NAME, type Exchange } from './respond.js';
 import { notFound, ping, ROUTES, type RouteContext } from './routes.js';
+import { createSignatureCheck } from './signature-check.js';
 import type { WebhookStore } from './store/types.js';
 import type { HookStatus } from './hooks/hook-runner.js';
 
@@ -68,6 +69,7 @@ export function createSinkServer(
     live,
     onError,
     hookStatus: options.hookStatus ?? (() => null),
+    signatures: createSignatureCheck(config.up42 ?? null),
   };
   const checkAuth = createBasicAuthCheck(config.auth);
   const hosts = createAllowedHosts(config);
@@ -122,6 +124,10 @@ export function createSinkServer(
     const path = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
     if (PING.test(path)) return void ping(ctx, ex, query);
+    // UP42's own delivery, straight to the sink (direct mode): its signature stands in for the credentials, and
+    // the route checks it before anything is stored.
+    ex.direct = path === '/receive-webhooks' && req.method === 'POST' && ctx.signatures.isDirect(req.headers);
+    if (ex.direct) return route(ex, path, query);
     // A request without credentials is how a browser asks for the login prompt: not a guess, never held.
     if (config.auth === null || req.headers.authorization === undefined) return authorize(ex, path, query, null);
     const client = clientOf(remoteAddr);
@@ -149,10 +155,14 @@ export function createSinkServer(
       return sendError(ex, 401, 'unauthorized', WWW_AUTHENTICATE);
     }
     ex.user = auth.user;
-    const route = ROUTES.get(path) ?? notFound;
+    route(ex, path, query);
+  };
+
+  const route = (ex: Exchange, path: string, query: string) => {
+    const handler = ROUTES.get(path) ?? notFound;
     let outcome: void | Promise<void>;
     try {
-      outcome = route(ctx, ex, query);
+      outcome = handler(ctx, ex, query);
     } catch (err) {
       return fail(ex, err);
     }

@@ -1,6 +1,7 @@
 import { defineAction } from '@pipedream/types';
 import { forwardStep } from '../forward-step.js';
 import type { StepContext } from '../pipedream.js';
+import { packSignedHeaders } from '../../shared/signed-headers.js';
 import { rawBodyOf } from '../raw-body.js';
 import { axiosTransport } from '../sink-transport.js';
 import { envFromProps, envProps } from './env-props.js';
@@ -36,6 +37,7 @@ export default defineAction({
     const headers = (this.headers ?? {}) as Record<string, string>;
     const raw = rawBodyOf({ headers }, { body_b64: typeof this.rawBodyB64 === 'string' ? this.rawBodyB64 : undefined });
     const env = envFromProps(this, FORWARD_ENV);
-    return forwardStep({ body: this.body, raw: raw ?? undefined }, $, env, axiosTransport($));
+    const input = { body: this.body, raw: raw ?? undefined, signedHeaders: packSignedHeaders(headers) };
+    return forwardStep(input, $, env, axiosTransport($));
   },
 });

@@ -1,6 +1,7 @@
 import type { Env } from '../../shared/env.js';
 import { forwardStep } from '../forward-step.js';
 import type { StepContext, StepsOf } from '../pipedream.js';
+import { packSignedHeaders } from '../../shared/signed-headers.js';
 import { rawBodyOf } from '../raw-body.js';
 import { axiosTransport } from '../sink-transport.js';
 
@@ -16,7 +17,8 @@ export function withEnv(env: () => Env) {
     async run({ steps, $ }: { steps: StepsOf; $: StepContext }) {
       const { event, raw_event } = steps.trigger;
       const raw = rawBodyOf(event, raw_event) ?? undefined;
-      return forwardStep({ body: event.body, raw }, $, env(), axiosTransport($));
+      const signedHeaders = packSignedHeaders(event.headers);
+      return forwardStep({ body: event.body, raw, signedHeaders }, $, env(), axiosTransport($));
     },
   };
 }

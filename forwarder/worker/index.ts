@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { parseWorkerConfig, type WorkerConfig } from '../../shared/config.js';
+import { packSignedHeaders } from '../../shared/signed-headers.js';
 import { decideDelivery } from '../validate.js';
 import { stringBindings } from './bindings.js';
 import type { KeepRequest } from './outbox.js';
@@ -66,6 +67,8 @@ async function receive(request: Request, env: WorkerEnv, config: WorkerConfig): 
   }
   const keep: KeepRequest = {
     body: body.raw,
+    // UP42's signature, passed on so a sink with the secret checks it again.
+    signedHeaders: packSignedHeaders(headers),
     messageId: decision.messageId ?? null,
     event: decision.event,
     status: decision.status,

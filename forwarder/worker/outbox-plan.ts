@@ -70,7 +70,7 @@ export function planLine(
   return { givenUp, next: null };
 }
 
-export const seqKey = (prefix: 'waiting:' | 'failed:' | 'body:', seq: number) =>
+export const seqKey = (prefix: 'waiting:' | 'failed:' | 'body:' | 'signed:', seq: number) =>
   `${prefix}${String(seq).padStart(12, '0')}`;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

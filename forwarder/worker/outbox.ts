@@ -19,6 +19,8 @@ import { stringBindings } from './bindings.js';
 
 export interface KeepRequest {
   body: string;
+  /** UP42's signature for the sink (shared/signed-headers.ts); null when the delivery had none to pass on. */
+  signedHeaders?: string | null;
   messageId: string | null;
   event: string | null;
   status: string | null;
@@ -101,6 +103,7 @@ export class Outbox {
     await this.storage.put<unknown>({
       [seqKey('waiting:', seq)]: kept,
       [seqKey('body:', seq)]: request.body,
+      ...(request.signedHeaders ? { [seqKey('signed:', seq)]: request.signedHeaders } : {}),
       'meta:next-seq': seq,
     });
     await this.ensureAlarm();
@@ -160,7 +163,8 @@ export class Outbox {
     }
     const exchange = sinkExchange();
     // The kept bytes, exactly as UP42 sent them, so the sink stores the signed body.
-    const raw = { text: body, contentType: 'application/json' };
+    const signedHeaders = await this.storage.get<string>(seqKey('signed:', head.seq));
+    const raw = { text: body, contentType: 'application/json', signedHeaders };
     const result = await forwardToSink(JSON.parse(body) as unknown, config, exchange.transport, systemClock, raw);
     const outcome = judgeTry(result, exchange.last);
     const now = Date.now();
@@ -168,7 +172,9 @@ export class Outbox {
       const delivered = ((await this.storage.get<number>('meta:delivered')) ?? 0) + 1;
       // Issued together, without an await between them: the runtime commits them as one write.
       const counters = this.storage.put<unknown>({ 'meta:delivered': delivered, 'meta:streak': 0 });
-      const gone = [seqKey('waiting:', head.seq), seqKey('body:', head.seq)].map((key) => this.storage.delete(key));
+      const gone = [seqKey('waiting:', head.seq), seqKey('body:', head.seq), seqKey('signed:', head.seq)].map((key) =>
+        this.storage.delete(key),
+      );
       await Promise.all([counters, ...gone]);
       return null;
     }

@@ -36,15 +36,12 @@ export function sinkExchange(fetcher: typeof fetch = fetch): SinkExchange {
         signal: AbortSignal.timeout(request.timeoutMs),
       });
       const text = await response.text();
-      last[which] = {
-        kind: 'response',
-        status: response.status,
-        ngrokErrorCode: response.headers.get('ngrok-error-code') ?? undefined,
-      };
+      const ngrokErrorCode = response.headers.get('ngrok-error-code') ?? undefined;
+      last[which] = { kind: 'response', status: response.status, ngrokErrorCode };
+      // The edge's error code goes to the forward core too: some of ngrok's answers are final, not "away".
+      const answer: SinkAnswer = { kind: 'response', status: response.status, text, ngrokErrorCode };
       const retryAfter = response.headers.get('retry-after');
-      return retryAfter === null
-        ? { kind: 'response', status: response.status, text }
-        : { kind: 'response', status: response.status, text, retryAfter };
+      return retryAfter === null ? answer : { ...answer, retryAfter };
     } catch (error) {
       // A DOMException, which is not an Error in every runtime: read its name.
       const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;

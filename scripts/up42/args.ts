@@ -2,8 +2,15 @@ import { fail, ok, type Result } from '../../shared/result.js';
 import { parseHttpUrl, type OptionValues, parseStrict, parseTimeoutSeconds } from '../cli/args.js';
 
 export const USAGE = `usage: npm run up42 -- webhooks <command> [options]
+       npm run up42 -- connect --url URL [--direct] [--wait SECONDS]
+       npm run up42 -- doctor --url URL [--direct] [--wait SECONDS]
 
 Manages the webhooks of your UP42 workspace (UP42_USERNAME, UP42_PASSWORD; see .env.example).
+
+connect makes the chain from UP42 to your sink work and proves it: a secret in .env when there is none, the UP42
+webhook (job.status, order.status) for URL (the forwarder's public URL, or with --direct the sink's), UP42's test
+event, then one line per hop: what the forwarder verified of it (GET /check) and the sink's PONG. doctor runs the
+same checks and changes nothing. Both exit 1 when a hop fails, with the fix.
 
 commands:
   events                          the events a webhook can subscribe to
@@ -91,7 +98,9 @@ export function parseUp42Args(argv: readonly string[]): Result<Invocation, 'usag
   const [group, kind, ...rest] = parsed.value.positionals;
   if (v.help || group === 'help' || (group === 'webhooks' && kind === 'help')) return fail('help', USAGE);
   if (group === undefined) return fail('usage', 'no command given');
-  if (group !== 'webhooks') return fail('usage', `unknown command "${group}": the commands are under "webhooks"`);
+  if (group !== 'webhooks') {
+    return fail('usage', `unknown command "${group}": the commands are connect, doctor and those under "webhooks"`);
+  }
   if (kind === undefined) return fail('usage', 'no webhooks command given');
   if (!(kind in ALLOWED)) return fail('usage', `unknown webhooks command "${kind}"`);
   const k = kind as Command['kind'];

@@ -1,3 +1,4 @@
+import { jobIdOf, orderIdOf } from '../../shared/events.js';
 import { ENV_VARS, type EnvVar } from '../../shared/env.js';
 import type { StoredRecord } from '../store/types.js';
 
@@ -60,22 +61,13 @@ export function hookEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
-const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
-
-/**
- * UP42's ids from the parsed body. An order's event carries `body.orderId`; a live job's event carries the
- * job's id as `body.id`, UP42's test event as `body.jobId` (as UP42's real deliveries show).
- */
-function up42Ids(record: StoredRecord): { orderId: string | null; jobId: string | null } {
-  let inner: Record<string, unknown> = {};
+/** The parsed body, for UP42's ids (shared/events.ts reads both spellings of a job's id); null if unreadable. */
+function parsedBody(record: StoredRecord): unknown {
   try {
-    const parsed = JSON.parse(record.body.toString('utf8')) as { body?: unknown };
-    if (typeof parsed.body === 'object' && parsed.body !== null) inner = parsed.body as Record<string, unknown>;
+    return JSON.parse(record.body.toString('utf8'));
   } catch {
-    // The sink stores JSON only; a body it cannot read gives no ids.
+    return null; // the sink stores JSON only; a body it cannot read gives no ids
   }
-  const jobId = text(inner.jobId) ?? (record.event === 'job.status' ? text(inner.id) : null);
-  return { orderId: text(inner.orderId), jobId };
 }
 
 /** What the command finds in its environment about the webhook; values only, never the command line. */
@@ -88,7 +80,9 @@ export function webhookEnv(record: StoredRecord): Record<string, string> {
     WEBHOOK_MESSAGE_ID: record.messageId ?? '',
     WEBHOOK_RECEIVED_AT: record.receivedAt,
   };
-  const { orderId, jobId } = up42Ids(record);
+  const payload = parsedBody(record);
+  const orderId = orderIdOf(payload);
+  const jobId = jobIdOf(payload);
   if (orderId !== null) env.UP42_ORDER_ID = orderId;
   if (jobId !== null) env.UP42_JOB_ID = jobId;
   for (const name of Object.keys(env)) env[name] = cleanEnvValue(env[name]!);

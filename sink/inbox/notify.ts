@@ -5,6 +5,7 @@
  * (UP42_NOTIFY_STATUSES's syntax). The tab title counts the ones not seen yet. The choice and the filter
  * are kept in localStorage.
  */
+import { subjectOf as subjectOfPayload } from '../../shared/events.js';
 import { normalizeStatus, parseStatusList } from '../../shared/status.js';
 import { ui } from './dom.js';
 import { textOf } from './format.js';
@@ -93,16 +94,9 @@ export function notifyQuery(s: NotifySettings, since: number | null): string {
   return p.toString();
 }
 
-/** "Job f1a2… (NDVI over Berlin)" or "Order 1c2d…": the UP42 id a webhook is about. */
+/** "Job f1a2…", "Order 8a7b… (ARCHIVE)": what a webhook is about (shared/events.ts), else its message id. */
 export function subjectOf(envelope: Envelope): string {
-  const body = envelope.body;
-  const inner = typeof body === 'object' && body !== null ? (body as { body?: unknown }).body : undefined;
-  const b = typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>) : {};
-  if (typeof b.jobId === 'string') {
-    return typeof b.jobName === 'string' ? `Job ${b.jobId} (${b.jobName})` : `Job ${b.jobId}`;
-  }
-  if (typeof b.orderId === 'string') return `Order ${b.orderId}`;
-  return `Message ${textOf(envelope.messageId)}`;
+  return subjectOfPayload(envelope.body) ?? `Message ${textOf(envelope.messageId)}`;
 }
 
 function raise(envelope: Envelope): void {

@@ -29,7 +29,8 @@ interface Pending {
 }
 
 const APPEND =
-  'SELECT * FROM sink_append($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7)';
+  'SELECT * FROM sink_append($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], ' +
+  '$7::boolean[], $8::text[], $9)';
 const MAX_BATCH = 500;
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
@@ -73,6 +74,8 @@ export function createAppendQueue(
         column((p) => p.meta.status),
         column((p) => (p.meta.status === null ? null : normalizeStatus(p.meta.status))),
         column((p) => p.meta.liveMode),
+        column((p) => p.meta.verified ?? null),
+        column((p) => (p.meta.signed == null ? null : p.meta.signed.join(' '))),
         maxBytes,
       ];
       rows = (await pool.query<AppendRow>(APPEND, values)).rows;

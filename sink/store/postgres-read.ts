@@ -8,7 +8,8 @@ import type { RecordFilter, StoredRecord } from './types.js';
  * through a cursor a few rows at a time, so a dump of any size holds only a batch in memory.
  */
 
-export const RECORD_COLUMNS = 'key, received_at, message_id, event, status, live_mode, body_text';
+export const RECORD_COLUMNS =
+  'key, received_at, message_id, event, status, live_mode, verified, signed_components, body_text';
 
 export interface RecordRow {
   key: string;
@@ -17,6 +18,8 @@ export interface RecordRow {
   event: string | null;
   status: string | null;
   live_mode: boolean | null;
+  verified: boolean | null;
+  signed_components: string[] | null;
   body_text: string;
 }
 
@@ -28,6 +31,8 @@ export function rowToRecord(row: RecordRow): StoredRecord {
     event: row.event,
     status: row.status,
     liveMode: row.live_mode,
+    verified: row.verified,
+    signed: row.signed_components,
     body: Buffer.from(row.body_text, 'utf8'),
   };
 }

@@ -113,6 +113,55 @@ END
 $fn$;
 `,
   },
+  {
+    version: 2,
+    description: 'whether the sink verified UP42 signature, and the headers it covered',
+    sql: `
+ALTER TABLE sink_webhooks ADD COLUMN verified boolean, ADD COLUMN signed_components text[];
+COMMENT ON COLUMN sink_webhooks.verified IS 'true: the sink verified UP42 signature on arrival; null: not checked';
+
+-- sink_append of version 1 with the two columns more. An overload, not a replacement: a sink of the previous
+-- version still running beside a newer one goes on storing through the old one (its rows read as not checked).
+-- p_signed holds each webhook's covered headers space-separated (header names have no spaces).
+CREATE FUNCTION sink_append(p_bodies text[], p_message_ids text[], p_events text[], p_statuses text[],
+                            p_status_keys text[], p_live_modes boolean[], p_verified boolean[], p_signed text[],
+                            p_max_bytes bigint)
+RETURNS TABLE (i integer, outcome text, key bigint, epoch bigint, last_key bigint, bytes bigint,
+               received_at timestamptz)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  c sink_counter%ROWTYPE;
+  found_key bigint;
+  size bigint;
+BEGIN
+  SELECT * INTO c FROM sink_counter WHERE id = 1 FOR UPDATE;
+  FOR n IN 1 .. coalesce(array_length(p_bodies, 1), 0) LOOP
+    IF p_message_ids[n] IS NOT NULL THEN
+      SELECT w.key INTO found_key FROM sink_webhooks w WHERE w.message_id = p_message_ids[n];
+      IF found THEN
+        RETURN QUERY SELECT n, 'duplicate'::text, found_key, c.epoch, c.last_key, c.bytes, now();
+        CONTINUE;
+      END IF;
+    END IF;
+    size := octet_length(p_bodies[n]);
+    IF c.bytes + size > p_max_bytes THEN
+      RETURN QUERY SELECT n, 'full'::text, 0::bigint, c.epoch, c.last_key, c.bytes, now();
+      CONTINUE;
+    END IF;
+    c.last_key := c.last_key + 1;
+    c.bytes := c.bytes + size;
+    INSERT INTO sink_webhooks (key, received_at, event, status, status_key, live_mode, message_id, body, body_text,
+                               verified, signed_components)
+      VALUES (c.last_key, now(), p_events[n], p_statuses[n], p_status_keys[n], p_live_modes[n], p_message_ids[n],
+              sink_try_jsonb(p_bodies[n]), p_bodies[n], p_verified[n], string_to_array(p_signed[n], ' '));
+    RETURN QUERY SELECT n, 'stored'::text, c.last_key, c.epoch, c.last_key, c.bytes, now();
+  END LOOP;
+  UPDATE sink_counter SET last_key = c.last_key, bytes = c.bytes WHERE id = 1;
+  PERFORM pg_notify('sink_webhooks', 'a:' || c.epoch || ':' || c.last_key || ':' || c.bytes);
+END
+$fn$;
+`,
+  },
 ];
 
 /** Any constant both sinks agree on: the lock that makes migrations take turns. */

@@ -12,10 +12,12 @@ export interface RecordIndex {
   /** Absolute file offset of the stored body (memory store: unused). */
   offset: Float64Array;
   length: Uint32Array;
-  /** bit 0: body stored as text; bits 1-2: liveMode (0 null, 1 false, 2 true). */
+  /** bit 0: body stored as text; bits 1-2: liveMode (0 null, 1 false, 2 true); bits 3-4: verified (the same). */
   flags: Uint8Array;
   event: Uint32Array;
   status: Uint32Array;
+  /** The signed headers, space-separated, interned (0: none recorded). */
+  signed: Uint32Array;
   messageId: (string | null)[];
   byMessageId: Map<string, number>;
   /** Interned strings; id 0 is null. */
@@ -35,6 +37,7 @@ export function createIndex(): RecordIndex {
     flags: new Uint8Array(INITIAL),
     event: new Uint32Array(INITIAL),
     status: new Uint32Array(INITIAL),
+    signed: new Uint32Array(INITIAL),
     messageId: [],
     byMessageId: new Map(),
     strings: [null],
@@ -79,18 +82,24 @@ export function addEntry(
     index.flags = grow(index.flags, size);
     index.event = grow(index.event, size);
     index.status = grow(index.status, size);
+    index.signed = grow(index.signed, size);
   }
   index.receivedAt[i] = receivedAtMs;
   index.offset[i] = offset;
   index.length[i] = length;
-  index.flags[i] = (text ? 1 : 0) | (meta.liveMode === null ? 0 : meta.liveMode ? 4 : 2);
+  index.flags[i] = (text ? 1 : 0) | (tristate(meta.liveMode) << 1) | (tristate(meta.verified) << 3);
   index.event[i] = intern(index, meta.event);
   index.status[i] = intern(index, meta.status);
+  index.signed[i] = intern(index, meta.signed == null ? null : meta.signed.join(' '));
   index.messageId.push(meta.messageId);
   if (meta.messageId !== null && !index.byMessageId.has(meta.messageId)) index.byMessageId.set(meta.messageId, i + 1);
   index.count = i + 1;
   return i + 1;
 }
+
+/** 0 null, 1 false, 2 true: two bits of `flags`. */
+const tristate = (value: boolean | null | undefined) => (value == null ? 0 : value ? 2 : 1);
+const fromTristate = (bits: number) => (bits === 0 ? null : bits === 2);
 
 export function isText(index: RecordIndex, i: number): boolean {
   return (index.flags[i]! & 1) === 1;
@@ -98,14 +107,17 @@ export function isText(index: RecordIndex, i: number): boolean {
 
 /** The record at position i, built in one object: a dump makes 100,000 of them. */
 function recordAt(index: RecordIndex, i: number, body: Buffer): StoredRecord {
-  const live = (index.flags[i]! >> 1) & 3;
+  const flags = index.flags[i]!;
+  const signed = index.strings[index.signed[i]!] ?? null;
   return {
     key: i + 1,
     receivedAt: new Date(index.receivedAt[i]!).toISOString(),
     messageId: index.messageId[i] ?? null,
     event: index.strings[index.event[i]!] ?? null,
     status: index.strings[index.status[i]!] ?? null,
-    liveMode: live === 0 ? null : live === 2,
+    liveMode: fromTristate((flags >> 1) & 3),
+    verified: fromTristate((flags >> 3) & 3),
+    signed: signed === null ? null : signed.split(' '),
     body,
   };
 }

@@ -3,8 +3,10 @@ import type { RecordMeta } from './types.js';
 
 /**
  * The on-disk record: one JSON line per webhook,
- *   {"key":1,"receivedAt":"…","messageId":"…","event":"…","status":"…","liveMode":true,"crc":123,
- *    "body":<body>}\n
+ *   {"key":1,"receivedAt":"…","messageId":"…","event":"…","status":"…","liveMode":true,
+ *    "verified":true,"signed":["content-type","content-digest"],"crc":123,"body":<body>}\n
+ * (`verified` and `signed` only when the sink verified UP42's signature; records written before they existed
+ * read as not checked).
  * The metadata comes first so replay parses only that short head, never the body. `body` is the received
  * JSON embedded byte for byte; a body containing CR or LF cannot sit on one line, so it is kept instead as a
  * JSON string, `"bodyText":"…"`, which still restores the exact bytes. `crc` (CRC-32 of the body bytes) lets
@@ -40,6 +42,7 @@ function head(key: number, receivedAtMs: number, meta: RecordMeta, crc: number):
     `{"key":${key},"receivedAt":"${new Date(receivedAtMs).toISOString()}"` +
     `,"messageId":${JSON.stringify(meta.messageId)},"event":${JSON.stringify(meta.event)}` +
     `,"status":${JSON.stringify(meta.status)},"liveMode":${meta.liveMode === null ? 'null' : String(meta.liveMode)}` +
+    (meta.verified == null ? '' : `,"verified":${meta.verified},"signed":${JSON.stringify(meta.signed ?? null)}`) +
     `,"crc":${crc}`
   );
 }
@@ -130,7 +133,7 @@ export function parseRecordLine(buf: Buffer, start: number, end: number): Parsed
   } catch {
     return null;
   }
-  const { key, receivedAt, messageId, event, status, liveMode, crc } = h;
+  const { key, receivedAt, messageId, event, status, liveMode, crc, verified, signed } = h;
   if (typeof key !== 'number' || !Number.isSafeInteger(key) || key < 1) return null;
   if (typeof receivedAt !== 'string' || typeof crc !== 'number') return null;
   if (!isNullableString(messageId) || !isNullableString(event) || !isNullableString(status)) return null;
@@ -148,7 +151,11 @@ export function parseRecordLine(buf: Buffer, start: number, end: number): Parsed
     return null;
   }
   if (crc32(raw) !== crc) return null;
-  return { key, receivedAtMs, messageId, event, status, liveMode, bodyOffset, bodyLength, text };
+  const signature = {
+    verified: typeof verified === 'boolean' ? verified : null,
+    signed: Array.isArray(signed) && signed.every((c) => typeof c === 'string') ? (signed as string[]) : null,
+  };
+  return { key, receivedAtMs, messageId, event, status, liveMode, ...signature, bodyOffset, bodyLength, text };
 }
 
 export interface ReplayOutcome {

@@ -9,6 +9,13 @@ export interface RecordMeta {
   event: string | null;
   status: string | null;
   liveMode: boolean | null;
+  /**
+   * Whether the sink verified UP42's signature on arrival (UP42_WEBHOOK_SECRET set on the sink): true verified,
+   * null (or absent) not checked. A delivery that fails is refused, never stored, so false does not occur today.
+   */
+  verified?: boolean | null;
+  /** The headers UP42's signature covered, in signing order, when the sink verified it. */
+  signed?: readonly string[] | null;
 }
 
 /** One stored webhook. `body` holds the bytes exactly as received. */

@@ -94,9 +94,14 @@ describe('the forward step decides by the answer', () => {
       'ERR_NGROK_8012',
     ],
     [
-      "ngrok's broken upstream answer (502 + ERR_NGROK_3004)",
-      { kind: 'response', status: 502, text: 'x', ngrokErrorCode: 'ERR_NGROK_3004' },
-      'ERR_NGROK_3004',
+      "ngrok's edge failing to reach the agent (502 + ERR_NGROK_3210)",
+      { kind: 'response', status: 502, text: 'x', ngrokErrorCode: 'ERR_NGROK_3210' },
+      'ERR_NGROK_3210',
+    ],
+    [
+      "ngrok's edge with no backend (502 + ERR_NGROK_724)",
+      { kind: 'response', status: 502, text: 'x', ngrokErrorCode: 'ERR_NGROK_724' },
+      'ERR_NGROK_724',
     ],
   ])('%s: parked with $.flow.rerun for the first delay', async (_name, answer, cause) => {
     const clock = fakeClock();
@@ -118,6 +123,11 @@ describe('the forward step decides by the answer', () => {
     ],
     ['404 without an ngrok error code', { kind: 'response', status: 404, text: 'not here' }, 'it answered 404'],
     ['a redirect', { kind: 'response', status: 302, text: '' }, 'it answered 302'],
+    [
+      "ngrok's invalid upstream answer (502 + ERR_NGROK_3004): not the sink",
+      { kind: 'response', status: 502, text: 'x', ngrokErrorCode: 'ERR_NGROK_3004' },
+      "it answered 502 from the tunnel's edge (ERR_NGROK_3004)",
+    ],
   ])('%s: final at once, never parked', async (_name, answer, said) => {
     const step = fakeStep({ runs: 1 });
     const { transport, requests } = transportOf(answer);

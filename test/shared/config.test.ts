@@ -88,6 +88,16 @@ describe('emptyEnv', () => {
         'SINK_HOOK_FILTER',
         'SINK_HOOK_TIMEOUT_SECONDS',
         'SINK_HOOK_FROM_KEY',
+        // The sink checks UP42's signature again with the forwarder's own settings.
+        'UP42_WEBHOOK_SECRET',
+        'up42_webhook_secret_zwei',
+        'UP42_WEBHOOK_SECRET_PREVIOUS',
+        'UP42_TEST_MODE',
+        'is_test',
+        'UP42_NOTIFY_STATUSES',
+        'UP42_MAX_AGE_SECONDS',
+        'UP42_MAX_FUTURE_SECONDS',
+        'UP42_ACCEPT_WEAK_SIGNATURES',
       ].sort(),
     );
     expect(new Set(Object.values(sink))).toEqual(new Set(['']));
@@ -417,6 +427,7 @@ describe('parseSinkConfig', () => {
       allowedHosts: [],
       maxConnections: 256,
       maxFailedLogins: 10,
+      up42: null,
     });
   });
 
@@ -454,7 +465,29 @@ describe('parseSinkConfig', () => {
       allowedHosts: ['sink.example.com', '[fd00::1]'],
       maxConnections: 64,
       maxFailedLogins: 3,
+      up42: null,
     });
+  });
+
+  it("checks UP42's signature with the forwarder's settings when UP42_WEBHOOK_SECRET is set on it", () => {
+    const config = value(
+      parseSinkConfig({
+        up42_webhook_secret_zwei: 'the-secret',
+        UP42_WEBHOOK_SECRET_PREVIOUS: 'the-old-one',
+        UP42_TEST_MODE: 'yes',
+        UP42_MAX_AGE_SECONDS: '600',
+      }),
+    );
+    expect(config.up42).toMatchObject({
+      secrets: ['the-secret', 'the-old-one'],
+      testMode: true,
+      maxAgeSeconds: 600,
+      acceptWeakSignatures: false,
+    });
+    // A bad one of those settings stops the sink as any other would.
+    expect(problem(parseSinkConfig({ UP42_WEBHOOK_SECRET: 's', UP42_MAX_AGE_SECONDS: 'long' }))).toContain(
+      'UP42_MAX_AGE_SECONDS must be a whole number',
+    );
   });
 
   it('opens no tunnel for a domain without a token', () => {

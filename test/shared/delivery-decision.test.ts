@@ -15,7 +15,10 @@ describe('judgeReply', () => {
     [{ kind: 'network', timedOut: false } as const, 'away', 'network error'],
     [{ kind: 'response', status: 404, ngrokErrorCode: 'ERR_NGROK_3200' } as const, 'away', 'ERR_NGROK_3200'],
     [{ kind: 'response', status: 502, ngrokErrorCode: 'ERR_NGROK_8012' } as const, 'away', 'ERR_NGROK_8012'],
-    [{ kind: 'response', status: 502, ngrokErrorCode: 'ERR_NGROK_3004' } as const, 'away', 'ERR_NGROK_3004'],
+    [{ kind: 'response', status: 502, ngrokErrorCode: 'ERR_NGROK_3210' } as const, 'away', 'ERR_NGROK_3210'],
+    [{ kind: 'response', status: 502, ngrokErrorCode: 'ERR_NGROK_724' } as const, 'away', 'ERR_NGROK_724'],
+    // An invalid response from the upstream: the tunnel points at something that is not the sink.
+    [{ kind: 'response', status: 502, ngrokErrorCode: 'ERR_NGROK_3004' } as const, 'final', 'ERR_NGROK_3004'],
     [{ kind: 'response', status: 429 } as const, 'away', 'HTTP 429'],
     [{ kind: 'response', status: 503 } as const, 'away', 'HTTP 503'],
     [{ kind: 'response', status: 401 } as const, 'final', 'HTTP 401'],

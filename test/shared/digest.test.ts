@@ -27,10 +27,32 @@ describe('checkDigest', () => {
   });
 
   it('accepts a matching content-digest: sha-256, sha-512, or both', () => {
-    expect(checkDigest('content-digest', `sha-256=:${BODY_SHA256}:`, BODY)).toEqual({ ok: true, value: undefined });
+    expect(checkDigest('content-digest', `sha-256=:${BODY_SHA256}:`, BODY)).toEqual({
+      ok: true,
+      value: { header: 'content-digest', algorithms: ['sha-256'], matched: true },
+    });
     expect(checkDigest('content-digest', `sha-512=:${BODY_SHA512}:`, BODY).ok).toBe(true);
     expect(checkDigest('content-digest', `sha-256=:${BODY_SHA256}:, sha-512=:${BODY_SHA512}:`, BODY).ok).toBe(true);
     expect(checkDigest('content-digest', `SHA-256=:${BODY_SHA256}:`, new TextEncoder().encode(BODY)).ok).toBe(true);
+  });
+
+  /*
+   * RFC 9530's own example body and digests (its section 2 and appendix); the values were checked with openssl:
+   *   printf '%s' '{"hello": "world"}' | openssl dgst -sha256 -binary | base64
+   */
+  const RFC_BODY = '{"hello": "world"}';
+  const RFC_SHA256 = 'X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=';
+  const RFC_SHA512 = 'WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==';
+  it.each([
+    ['content-digest', `sha-256=:${RFC_SHA256}:`],
+    ['content-digest', `sha-256=${RFC_SHA256}`],
+    ['digest', `sha-256=:${RFC_SHA256}:`],
+    ['digest', `SHA-256=${RFC_SHA256}`],
+    ['content-digest', `sha-512=:${RFC_SHA512}:`],
+    ['digest', `SHA-512=${RFC_SHA512}`],
+  ] as const)("takes RFC 9530's example under %s as %s, with or without its colons", (header, value) => {
+    expect(checkDigest(header, value, RFC_BODY)).toMatchObject({ ok: true, value: { header, matched: true } });
+    expect(checkDigest(header, value, `${RFC_BODY} `)).toMatchObject({ ok: false, reason: 'digest-mismatch' });
   });
 
   it('accepts a matching legacy digest header in either case', () => {
@@ -60,7 +82,6 @@ describe('checkDigest', () => {
     ['a truncated digest', 'content-digest', `sha-256=:${BODY_SHA256.slice(0, -4)}:`],
     ['an empty digest', 'content-digest', 'sha-256=::'],
     ['only unknown algorithms', 'content-digest', 'md5=:AAAA:, unixsum=:AAAA:'],
-    ['content-digest without colons', 'content-digest', `sha-256=${BODY_SHA256}`],
     ['content-digest with non-base64 text', 'content-digest', 'sha-256=:not base64!:'],
     ['content-digest with three padding characters', 'content-digest', `sha-256=:${BODY_SHA256}==:`],
     ['content-digest with padding inside the base64', 'content-digest', 'sha-256=:AB=C:'],
@@ -68,7 +89,8 @@ describe('checkDigest', () => {
     ['no "=" at all', 'content-digest', 'sha-256'],
     ['empty header', 'content-digest', ''],
     ['a trailing comma', 'content-digest', `sha-256=:${BODY_SHA256}:,`],
-    ['digest header in content-digest syntax', 'digest', `SHA-256=:${BODY_SHA256}:`],
+    ['a value opened with a colon and not closed', 'content-digest', `sha-256=:${BODY_SHA256}`],
+    ['a value closed with a colon it never opened', 'digest', `sha-256=${BODY_SHA256}:`],
     ['digest header naming an unknown algorithm', 'digest', 'MD5=AAAA'],
     ['digest header with another body’s digest', 'digest', `SHA-256=${EMPTY_SHA256}`],
   ];
@@ -78,9 +100,10 @@ describe('checkDigest', () => {
     if (!result.ok) expect(result.message).toContain(header);
   });
 
-  it('calls a value malformed exactly when it is not base64 (in colons for content-digest), whitespace aside', () => {
-    // The patterns RFC 9530 and RFC 3230 give, as regular expressions: the oracle for the parser.
-    const wellFormed = { 'content-digest': /^:[A-Za-z0-9+/]*={0,2}:$/, digest: /^[A-Za-z0-9+/]*={0,2}$/ } as const;
+  it('calls a value malformed exactly when it is not base64, in colons or not, whitespace aside', () => {
+    // The patterns RFC 9530 (in colons) and RFC 3230 (bare) give, as regular expressions: the oracle for the parser.
+    const either = /^(:[A-Za-z0-9+/]*={0,2}:|[A-Za-z0-9+/]*={0,2})$/;
+    const wellFormed = { 'content-digest': either, digest: either } as const;
     const piece = fc.constantFrom(
       'A',
       'z',

@@ -1,7 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   EVENT_TYPES,
+  jobIdOf,
   makeEvent,
+  orderIdOf,
+  subjectOf,
   sampleFailedJobEvent,
   sampleFulfilledOrderEvent,
   sampleTestJobEvent,
@@ -12,8 +17,27 @@ import {
 import { classify, DEFAULT_NOTIFY_STATUSES } from '../../shared/status.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// UP42 writes RFC 3339 UTC times with any number of fraction digits (`…:26.37709Z`) or none (`…:34Z`).
 const isIsoTime = (s: unknown) =>
-  typeof s === 'string' && !Number.isNaN(Date.parse(s)) && new Date(s).toISOString() === s;
+  typeof s === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(s) && !Number.isNaN(Date.parse(s));
+
+/** The real deliveries on record (see test/fixtures/up42-deliveries/README.md). */
+const real = (name: string) =>
+  JSON.parse(
+    readFileSync(join(import.meta.dirname, '..', 'fixtures', 'up42-deliveries', `${name}.json`), 'utf8'),
+  ) as KnownUp42Event;
+const REAL_TEST_JOB = real('job-status-test');
+const REAL_FAILED_JOB = real('job-status-live-failed');
+const REAL_ORDER = real('order-status-live-fulfilled');
+
+/** The field names of a delivery, nested ones as paths, arrays by their first element: its shape. */
+function shape(value: unknown, path = ''): string[] {
+  if (Array.isArray(value)) return value.length === 0 ? [path] : shape(value[0], `${path}[]`);
+  if (typeof value !== 'object' || value === null) return [path];
+  return Object.entries(value)
+    .flatMap(([k, v]) => shape(v, path === '' ? k : `${path}.${k}`))
+    .sort();
+}
 const defaults = { statuses: new Set(DEFAULT_NOTIFY_STATUSES), testMode: false };
 const testMode = { ...defaults, testMode: true };
 
@@ -33,7 +57,7 @@ describe('sample events', () => {
     const sample: JobStatusEvent = sampleTestJobEvent;
     expectEnvelope(sample);
     expect(sample).toMatchObject({ event: 'job.status', liveMode: false });
-    expect(sample.body.jobId).toMatch(UUID);
+    expect(sample.body.jobId).toMatch(/^[0-9A-F-]{36}$/);
   });
 
   it('the failed job is live, FAILED, with its tasks and the task that failed', () => {
@@ -46,6 +70,13 @@ describe('sample events', () => {
       expect(task.id).toMatch(UUID);
       expect(isIsoTime(task.startedAt)).toBe(true);
     }
+  });
+
+  it('each sample has the fields of the real delivery it stands for, no more, no fewer', () => {
+    expect(shape(sampleTestJobEvent)).toEqual(shape(REAL_TEST_JOB));
+    expect(shape(sampleFailedJobEvent)).toEqual(shape(REAL_FAILED_JOB));
+    expect(shape(sampleFulfilledOrderEvent)).toEqual(shape(REAL_ORDER));
+    for (const delivery of [REAL_TEST_JOB, REAL_FAILED_JOB, REAL_ORDER]) expectEnvelope(delivery);
   });
 
   it('the fulfilled order is a live order.status, FULFILLED', () => {
@@ -70,7 +101,7 @@ describe('sample events through the status filter', () => {
     expect(classify(sampleTestJobEvent, testMode)).toEqual({
       action: 'notify',
       event: 'job.status',
-      status: 'SUCCEEDED',
+      status: 'PENDING',
       liveMode: false,
       messageId: sampleTestJobEvent.messageId,
     });
@@ -133,8 +164,29 @@ describe('makeEvent', () => {
     event.body.status = 'CHANGED';
     if ('tasks' in event.body) {
       event.body.tasks![0]!.status = 'CHANGED';
-      event.body.tasks!.push({ id: 'x', name: 'x', status: 'x' });
+      event.body.tasks!.push({ id: 'x', status: 'x' });
     }
     expect(JSON.stringify([sampleTestJobEvent, sampleFailedJobEvent, sampleFulfilledOrderEvent])).toBe(before);
+  });
+});
+
+describe('what a delivery is about: its job or its order', () => {
+  it("takes a live job's id from body.id and the test event's from body.jobId, as UP42 sends them", () => {
+    expect(jobIdOf(REAL_FAILED_JOB)).toBe('6dbe8956-b8c5-47b3-9f56-b1686628aa19');
+    expect(jobIdOf(REAL_TEST_JOB)).toBe('FB0DA199-01DF-4635-910D-A823AE7DC200');
+    expect(jobIdOf(REAL_ORDER)).toBeNull();
+    expect(orderIdOf(REAL_ORDER)).toBe('86296865-9e91-4a16-9a3c-d4eaa584c03e');
+    // body.id names a job only in a job.status delivery.
+    expect(jobIdOf({ event: 'order.status', body: { id: 'x' } })).toBeNull();
+    expect(jobIdOf({ event: 'job.status', body: { id: 'j', jobId: 'k' } })).toBe('k');
+  });
+
+  it('names the job (with its name when a sender adds one) or the order with its type', () => {
+    expect(subjectOf(REAL_FAILED_JOB)).toBe('Job 6dbe8956-b8c5-47b3-9f56-b1686628aa19');
+    expect(subjectOf(REAL_TEST_JOB)).toBe('Job FB0DA199-01DF-4635-910D-A823AE7DC200');
+    expect(subjectOf(REAL_ORDER)).toBe('Order 86296865-9e91-4a16-9a3c-d4eaa584c03e (ARCHIVE)');
+    expect(subjectOf({ event: 'job.status', body: { id: 'j1', jobName: 'NDVI' } })).toBe('Job j1 (NDVI)');
+    expect(subjectOf({ event: 'order.status', body: { orderId: 'o1' } })).toBe('Order o1');
+    for (const odd of [null, 'text', [], {}, { body: 'x' }, { body: { jobId: 7 } }]) expect(subjectOf(odd)).toBeNull();
   });
 });

@@ -120,6 +120,8 @@ describe('verify: known-answer vectors', () => {
         components: ['content-type', 'date', 'content-digest'],
         created: CREATED,
         digestChecked: true,
+        digest: { header: 'content-digest', algorithms: ['sha-256'], matched: true },
+        dateCovered: true,
         secretIndex: 0,
         weaknesses: [],
       },
@@ -132,19 +134,32 @@ describe('verify: known-answer vectors', () => {
     expect(check(headers)).toMatchObject({ ok: false, reason: 'mac-mismatch' });
   });
 
-  // These two vectors sign no date: they are weak, so they are checked with weak signatures accepted.
-  const weak = { acceptWeakSignatures: true };
-
-  it('accepts a signed sha-512 content-digest and checks the body against it', () => {
+  // These two vectors sign no date: a digest binds the body, so they are strong (the sink's messageId check stops
+  // their replay), and no date is held to the window.
+  it('accepts a signed sha-512 content-digest without a date, and checks the body against it', () => {
     const headers = {
       'content-type': 'application/json',
       'content-digest': `sha-512=:${SHA512}:`,
       signature: `up42-sig=${MAC_SHA512_DIGEST}`,
       'signature-input': `up42-sig=("content-type" "content-digest");created=${CREATED}`,
     };
-    expect(check(headers, weak)).toMatchObject({ ok: true, value: { digestChecked: true } });
-    expect(check(headers, { ...weak, rawBody: BODY + ' ' })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
-    expect(check(headers)).toMatchObject({ ok: false, reason: 'weak-signature' });
+    expect(check(headers)).toMatchObject({
+      ok: true,
+      value: {
+        digestChecked: true,
+        dateCovered: false,
+        weaknesses: [],
+        digest: { header: 'content-digest', algorithms: ['sha-512'], matched: true },
+      },
+    });
+    expect(check(headers, { rawBody: BODY + ' ' })).toMatchObject({
+      ok: false,
+      reason: 'digest-mismatch',
+      seen: {
+        components: ['content-type', 'content-digest'],
+        digest: { header: 'content-digest', algorithms: ['sha-512'], matched: false },
+      },
+    });
   });
 
   it('accepts a signed legacy digest header (SHA-256=base64) and checks the body against it', () => {
@@ -154,9 +169,9 @@ describe('verify: known-answer vectors', () => {
       signature: `up42-sig=${MAC_LEGACY_DIGEST}`,
       'signature-input': `up42-sig=("digest" "content-type");created=${CREATED}`,
     };
-    expect(check(headers, weak)).toMatchObject({ ok: true, value: { digestChecked: true } });
+    expect(check(headers)).toMatchObject({ ok: true, value: { digestChecked: true, dateCovered: false } });
     const changed = BODY.replace('FAILED', 'FAILEX');
-    expect(check(headers, { ...weak, rawBody: changed })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
+    expect(check(headers, { rawBody: changed })).toMatchObject({ ok: false, reason: 'digest-mismatch' });
   });
 
   it('accepts the body as bytes as well as text', () => {
@@ -326,13 +341,19 @@ describe('verify: every failure has its own reason', () => {
     };
     const unsigned = check(headers);
     expect(unsigned).toMatchObject({ ok: false, reason: 'weak-signature' });
-    expect(unsigned.ok ? '' : unsigned.message).toContain('does not cover a content-digest or digest header');
+    // The message names what was covered, what that allows, and the variable that accepts it.
+    expect(unsigned.ok ? '' : unsigned.message).toBe(
+      'the signature covers "date", "content-type" and no content-digest or digest header, so it does not bind ' +
+        'the body: anyone who has seen one signed delivery can send any body under its signature. ' +
+        'UP42_ACCEPT_WEAK_SIGNATURES=yes accepts such signatures, and with them forgeries',
+    );
     // Accepted on request, the result says the digest was not checked and why.
     expect(check(headers, { acceptWeakSignatures: true })).toEqual({
       ok: true,
       value: expect.objectContaining({
         digestChecked: false,
-        weaknesses: ['the signature does not cover a content-digest or digest header'],
+        digest: null,
+        weaknesses: [expect.stringMatching(/^the signature covers "date", "content-type" and no content-digest/)],
       }),
     });
     expect(check(delivery(), { rawBody: undefined, acceptWeakSignatures: true })).toMatchObject({
@@ -605,7 +626,7 @@ describe('sameMac: constant-time comparison, whatever the lengths', () => {
   });
 });
 
-describe('verify: a signature must bind the time and the body (weak-signature)', () => {
+describe('verify: a signature must bind the body (weak-signature)', () => {
   // UP42's signed string is the listed values run together; created is not signed. The MACs below come from
   // node's own HMAC over text written out here, not from sign().
   const hmac = (message: string, secret = SECRET) =>
@@ -630,8 +651,10 @@ describe('verify: a signature must bind the time and the body (weak-signature)',
   it('refuses a captured signature moved onto a made-up header, a fresh created and another body', () => {
     const headers = forge({ 'content-type': 'application/json', 'x-sig': SIGNED_STRING }, ['x-sig']);
     const message = weakFor(check(headers, { now: LATER, rawBody: OTHER_BODY }));
-    expect(message).toContain('the signature does not cover the date header');
-    expect(message).toContain('the signature does not cover a content-digest or digest header');
+    expect(message).toContain('the signature covers "x-sig" and no content-digest or digest header');
+    expect(message).toContain(
+      'anyone who has seen one signed delivery can send any body under its signature, at any time',
+    );
     // The same request in test mode (no time window) is refused all the same.
     weakFor(check(headers, { now: LATER, rawBody: OTHER_BODY, checkTime: false }));
   });
@@ -649,19 +672,32 @@ describe('verify: a signature must bind the time and the body (weak-signature)',
     for (const rawBody of [OTHER_BODY, BODY, '']) weakFor(check(headers, { now: LATER, rawBody }));
   });
 
-  it('names what is missing: the date alone, the digest alone', () => {
+  it('a digest without a date is strong: it binds the body, whose messageId the keepers store once', () => {
     const digestOnly = forge(
       { 'content-digest': `sha-256=:${SHA256}:` },
       ['content-digest'],
       hmac(`sha-256=:${SHA256}:`),
     );
-    const noDate = weakFor(check(digestOnly, { now: LATER }));
-    expect(noDate).toContain('date header');
-    expect(noDate).not.toContain('content-digest or digest');
+    expect(check(digestOnly, { now: LATER })).toMatchObject({
+      ok: true,
+      value: { dateCovered: false, digestChecked: true, weaknesses: [] },
+    });
+    // Moved onto another body, the same signature fails on the digest.
+    expect(check(digestOnly, { now: LATER, rawBody: OTHER_BODY })).toMatchObject({ reason: 'digest-mismatch' });
+    // A date alone binds nothing of the body: weak, and the message says the time is bound.
     const dateOnly = forge({ date: DATE }, ['date'], hmac(DATE));
-    const noDigest = weakFor(check(dateOnly, { now: LATER }));
-    expect(noDigest).toContain('a content-digest or digest header');
-    expect(noDigest).not.toContain('date header');
+    const noDigest = weakFor(check(dateOnly, { now: LATER, checkTime: false }));
+    expect(noDigest).toContain('the signature covers "date" and no content-digest or digest header');
+    expect(noDigest).not.toContain('at any time');
+  });
+
+  it('a signed date that is not a date is weak even with a digest', () => {
+    const headers = forge(
+      { date: 'yesterday', 'content-digest': `sha-256=:${SHA256}:` },
+      ['date', 'content-digest'],
+      hmac(`yesterday sha-256=:${SHA256}:`.replace(' ', '')),
+    );
+    expect(weakFor(check(headers, { now: LATER }))).toContain('the signed date header is not a valid HTTP date');
   });
 
   it('a weak signature with a wrong MAC is still a MAC mismatch', () => {
@@ -679,10 +715,12 @@ describe('verify: a signature must bind the time and the body (weak-signature)',
         components: ['content-type'],
         created: LATER,
         digestChecked: false,
+        digest: null,
+        dateCovered: false,
         secretIndex: 0,
         weaknesses: [
-          'the signature does not cover the date header',
-          'the signature does not cover a content-digest or digest header',
+          'the signature covers "content-type" and no content-digest or digest header, so it does not bind the ' +
+            'body: anyone who has seen one signed delivery can send any body under its signature, at any time',
         ],
       },
     });

@@ -22,7 +22,18 @@ describe('compactJson and dump lines', () => {
     const line = envelopeLine({ key: 4, receivedAt, ...meta, body: Buffer.from('{"z": 1}') });
     expect(line.toString()).toBe(
       '{"key":4,"receivedAt":"2026-11-30T07:01:43.512Z","messageId":"m-1","event":"job.status","status":"FAILED",' +
-        '"liveMode":true,"body":{"z": 1}}',
+        '"liveMode":true,"verified":null,"signed":null,"body":{"z": 1}}',
+    );
+    const verified = envelopeLine({
+      key: 5,
+      receivedAt,
+      ...meta,
+      verified: true,
+      signed: ['content-type', 'content-digest'],
+      body: Buffer.from('{}'),
+    });
+    expect(verified.toString()).toContain(
+      '"liveMode":true,"verified":true,"signed":["content-type","content-digest"],"body":{}}',
     );
   });
 });

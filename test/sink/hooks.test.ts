@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeEvent } from '../../shared/events.js';
+import { signedDeliveryHeaders } from '../../shared/signature.js';
 import { cleanEnvValue, hookEnvironment, MAX_ENV_VALUE_CHARS } from '../../sink/hooks/hook-env.js';
 import { startHookRunner } from '../../sink/hooks/hook-runner.js';
 import { createMemoryStore } from '../../sink/store/memory-store.js';
@@ -121,9 +122,12 @@ function webhook(i: number): string {
   );
 }
 
-async function store(sink: SpawnedSink, bodies: string[]): Promise<void> {
+/** POSTs each body with the credentials; signed as UP42 signs when the sink holds the webhook secret. */
+async function store(sink: SpawnedSink, bodies: string[], secret?: string): Promise<void> {
   for (const body of bodies) {
-    const reply = await post(sink.url, body, { authorization, 'content-type': 'application/json' });
+    const signed =
+      secret === undefined ? {} : signedDeliveryHeaders({ body, secret, created: Math.floor(Date.now() / 1000) });
+    const reply = await post(sink.url, body, { ...signed, authorization, 'content-type': 'application/json' });
     expect(reply.status).toBe(200);
   }
 }
@@ -269,7 +273,8 @@ describe('hooks that survive any webhook and any command', () => {
     const long = { event: 'order.status', messageId: randomUUID(), body: { orderId: 'o'.repeat(200_000) } };
     // UP42's live job event names the job `body.id` (its test event `body.jobId`).
     const live = { event: 'job.status', messageId: randomUUID(), body: { id: 'live-job-id', status: 'FAILED' } };
-    await store(sink, [JSON.stringify(nul), JSON.stringify(long), JSON.stringify(live)]);
+    // The sink holds the webhook secret, so it checks UP42's signature: the deliveries come signed.
+    await store(sink, [JSON.stringify(nul), JSON.stringify(long), JSON.stringify(live)], secrets.UP42_WEBHOOK_SECRET);
     await waitFor(() => /hook 3: done/.test(sink.stdout()), {
       what: 'the third run',
       describe: () => sink.stdout() + sink.stderr(),

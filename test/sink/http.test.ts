@@ -196,7 +196,7 @@ describe('the HTTP surface, byte for byte', () => {
     const { lines, count } = dumpLines(r.text);
     expect(count).toBe(2);
     expect(lines[0]).toMatch(
-      /^\{"key":2,"receivedAt":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","messageId":null,"event":null,"status":null,"liveMode":null,"body":\{"x":1\}\}$/,
+      /^\{"key":2,"receivedAt":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","messageId":null,"event":null,"status":null,"liveMode":null,"verified":null,"signed":null,"body":\{"x":1\}\}$/,
     );
     const first = JSON.parse(lines[1]!) as Record<string, unknown>;
     expect(first).toMatchObject({

@@ -136,7 +136,8 @@ describeInBrowser('desktop notifications from the inbox page', () => {
     expect(testFailed).toBeLessThan(failed);
     const [note] = await raised(page);
     expect(note!.title).toBe('job.status FAILED');
-    expect(note!.body).toBe(`Job ${(job.body as { jobId: string }).jobId} (NDVI over Berlin)\n#${failed} · live`);
+    // A live job's id is body.id, as in UP42's real deliveries; they carry no job name.
+    expect(note!.body).toBe(`Job ${(job.body as { id: string }).id}\n#${failed} · live`);
     expect(note!.tag).toBe(`webhook-${failed}`);
     expect(await page.title()).toBe('(1) Webhook inbox');
 
@@ -145,7 +146,7 @@ describeInBrowser('desktop notifications from the inbox page', () => {
     await eventually(async () => expect(await raised(page)).toHaveLength(2));
     expect((await raised(page))[1]).toEqual({
       title: 'order.status FAILED_PERMANENTLY',
-      body: `Order ${(order.body as { orderId: string }).orderId}\n#${orderKey} · live`,
+      body: `Order ${(order.body as { orderId: string }).orderId} (ARCHIVE)\n#${orderKey} · live`,
       tag: `webhook-${orderKey}`,
     });
     expect(await page.title()).toBe('(2) Webhook inbox');

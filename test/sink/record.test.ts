@@ -94,6 +94,22 @@ describe('parseRecordLine', () => {
     }
   });
 
+  it('keeps whether the signature was verified and what it covered; an older record reads as not checked', () => {
+    const signed = ['content-type', 'content-digest'];
+    const enc = encodeRecord(4, t0, { ...meta, verified: true, signed }, Buffer.from('{"a":1}'));
+    expect(enc.line.toString()).toContain(
+      ',"liveMode":true,"verified":true,"signed":["content-type","content-digest"],',
+    );
+    expect(parseRecordLine(enc.line, 0, enc.line.length - 1)).toMatchObject({ key: 4, verified: true, signed });
+    // A line as the sink wrote it before these fields existed (its CRC is of {"a":1}).
+    const old = Buffer.from(
+      `{"key":5,"receivedAt":"2026-11-30T07:01:43.512Z","messageId":"m-5","event":null,"status":null,` +
+        `"liveMode":null,"crc":${crc32(Buffer.from('{"a":1}'))},"body":{"a":1}}\n`,
+    );
+    expect(parseRecordLine(old, 0, old.length - 1)).toMatchObject({ key: 5, verified: null, signed: null });
+    expect(encodeRecord(6, t0, meta, Buffer.from('{}')).line.toString()).not.toContain('verified');
+  });
+
   it('rejects a record whose body does not match its CRC, or that is cut anywhere', () => {
     const enc = encodeRecord(1, t0, meta, Buffer.from('{"amount":100}'));
     const tampered = Buffer.from(enc.line.toString().replace('100', '900'));

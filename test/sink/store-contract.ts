@@ -96,6 +96,24 @@ export function describeStoreContract(name: string, openStore: OpenStore, sizeOf
       expect(await all(store, { liveMode: false })).toEqual([]);
     });
 
+    it("keeps whether the sink verified UP42's signature and what it covered; not checked reads as null", async () => {
+      const store = await open();
+      const heard: StoredRecord[] = [];
+      const unsubscribe = store.subscribe((r) => heard.push(r));
+      const signed = ['content-type', 'date', 'content-digest'];
+      await store.append(body(1), meta(1, { verified: true, signed }));
+      await store.append(body(2), meta(2));
+      unsubscribe();
+      const records = await all(store);
+      expect(records.map((r) => [r.key, r.verified ?? null, r.signed ?? null])).toEqual([
+        [1, true, signed],
+        [2, null, null],
+      ]);
+      expect(heard[0]).toMatchObject({ key: 1, verified: true, signed });
+      // The filters still see the rest of the metadata.
+      expect((await all(store, { liveMode: true, event: 'job.status' })).map((r) => r.key)).toEqual([1]);
+    });
+
     it('filters by event, status (normalised), liveMode, since, before, q and limit, in both orders', async () => {
       const store = await open();
       for (let i = 1; i <= 24; i++) await store.append(body(i), meta(i));

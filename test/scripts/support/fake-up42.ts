@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sendTestEvent } from './up42-test-event.js';
 
 /**
  * A stand-in for UP42's token endpoint and webhooks API on loopback. It behaves as the real one does
@@ -56,6 +57,15 @@ export interface FakeUp42 {
   hang: Set<string>;
   /** Make API errors echo the Authorization header and the password, as a careless server might. */
   echoCredentials: boolean;
+  /**
+   * Deliver test events for real on POST .../tests, as UP42 does: one per subscribed event, signed with the
+   * webhook's secret over `signedComponents`, and count the 2xx answers. Off: only `testsSucceeded` is answered.
+   */
+  deliverTests: boolean;
+  /** The headers the fake signs; UP42 does not publish which it signs, so tests choose. */
+  signedComponents: string[];
+  /** What each delivered test event got back. */
+  testDeliveries: { url: string; status: number | null; body: string }[];
   /** Forgets the requests, the webhooks and every forced behaviour: each test starts from the defaults. */
   reset(): void;
   close(): Promise<void>;
@@ -84,8 +94,17 @@ export async function startFakeUp42(
     forceStatus: new Map<string, number>(),
     hang: new Set<string>(),
     echoCredentials: false,
+    deliverTests: false,
+    signedComponents: ['content-type', 'date', 'content-digest'],
+    testDeliveries: [] as { url: string; status: number | null; body: string }[],
   };
   let nextId = 1;
+
+  const deliverTest = (webhook: StoredWebhook, event: string) =>
+    sendTestEvent(webhook.url, webhook.secret ?? '', event, state.signedComponents).then((delivery) => {
+      state.testDeliveries.push(delivery);
+      return delivery.status !== null && delivery.status >= 200 && delivery.status < 300;
+    });
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -216,7 +235,11 @@ export async function startFakeUp42(
       if (!existing) return error(404, `Webhook ${id} not found`);
       if (match[3]) {
         if (method !== 'POST') return error(405, 'Method not allowed');
-        return envelope(200, { testsRun: 2, testsSucceeded: state.testsSucceeded });
+        if (!state.deliverTests) return envelope(200, { testsRun: 2, testsSucceeded: state.testsSucceeded });
+        void Promise.all(existing.events.map((e) => deliverTest(existing, e))).then((results) =>
+          envelope(200, { testsRun: results.length, testsSucceeded: results.filter(Boolean).length }),
+        );
+        return;
       }
       if (method === 'GET') return envelope(200, existing);
       if (method === 'DELETE') {
@@ -251,6 +274,9 @@ export async function startFakeUp42(
       state.forceStatus.clear();
       state.hang.clear();
       state.echoCredentials = false;
+      state.deliverTests = false;
+      state.signedComponents = ['content-type', 'date', 'content-digest'];
+      state.testDeliveries.length = 0;
       state.testsSucceeded = 2;
       state.expiresIn = 300;
     },

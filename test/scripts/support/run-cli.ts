@@ -22,8 +22,10 @@ export async function runScript(
   args: readonly string[],
   env: Record<string, string> = {},
   timeoutMs = 20_000,
+  /** A working directory of the caller's (kept); by default an empty temporary one, removed after the run. */
+  workDir?: string,
 ): Promise<CliRun> {
-  const cwd = mkdtempSync(join(tmpdir(), 'scripts-cli-'));
+  const cwd = workDir ?? mkdtempSync(join(tmpdir(), 'scripts-cli-'));
   try {
     return await new Promise<CliRun>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', tsxLoader, join(repo, script), ...args], {
@@ -43,6 +45,6 @@ export async function runScript(
       });
     });
   } finally {
-    rmSync(cwd, { recursive: true, force: true });
+    if (workDir === undefined) rmSync(cwd, { recursive: true, force: true });
   }
 }
