@@ -91,7 +91,7 @@ async function receive(request: Request, env: WorkerEnv, config: WorkerConfig): 
   });
 }
 
-/** How much of a refused body is read and thrown away at most, as the sink's lingering close (http/linger.ts). */
+/** How much of a refused body is read and thrown away at most, as the sink's lingering close (sink/http/linger.ts). */
 const DISCARD = { bytes: 16 * 1024 * 1024, totalMs: 10_000, pauseMs: 1_000 };
 
 /**

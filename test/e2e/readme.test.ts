@@ -156,7 +156,6 @@ beforeAll(async () => {
     '.env.example',
     'sink',
     'shared',
-    'http',
     'forwarder',
     'scripts',
   ]) {
