@@ -14,12 +14,18 @@ import { isEntryPoint } from '../../scripts/cli/entry-point.js';
  * `{ steps, $ }`; actions are plain objects whose `run` gets `{ $ }` with the props as `this`; `$.export`,
  * `$.flow.exit` (ends the workflow after the step; `return $.flow.exit()` ends the step at once) and
  * `$.flow.rerun(delayMs, context, maxRetries)` (the step runs again after the delay, as run
- * `$.context.run.runs` + 1 with `context` in `$.context.run.context`). The stand-in records a rerun rather than
- * waiting: the test runs the step again. Assumed: exports and contexts are kept as JSON, as Pipedream stores them.
+ * `$.context.run.runs` + 1 with `context` in `$.context.run.context`). `raw_event.body_b64` is as Pipedream's
+ * examples of decoding a raw HTTP payload show it (its trigger reference describes `event` only). The stand-in
+ * records a rerun rather than waiting: the test runs the step again. Assumed: exports and contexts are kept as
+ * JSON, as Pipedream stores them.
  */
 
 export interface Trigger {
-  event: { method: string; path: string; query: Record<string, string>; headers: Record<string, string> } & {
+  event: {
+    method: string;
+    path: string;
+    query: Record<string, string>;
+    headers: Record<string, string>;
     body: unknown;
     url: string;
     client_ip: string;
