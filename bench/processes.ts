@@ -42,7 +42,7 @@ export interface SpawnOptions {
  * every run on top.
  */
 export function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = { ...emptyEnv(['sink', 'forwarder', 'runner']), SINK_MAX_BYTES: '4G' };
+  const env: Record<string, string> = { ...emptyEnv(['sink', 'forwarder']), SINK_MAX_BYTES: '4G' };
   for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG'])
     if (process.env[name] !== undefined) env[name] = process.env[name]!;
   return env;

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:
 import { cpus, tmpdir, totalmem, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { BUILT_SINK, buildServers } from './bundle.js';
-import { benchRunner, benchStepFiles } from './forwarder.js';
+import { benchStepFiles } from './forwarder.js';
 import { PAYLOAD_BYTES } from './payload.js';
 import { benchPostgres } from './postgres.js';
 import { REPO_ROOT } from './processes.js';
@@ -34,9 +34,6 @@ const FULL = {
   records: 100_000,
   smallRecords: 10_000,
   startRuns: 3,
-  runnerRequests: 500,
-  runnerWarmup: 100,
-  runnerSteadyAfter: 3_000,
   verifyRounds: 5,
   verifySeconds: 1,
 };
@@ -48,9 +45,6 @@ const QUICK: typeof FULL = {
   records: 10_000,
   smallRecords: 1_000,
   startRuns: 1,
-  runnerRequests: 200,
-  runnerWarmup: 50,
-  runnerSteadyAfter: 500,
   verifyRounds: 2,
   verifySeconds: 0.5,
 };
@@ -111,23 +105,14 @@ async function main(): Promise<number> {
   const store = await benchStore({ records, smallRecords, startRuns, workDir, dataRoot, sinkArgs: BUILT_SINK, log });
   const memHolding = await benchMemoryStoreHolding({ records: P.records, workDir, sinkArgs: BUILT_SINK, log });
 
-  log('6. forwarder: verify and the local runner');
+  log('6. forwarder: verify');
   const verify = benchVerify({ rounds: P.verifyRounds, roundSeconds: P.verifySeconds, warmupSeconds: P.verifySeconds });
   log(`  verify: ${Math.round(verify.perSecond)}/s per CPU-second, ${Math.round(verify.perWallSecond)}/s wall clock`);
-  const runner = await benchRunner({
-    requests: P.runnerRequests,
-    warmup: P.runnerWarmup,
-    steadyAfter: P.runnerSteadyAfter,
-    workDir,
-    sinkArgs: BUILT_SINK,
-    log,
-  });
 
   log('7. Pipedream step files');
   const files = await benchStepFiles(workDir);
 
   const { memoryBaseline, memory, fileBaseline, file } = tp.post;
-  const { steady } = runner;
   const { file: fileRatio, memory: memoryRatio, ping: pingRatio } = tp.ratios;
   const dataChecks = [...file.runs, ...memory.runs].map((r) => r.check!).concat(memHolding.check);
   if (pg.measured) dataChecks.push(pg.oneSink.check, pg.twoSinks.check);
@@ -255,22 +240,6 @@ async function main(): Promise<number> {
       '>= 50,000/s',
       meets(verify.perSecond >= 50_000),
     ),
-    row(
-      `runner overhead p50, up a while`,
-      `${fmt.ms(steady.overheadP50)} (${fmt.ms(steady.runnerP50)} via runner - ${fmt.ms(steady.directP50)} direct; ` +
-        `after ${steady.after.toLocaleString('en-US')} deliveries)`,
-      '< 2 ms',
-      meets(steady.overheadP50 < 2),
-    ),
-    row(
-      `runner overhead p99, up a while`,
-      `${fmt.ms(steady.overheadP99)} (${fmt.ms(steady.runnerP99)} - ${fmt.ms(steady.directP99)})`,
-    ),
-    row(
-      `runner overhead p50 / p99, just started`,
-      `${fmt.ms(runner.startup.overheadP50)} / ${fmt.ms(runner.startup.overheadP99)} ` +
-        `(after ${runner.startup.after} deliveries, V8 still compiling)`,
-    ),
     ...files.map((f) => row(`Pipedream ${f.kind} ${f.step}.mjs`, fmt.kb(f.bytes), '< 50 KB', meets(f.bytes < 50_000))),
   ];
 
@@ -300,7 +269,6 @@ async function main(): Promise<number> {
     store,
     memoryStoreHolding: memHolding,
     verify,
-    runner,
     stepFiles: files,
     table: rows,
   };

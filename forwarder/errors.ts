@@ -2,7 +2,7 @@ import { ConfigurationError } from '@pipedream/platform';
 
 /**
  * The errors the steps throw. A thrown error fails a Pipedream run (visible and replayable in its event
- * history); `code` tells the local runner which HTTP answer it maps to, without reading messages.
+ * history); `code` says which kind of failure it is, so a caller can tell them apart without reading messages.
  * Messages never carry a secret, a password or an Authorization value.
  */
 export type StepErrorCode = 'signature' | 'sink' | 'config';

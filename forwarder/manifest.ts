@@ -5,8 +5,8 @@ import { parse } from 'yaml';
 import { fail, ok, type Result } from '../shared/result.js';
 
 /**
- * pipedream.yaml, the manifest of the workflow: the build and the local runner take the step list from it,
- * in order, and nothing else hard-codes it.
+ * pipedream.yaml, the manifest of the workflow: the build and the tests take the step list from it, in order,
+ * and nothing else hard-codes it.
  */
 
 export interface ManifestStep {

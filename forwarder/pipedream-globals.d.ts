@@ -1,5 +1,5 @@
 /**
- * `defineComponent` is a global of Pipedream's runtime (the local runner and the build test provide their own):
+ * `defineComponent` is a global of Pipedream's runtime (the tests' stand-in for Pipedream provides its own):
  * no package exports it, so the step sources declare it here and the built files never import it.
  */
 declare global {

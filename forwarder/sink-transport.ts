@@ -18,8 +18,8 @@ export const sinkAgents = { http: new HttpAgent(AGENT_OPTIONS), https: new Https
 
 /**
  * The forward step's HTTP through `axios` from `@pipedream/platform`, as Pipedream's own steps do. It works the
- * same outside Pipedream (it wraps plain axios and uses `$` only for debug exports), so the local runner
- * and the tests exercise this very code.
+ * same outside Pipedream (it wraps plain axios and uses `$` only for debug exports), so the tests exercise
+ * this very code.
  *
  * Errors are turned into plain data here: an axios error carries the request config, Authorization header
  * included, and must never reach an export, a log line or an error message.

@@ -5,8 +5,8 @@ import type { StepContext } from './pipedream.js';
 import { decideDelivery, type Delivery } from './validate.js';
 
 /*
- * The validate step of the Pipedream workflow (and of the local runner, which runs the same step files) around
- * the host-neutral decision in validate.ts, which the Worker uses without Pipedream's platform.
+ * The validate step of the Pipedream workflow around the host-neutral decision in validate.ts, which the Worker
+ * uses without Pipedream's platform.
  */
 
 export interface ValidatedEvent {

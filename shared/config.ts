@@ -81,13 +81,6 @@ export function isLoopbackHost(host: string): boolean {
 /** The tunnel's basic auth refuses shorter passwords; the sink holds anything it exposes to the same bar. */
 export const MIN_EXPOSED_PASSWORD = 8;
 
-export interface RunnerConfig {
-  host: string;
-  port: number;
-  /** Where parked deliveries are kept until they run again. */
-  dataDir: string;
-}
-
 export interface WorkerLocalConfig {
   port: number;
   dataDir: string;
@@ -203,15 +196,6 @@ function parseHook(r: ReturnType<typeof reader>, env: Env): HookConfig | null {
     timeoutSeconds,
     fromKey: from === undefined ? null : Number(from),
   };
-}
-
-export function parseRunnerConfig(env: Env): ConfigResult<RunnerConfig> {
-  const r = reader(env);
-  return r.done({
-    host: r.value('FORWARDER_HOST')!,
-    port: r.integer('FORWARDER_PORT', 0, 65_535),
-    dataDir: r.value('FORWARDER_DATA_DIR')!,
-  });
 }
 
 export function parseWorkerLocalConfig(env: Env): ConfigResult<WorkerLocalConfig> {

@@ -1,7 +1,7 @@
 /**
- * What a forwarder does with the sink's answer, the same on every host (Pipedream steps, the local runner, the
- * Worker's outbox): deliver, try again now, park the delivery until later, or give up. Pure; each host's shell
- * carries the decision out ($.flow.rerun, the runner's park file, a Durable Object alarm).
+ * What a forwarder does with the sink's answer, the same on every host (Pipedream steps, the Worker's outbox):
+ * deliver, try again now, park the delivery until later, or give up. Pure; each host's shell carries the
+ * decision out ($.flow.rerun, a Durable Object alarm).
  */
 
 /**

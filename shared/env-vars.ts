@@ -2,7 +2,7 @@
  * Every environment variable of every part, in one table: the parsers read through it (env.ts), and
  * `.env.example`, `pipedream.yaml`, each step's variables and the README's tables are checked against it.
  */
-export type Part = 'forwarder' | 'sink' | 'runner' | 'worker' | 'scripts';
+export type Part = 'forwarder' | 'sink' | 'worker' | 'scripts';
 /** The forwarder's steps on Pipedream (pipedream.yaml), each reading its own variables. */
 export type Step = 'validate' | 'forward';
 
@@ -216,19 +216,6 @@ export const ENV_VARS = [
     description: 'When set, npm start also opens an ngrok tunnel to the sink (basic auth required).',
   },
   { name: 'NGROK_DOMAIN', parts: ['sink'], description: 'A reserved ngrok domain for the tunnel. Optional.' },
-  {
-    name: 'FORWARDER_HOST',
-    parts: ['runner'],
-    default: '127.0.0.1',
-    description: 'Address of the local forwarder runner (npm run forwarder).',
-  },
-  { name: 'FORWARDER_PORT', parts: ['runner'], default: '9777', description: 'Port of the local forwarder runner.' },
-  {
-    name: 'FORWARDER_DATA_DIR',
-    parts: ['runner'],
-    default: './data/forwarder',
-    description: 'Folder where the local runner keeps parked deliveries until the sink is back.',
-  },
   {
     name: 'WORKER_PORT',
     parts: ['worker'],

@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { answerThenLinger } from '../http/linger.js';
+import { answerThenLinger } from './http/linger.js';
 
 /** One request and what the access log needs to know about it. */
 export interface Exchange {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
-import { readBody } from '../http/read-body.js';
+import { readBody } from './http/read-body.js';
 import type { SinkConfig } from '../shared/config.js';
 import { parseDumpQuery, parseEventsQuery } from './dump-query.js';
 import { PAGE_SECURITY_HEADERS, type InboxPages } from './inbox-pages.js';

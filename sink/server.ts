@@ -1,7 +1,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { answerClientErrors } from '../http/client-error.js';
-import { capConnections } from '../http/connection-cap.js';
-import { allowHalfOpenRequests } from '../http/node-internals.js';
+import { answerClientErrors } from './http/client-error.js';
+import { capConnections } from './http/connection-cap.js';
+import { allowHalfOpenRequests } from './http/node-internals.js';
 import type { SinkConfig } from '../shared/config.js';
 import { formatAccessLog } from './access-log.js';
 import { createAllowedHosts } from './allowed-hosts.js';

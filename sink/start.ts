@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { formatUrl, listen } from '../http/listen.js';
+import { formatUrl, listen } from './http/listen.js';
 import { isLoopbackHost, type SinkConfig } from '../shared/config.js';
 import { createLineWriter } from './line-writer.js';
 import { createSinkServer, type SinkServerOptions } from './server.js';

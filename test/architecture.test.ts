@@ -11,10 +11,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Each deployable part and the folders of ours it may import (besides itself). */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   shared: [],
-  http: ['shared'],
-  sink: ['shared', 'http'],
-  forwarder: ['shared', 'http'],
-  scripts: ['shared', 'http', 'sink', 'forwarder'],
+  sink: ['shared'],
+  forwarder: ['shared'],
+  scripts: ['shared', 'sink', 'forwarder'],
 };
 const SOURCE_FOLDERS = Object.keys(MAY_IMPORT);
 const MAX_LINES = 300;

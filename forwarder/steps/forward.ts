@@ -1,4 +1,3 @@
-import type { Env } from '../../shared/env.js';
 import { forwardStep } from '../forward-step.js';
 import type { StepContext, StepsOf } from '../pipedream.js';
 import { packSignedHeaders } from '../../shared/signed-headers.js';
@@ -8,19 +7,14 @@ import { axiosTransport } from '../sink-transport.js';
 /**
  * Pipedream code step "forward": ping the sink through its public URL, then POST it the bytes UP42 sent; while
  * the sink is away, the delivery is parked with `$.flow.rerun`. Runs only when "validate" let the event through.
- * `withEnv` is the step reading a given environment (the local runner's); Pipedream runs the default export,
- * which reads the workflow's `process.env`.
+ * Its settings are the workflow's environment variables, read from `process.env` at each run.
  */
-export function withEnv(env: () => Env) {
-  return {
-    props: {},
-    async run({ steps, $ }: { steps: StepsOf; $: StepContext }) {
-      const { event, raw_event } = steps.trigger;
-      const raw = rawBodyOf(event, raw_event) ?? undefined;
-      const signedHeaders = packSignedHeaders(event.headers);
-      return forwardStep({ body: event.body, raw, signedHeaders }, $, env(), axiosTransport($));
-    },
-  };
-}
-
-export default defineComponent(withEnv(() => process.env));
+export default defineComponent({
+  props: {},
+  async run({ steps, $ }: { steps: StepsOf; $: StepContext }) {
+    const { event, raw_event } = steps.trigger;
+    const raw = rawBodyOf(event, raw_event) ?? undefined;
+    const signedHeaders = packSignedHeaders(event.headers);
+    return forwardStep({ body: event.body, raw, signedHeaders }, $, process.env, axiosTransport($));
+  },
+});

@@ -15,7 +15,7 @@ export { Outbox } from './outbox.js';
  * sink on its own alarm. `GET /outbox` (the sink's basic auth) shows what waits; `GET /check` the settings.
  */
 
-/** Largest accepted body, as the local runner's default. The module exports handlers only: workerd refuses others. */
+/** Largest accepted body. The module exports handlers only: workerd refuses others. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
 const json = (status: number, value: unknown, headers: Record<string, string> = {}) =>
@@ -94,6 +94,34 @@ async function receive(request: Request, env: WorkerEnv, config: WorkerConfig): 
   });
 }
 
+/** How much of a refused body is read and thrown away at most, as the sink's lingering close (sink/http/linger.ts). */
+const DISCARD = { bytes: 16 * 1024 * 1024, totalMs: 10_000, pauseMs: 1_000 };
+
+/**
+ * Reads and drops what follows of a refused body, within DISCARD's bounds: workerd closes a connection whose
+ * request body was left unread, and a client still sending (no `Expect: 100-continue`) then gets a broken pipe
+ * instead of the answer.
+ */
+async function discard(request: Request): Promise<void> {
+  const reader = request.body?.getReader();
+  if (!reader) return;
+  const deadline = Date.now() + DISCARD.totalMs;
+  let read = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const pause = () => new Promise<'pause'>((resolve) => (timer = setTimeout(() => resolve('pause'), DISCARD.pauseMs)));
+  try {
+    while (read <= DISCARD.bytes && Date.now() < deadline) {
+      const next = await Promise.race([reader.read(), pause()]);
+      clearTimeout(timer);
+      if (next === 'pause' || next.done) break;
+      read += next.value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The client left or sent a broken body: there is nobody left to answer.
+  }
+}
+
 type Body = { ok: true; raw: string; parsed: unknown } | { ok: false; status: 400 | 413; message: string };
 
 /**
@@ -103,8 +131,17 @@ type Body = { ok: true; raw: string; parsed: unknown } | { ok: false; status: 40
 async function readBody(request: Request): Promise<Body> {
   const tooLarge: Body = { ok: false, status: 413, message: `the body is larger than ${MAX_BODY_BYTES} bytes` };
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) return tooLarge;
-  const bytes = await request.arrayBuffer();
+  if (declared > MAX_BODY_BYTES) {
+    await discard(request);
+    return tooLarge;
+  }
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await request.arrayBuffer();
+  } catch {
+    // A body cut off or badly framed fails that request alone, with a clear answer rather than a runtime error.
+    return { ok: false, status: 400, message: 'the body could not be read: it was cut off or badly framed' };
+  }
   if (bytes.byteLength > MAX_BODY_BYTES) return tooLarge;
   let raw: string;
   try {

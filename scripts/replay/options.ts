@@ -13,7 +13,7 @@ export const USAGE = `usage: npm run replay -- --to URL [options]
 
 Sends webhooks stored in a sink to any URL again, each signed anew as UP42 signs it, and prints each answer.
 
-  --to URL              where to POST them (the local runner, a Worker, another sink, your own code) [required];
+  --to URL              where to POST them (the Worker, another sink, your own code) [required];
                         for basic auth give the user as http://USER@host/… or REPLAY_TO_USER, and the password
                         in REPLAY_TO_PASS (environment or .env), or type it when asked; never in --to
   --from URL            the sink to read them from (default http://127.0.0.1:9888); its user and password are

@@ -17,7 +17,7 @@ Sends UP42-style webhooks, signed as UP42 signs them, and prints each reply. The
 content-type, date and content-digest headers: it binds the time and the body, as the forwarder requires
 (weaker signatures are refused as weak-signature unless UP42_ACCEPT_WEAK_SIGNATURES=yes).
 
-  --url URL             where to POST (local runner, Pipedream endpoint, or the sink) [required]
+  --url URL             where to POST (the Worker, a Pipedream endpoint, or the sink) [required]
   --event TYPE          job.status (default) or order.status
   --status STATUS       body.status (default SUCCEEDED for job.status, FULFILLED for order.status)
   --live                a live event (liveMode: true); the default is a test event

@@ -2,17 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildDelivery, type Delivery, type PayloadSource } from '../../scripts/send-test-event/delivery.js';
 import { postDelivery, sendTestEvents } from '../../scripts/send-test-event/send.js';
 import { signedDeliveryHeaders } from '../../shared/signature.js';
+import { waitFor } from '../support/wait-for.js';
+import { buildWorkerForEntry, outbox, type OutboxView } from '../worker/support.js';
 import { freePort, startNgrokEdge, type NgrokEdge } from './ngrok-edge.js';
-import { dump, envelopes, http, listeningOn, spawnEntry, tempDir, type Proc } from './support.js';
+import { dump, envelopes, http, listeningOn, spawnEntry, spawnWorker, tempDir, type Proc } from './support.js';
 
 /**
  * The whole local chain as a user runs it, each part its own process on loopback: the sink (`npm start`'s
  * entry point, a temporary data directory, basic auth on) behind a stand-in for ngrok's edge (./ngrok-edge.ts),
- * the forwarder runner (`npm run forwarder`'s entry point) pointed at the edge, and UP42-style deliveries from the
- * test-event sender, through its functions and
- * through its command line. Only public interfaces are used: the runner's HTTP answers, the sink's
- * /dump-webhooks. Every process runs in an empty temporary folder with an environment holding only what is
- * given here, so a developer's .env cannot change the outcome.
+ * the Worker (`npm run worker`'s entry point, in workerd) pointed at the edge, and UP42-style deliveries from the
+ * test-event sender, through its functions and through its command line. Only public interfaces are used: the
+ * Worker's HTTP answers and GET /outbox, the sink's /dump-webhooks. Every process runs in an empty temporary
+ * folder with an environment holding only what is given here, so a developer's .env cannot change the outcome.
  */
 
 const SECRET = 'e2e-webhook-secret-TOPSECRET';
@@ -24,7 +25,7 @@ let sink: Proc;
 let sinkUrl: string;
 let sinkPort: number;
 let edge: NgrokEdge;
-const runners: Record<'live' | 'testMode' | 'wrongAuth', { proc: Proc; url: string }> = {} as never;
+const workers: Record<'live' | 'testMode' | 'wrongAuth', { proc: Proc; url: string; pass: string }> = {} as never;
 const all: Proc[] = [];
 
 const sinkEnv = (port: number) => ({
@@ -42,28 +43,21 @@ async function startSinkProcess(port: number): Promise<void> {
   ({ url: sinkUrl, port: sinkPort } = await listeningOn(sink));
 }
 
-async function startRunner(testMode: boolean, pass: string): Promise<{ proc: Proc; url: string }> {
-  const proc = spawnEntry(
-    'forwarder/runner/main.ts',
-    [],
-    {
-      FORWARDER_HOST: '127.0.0.1',
-      FORWARDER_PORT: '0',
-      UP42_WEBHOOK_SECRET: SECRET,
-      UP42_TEST_MODE: testMode ? 'yes' : 'no',
-      SINK_URL: edge.url,
-      SINK_BASIC_AUTH_USER: AUTH.user,
-      SINK_BASIC_AUTH_PASS: pass,
-      // A sink that is down is parked after two attempts, and tried again every second.
-      FORWARD_MAX_ATTEMPTS: '2',
-      FORWARD_DEADLINE_MS: '5000',
-      FORWARD_PARK_DELAYS: '1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1',
-      FORWARDER_DATA_DIR: `${work.dir}/parked-${all.length}`,
-    },
-    work.dir,
-  );
+async function startWorkerProcess(testMode: boolean, pass: string): Promise<{ proc: Proc; url: string; pass: string }> {
+  const env = {
+    UP42_WEBHOOK_SECRET: SECRET,
+    UP42_TEST_MODE: testMode ? 'yes' : 'no',
+    SINK_URL: edge.url,
+    SINK_BASIC_AUTH_USER: AUTH.user,
+    SINK_BASIC_AUTH_PASS: pass,
+    // A sink that is down is tried again every second.
+    FORWARD_MAX_ATTEMPTS: '2',
+    FORWARD_DEADLINE_MS: '5000',
+    FORWARD_PARK_DELAYS: '1',
+  };
+  const proc = spawnWorker(env, `${work.dir}/outbox-${all.length}`, work.dir);
   all.push(proc);
-  return { proc, url: (await listeningOn(proc)).url };
+  return { proc, url: (await listeningOn(proc)).url, pass };
 }
 
 beforeAll(async () => {
@@ -71,12 +65,13 @@ beforeAll(async () => {
   dataDir = `${work.dir}/data`;
   await startSinkProcess(await freePort());
   edge = await startNgrokEdge({ sinkPort, auth: AUTH });
+  await buildWorkerForEntry();
   const [live, testMode, wrongAuth] = await Promise.all([
-    startRunner(false, AUTH.pass),
-    startRunner(true, AUTH.pass),
-    startRunner(false, 'not-the-sink-password'),
+    startWorkerProcess(false, AUTH.pass),
+    startWorkerProcess(true, AUTH.pass),
+    startWorkerProcess(false, 'not-the-sink-password'),
   ]);
-  Object.assign(runners, { live, testMode, wrongAuth });
+  Object.assign(workers, { live, testMode, wrongAuth });
 }, 60_000);
 
 afterAll(async () => {
@@ -95,14 +90,34 @@ const liveJob = (status: string): PayloadSource => ({ kind: 'event', event: 'job
 const signed = (source: PayloadSource, overrides: { secret?: string; created?: number } = {}): Delivery =>
   buildDelivery({ source, secret: overrides.secret ?? SECRET, created: overrides.created ?? now() });
 
-/** POSTs a delivery as is (any headers, any body) to a runner; its status and JSON answer. */
-async function send(runner: { url: string }, delivery: Delivery) {
-  const reply = await http(`${runner.url}/`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+/** POSTs a delivery as is (any headers, any body) to a Worker; its status and JSON answer. */
+async function send(worker: { url: string }, delivery: Delivery) {
+  const reply = await http(`${worker.url}/`, { method: 'POST', headers: delivery.headers, body: delivery.body });
   return {
     status: reply.status,
-    answer: (reply.json ?? {}) as { outcome?: string; reason?: string; summary?: string },
+    answer: (reply.json ?? {}) as { outcome?: string; reason?: string; messageId?: string },
   };
 }
+
+/** The Worker's outbox once `done` holds of it (it delivers on its own; nothing announces it). */
+const outboxWhen = (worker: { url: string; pass: string }, done: (view: OutboxView) => boolean) =>
+  waitFor(
+    async () => {
+      const view = await outbox(worker.url, { user: AUTH.user, pass: worker.pass });
+      return done(view) ? view : undefined;
+    },
+    { what: 'the outbox', timeoutMs: 30_000, intervalMs: 100 },
+  );
+
+/** The dump once it holds `count` webhooks. */
+const storedCount = (count: number, query = '') =>
+  waitFor(
+    async () => {
+      const d = await dump(sinkUrl, AUTH, query);
+      return d.count === count ? d : undefined;
+    },
+    { what: `${count} stored webhooks`, timeoutMs: 30_000, intervalMs: 100 },
+  );
 
 async function clearStore(): Promise<void> {
   const reply = await http(`${sinkUrl}/dump-webhooks`, { method: 'DELETE', auth: AUTH });
@@ -110,15 +125,14 @@ async function clearStore(): Promise<void> {
   expect((await dump(sinkUrl, AUTH)).count).toBe(0);
 }
 
-describe('the local chain: sender → runner → sink', () => {
+describe('the local chain: sender → Worker → sink', () => {
   it('stores a signed live job.status FAILED under key 1, its body byte for byte as sent', async () => {
     await clearStore();
     const delivery = signed(liveJob('FAILED'));
-    const { status, answer } = await send(runners.live, delivery);
+    const { status, answer } = await send(workers.live, delivery);
     expect(status).toBe(200);
-    expect(answer).toMatchObject({ outcome: 'forwarded', summary: 'stored as key 1' });
-
-    const { lines } = await dump(sinkUrl, AUTH);
+    expect(answer).toMatchObject({ outcome: 'kept', messageId: delivery.messageId });
+    const { lines } = await storedCount(1);
     expect(lines).toEqual([delivery.body]);
     const [stored] = await envelopes(sinkUrl, AUTH);
     expect(stored).toMatchObject({
@@ -133,41 +147,42 @@ describe('the local chain: sender → runner → sink', () => {
   it('ignores a test event unless test mode is on, and stores it when it is', async () => {
     await clearStore();
     const delivery = signed({ kind: 'event', event: 'job.status', status: 'SUCCEEDED', liveMode: false });
-    const off = await send(runners.live, delivery);
+    const off = await send(workers.live, delivery);
     expect(off.status).toBe(202);
     expect(off.answer.outcome).toBe('ignored');
     expect(off.answer.reason).toContain('test event');
-    expect((await dump(sinkUrl, AUTH)).count).toBe(0);
 
-    const on = await send(runners.testMode, delivery);
+    const on = await send(workers.testMode, delivery);
     expect(on.status).toBe(200);
-    expect(on.answer.summary).toBe('stored as key 1');
-    expect((await dump(sinkUrl, AUTH, '?liveMode=false')).lines).toEqual([delivery.body]);
+    expect((await storedCount(1, '?liveMode=false')).lines).toEqual([delivery.body]);
+    expect((await dump(sinkUrl, AUTH)).count).toBe(1);
   });
 
   it('stores a FAILED_PERMANENTLY order sent by the send-test-event command, not a RUNNING job', async () => {
     await clearStore();
     const cli = spawnEntry(
       'scripts/send-test-event.ts',
-      ['--url', runners.live.url, '--live', '--event', 'order.status', '--status', 'FAILED_PERMANENTLY'],
+      ['--url', workers.live.url, '--live', '--event', 'order.status', '--status', 'FAILED_PERMANENTLY'],
       { UP42_WEBHOOK_SECRET: SECRET },
       work.dir,
     );
     expect(await cli.exited).toBe(0);
-    expect(cli.output()).toMatch(/^200 \{"outcome":"forwarded","summary":"stored as key 1"/);
+    expect(cli.output()).toMatch(/^200 \{"outcome":"kept","seq":\d+,"waiting":\d+,"event":"order.status"/m);
 
-    const running = await send(runners.live, signed(liveJob('RUNNING')));
+    const running = await send(workers.live, signed(liveJob('RUNNING')));
     expect(running.status).toBe(202);
     expect(running.answer.reason).toContain('RUNNING is not in the notify list');
 
+    await storedCount(1);
     const stored = await envelopes(sinkUrl, AUTH);
     expect(stored.map((e) => [e.key, e.event, e.status, e.liveMode])).toEqual([
       [1, 'order.status', 'FAILED_PERMANENTLY', true],
     ]);
   }, 30_000);
 
-  it('rejects a tampered body or header, a wrong secret and a stale signature with 401, storing nothing', async () => {
+  it('rejects a tampered body or header, a wrong secret and a stale signature with 401, keeping nothing', async () => {
     await clearStore();
+    const before = await outbox(workers.live.url, AUTH);
     const original = signed(liveJob('FAILED'));
     const tamperedBody = { ...original, body: original.body.replace('"FAILED"', '"CANCELLED"') };
     expect(tamperedBody.body).not.toBe(original.body);
@@ -183,7 +198,7 @@ describe('the local chain: sender → runner → sink', () => {
       ['stale created', signed(liveJob('FAILED'), { created: now() - 301 - 10 }), 'stale'],
     ];
     for (const [what, delivery, reason] of cases) {
-      const { status, answer } = await send(runners.live, delivery);
+      const { status, answer } = await send(workers.live, delivery);
       expect({ what, status, outcome: answer.outcome, reason: answer.reason }).toEqual({
         what,
         status: 401,
@@ -191,30 +206,32 @@ describe('the local chain: sender → runner → sink', () => {
         reason,
       });
     }
+    const after = await outbox(workers.live.url, AUTH);
+    expect([after.waiting, after.delivered, after.failed]).toEqual([0, before.delivered, before.failed]);
     expect((await dump(sinkUrl, AUTH)).count).toBe(0);
   });
 
-  it('parks a delivery while the sink is stopped (edge: ERR_NGROK_3200), stores it once back', async () => {
+  it('keeps a delivery while the sink is stopped (edge: ERR_NGROK_3200), stores it once back', async () => {
     await clearStore();
     const before = signed(liveJob('ERROR'));
-    expect((await send(runners.live, before)).status).toBe(200);
+    expect((await send(workers.live, before)).status).toBe(200);
+    await storedCount(1);
 
     expect(await sink.stop('SIGTERM')).toBe(0);
     const delivery = signed(liveJob('FAILED'));
-    const down = await send(runners.live, delivery);
-    expect(down.status).toBe(202);
-    expect(down.answer).toMatchObject({
-      outcome: 'parked',
-      summary: 'sink away (ERR_NGROK_3200): parked, next try in 1 s, 1 of 20',
-    });
+    const down = await send(workers.live, delivery);
+    expect(down).toMatchObject({ status: 200, answer: { outcome: 'kept' } });
+    const away = await outboxWhen(workers.live, (v) => v.sink.away && v.deliveries[0]!.attempts >= 1);
+    expect(away.sink.cause).toMatch(/ERR_NGROK_3200/);
+    expect(away.deliveries.map((d) => d.messageId)).toEqual([delivery.messageId]);
 
     // The same port and data directory, as a user restarting `npm start` would have.
     const port = sinkPort;
     await startSinkProcess(port);
     expect(sinkPort).toBe(port);
-    await runners.live.proc.waitFor(new RegExp(`"outcome":"forwarded".*"messageId":"${delivery.messageId}"`), 20_000);
-    expect((await dump(sinkUrl, AUTH)).lines).toEqual([before.body, delivery.body]);
-  }, 40_000);
+    expect((await storedCount(2)).lines).toEqual([before.body, delivery.body]);
+    expect((await outboxWhen(workers.live, (v) => v.waiting === 0)).sink.away).toBe(false);
+  }, 60_000);
 
   it('accepts a signed body formatted unlike JSON.stringify from the bytes sent, and stores those bytes', async () => {
     await clearStore();
@@ -225,25 +242,26 @@ describe('the local chain: sender → runner → sink', () => {
     expect(body).not.toBe(JSON.stringify(JSON.parse(body)));
     const headers = signedDeliveryHeaders({ body, secret: SECRET, created: now() });
     expect(headers['content-digest']).toBeDefined();
-    const { status, answer } = await send(runners.live, { messageId, body, headers });
-    expect({ status, summary: answer.summary }).toEqual({ status: 200, summary: 'stored as key 1' });
-    expect((await dump(sinkUrl, AUTH)).lines).toEqual([body]);
+    const { status } = await send(workers.live, { messageId, body, headers });
+    expect(status).toBe(200);
+    expect((await storedCount(1)).lines).toEqual([body]);
   });
 
   it('stores the same delivery sent twice once', async () => {
     await clearStore();
+    const delivered = (await outbox(workers.live.url, AUTH)).delivered;
     const delivery = signed(liveJob('CANCELLED'));
-    const first = await send(runners.live, delivery);
-    const second = await send(runners.live, delivery);
-    expect([first.status, first.answer.summary]).toEqual([200, 'stored as key 1']);
-    expect([second.status, second.answer.summary]).toEqual([200, 'already stored as key 1']);
+    expect((await send(workers.live, delivery)).status).toBe(200);
+    expect((await send(workers.live, delivery)).status).toBe(200);
+    // Both are delivered; the sink answers the second "already stored" and keeps one.
+    await outboxWhen(workers.live, (v) => v.delivered === delivered + 2);
     expect((await dump(sinkUrl, AUTH)).lines).toEqual([delivery.body]);
   });
 
   it('gives 200 deliveries sent 20 at a time the keys 1..200 exactly, one per delivery', async () => {
     await clearStore();
     const results = await sendTestEvents({
-      url: `${runners.live.url}/`,
+      url: `${workers.live.url}/`,
       source: liveJob('FAILED'),
       secret: SECRET,
       count: 200,
@@ -251,19 +269,23 @@ describe('the local chain: sender → runner → sink', () => {
       timeoutMs: 20_000,
     });
     expect(results.filter((r) => r.status !== 200)).toEqual([]);
+    await storedCount(200);
     const stored = await envelopes(sinkUrl, AUTH);
     expect(stored.map((e) => e.key)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     expect(new Set(stored.map((e) => e.messageId))).toEqual(new Set(results.map((r) => r.messageId)));
-  }, 40_000);
+  }, 60_000);
 
-  it('answers 502 and stores nothing when the forwarder has the wrong sink credentials', async () => {
+  it('keeps a delivery waiting, naming the 401, while the Worker has the wrong sink credentials', async () => {
     await clearStore();
     const delivery = signed(liveJob('FAILED'));
-    const { status, answer } = await send(runners.wrongAuth, delivery);
-    expect(status).toBe(502);
-    expect(answer).toMatchObject({ outcome: 'sink-failed', reason: 'refused' });
+    expect((await send(workers.wrongAuth, delivery)).status).toBe(200);
+    // A refusal of the ping concerns the sink's settings, not this delivery: it waits until they are fixed.
+    const view = await outboxWhen(workers.wrongAuth, (v) => v.deliveries[0]?.attempts === 1);
+    expect(view).toMatchObject({ waiting: 1, failed: 0, delivered: 0 });
+    expect(view.deliveries[0]!.cause).toMatch(/401.*check SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS/);
     expect((await dump(sinkUrl, AUTH)).count).toBe(0);
-    // The same delivery through a correctly configured forwarder still goes through.
-    expect((await postDelivery(`${runners.live.url}/`, delivery, 0, 10_000)).status).toBe(200);
+    // The same delivery through a correctly configured Worker goes through.
+    expect((await postDelivery(`${workers.live.url}/`, delivery, 0, 10_000)).status).toBe(200);
+    expect((await storedCount(1)).lines).toEqual([delivery.body]);
   });
 });

@@ -83,12 +83,11 @@ export function tableRows(text: string): string[][] {
 }
 
 /**
- * The README's commands use the default ports (9888 for the sink, 9777 for the runner). The test starts
- * both on ephemeral ports, so before running a command it puts the ports actually bound in their place.
+ * The README's commands use the default ports (9888 for the sink, 8787 for the Worker). The test starts both
+ * on ephemeral ports, so before running a command it puts the ports actually bound in their place.
  */
-export function onPorts(command: string, ports: { sink: number; runner: number; worker?: number }): string {
-  const moved = command
+export function onPorts(command: string, ports: { sink: number; worker: number }): string {
+  return command
     .replaceAll('127.0.0.1:9888', `127.0.0.1:${ports.sink}`)
-    .replaceAll('127.0.0.1:9777', `127.0.0.1:${ports.runner}`);
-  return ports.worker === undefined ? moved : moved.replaceAll('127.0.0.1:8787', `127.0.0.1:${ports.worker}`);
+    .replaceAll('127.0.0.1:8787', `127.0.0.1:${ports.worker}`);
 }

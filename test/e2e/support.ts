@@ -98,13 +98,29 @@ function track(child: ChildProcess, group: boolean): Proc {
  * The working directory is `cwd` (an empty temporary folder, so no developer's .env is read) and the
  * environment holds PATH and `env` only.
  */
-export function spawnEntry(entry: string, args: readonly string[], env: Record<string, string>, cwd: string): Proc {
+export function spawnEntry(
+  entry: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  cwd: string,
+  /** In a process group of its own, so `stop` (even SIGKILL) reaches its children too (workerd). */
+  group = false,
+): Proc {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, join(REPO_ROOT, entry), ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
   });
-  return track(child, false);
+  return track(child, group);
+}
+
+/**
+ * `npm run worker`'s entry point (scripts/worker.ts, the Worker in workerd; build it first with
+ * buildWorkerForEntry) on an ephemeral port, its outbox in `dataDir`, with the forwarder's variables `env`.
+ */
+export function spawnWorker(env: Record<string, string>, dataDir: string, cwd: string): Proc {
+  return spawnEntry('scripts/worker.ts', [], { WORKER_PORT: '0', WORKER_DATA_DIR: dataDir, ...env }, cwd, true);
 }
 
 /** A shell command line run by bash in its own process group (so `stop` reaches npm's children too). */
@@ -113,7 +129,7 @@ export function spawnShell(command: string, env: Record<string, string>, cwd: st
   return track(child, true);
 }
 
-/** The `listening on http://127.0.0.1:PORT` line both servers print, as a URL and a port. */
+/** The `listening on http://127.0.0.1:PORT` line the sink and the Worker print, as a URL and a port. */
 export async function listeningOn(proc: Proc): Promise<{ url: string; port: number }> {
   const match = await proc.waitFor(/listening on (http:\/\/127\.0\.0\.1:(\d+))/);
   return { url: match[1]!, port: Number(match[2]) };

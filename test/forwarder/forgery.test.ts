@@ -1,17 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createHash, createHmac } from 'node:crypto';
-import { startRunner } from '../../forwarder/runner/server.js';
-import type { RunResult } from '../../forwarder/runner/workflow.js';
-import type { Env } from '../../shared/env.js';
 import { signedDeliveryHeaders } from '../../shared/signature.js';
+import { buildWorkerOnce, startWorker, until, type RunningWorker } from '../worker/support.js';
 import { event, nowSeconds } from './deliveries.js';
+import { buildSteps, startWorkflow, type BuiltSteps, type WorkflowRun } from './pipedream-standin.js';
 import { startStubSink, type StubSink } from './stub-sink.js';
 
 /*
- * Forgeries built from one captured delivery, sent to the local runner over HTTP. UP42's signed string is the
- * listed header values run together, and `created` is not signed, so a captured signature can be moved onto
- * made-up headers, a fresh `created` and another body: each must be refused before anything reaches the sink.
- * The forged MACs are computed here with node's HMAC, never by the code under test.
+ * Forgeries built from one captured delivery, sent over HTTP to each host: the Worker in workerd, and the built
+ * Pipedream steps through the stand-in for Pipedream's runtime (where each step's summary is checked too).
+ * UP42's signed string is the listed header values run together, and `created` is not signed, so a captured
+ * signature can be moved onto made-up headers, a fresh `created` and another body: each must be refused before
+ * anything reaches the sink. The forged MACs are computed here with node's HMAC, never by the code under test.
  */
 
 const SECRET = 'forgery-whsec-Lk93-TOPSECRET';
@@ -19,14 +19,32 @@ const USER = 'relay-user';
 const PASS = 'forgery-pass-Qw7e-TOPSECRET';
 
 let sink: StubSink;
-beforeEach(async () => {
-  sink = await startStubSink({ user: USER, pass: PASS });
+let steps: BuiltSteps;
+let worker: RunningWorker;
+let builtWorker: Awaited<ReturnType<typeof buildWorkerOnce>>;
+beforeAll(async () => {
+  [sink, steps, builtWorker] = await Promise.all([
+    startStubSink({ user: USER, pass: PASS }),
+    buildSteps(),
+    buildWorkerOnce(),
+  ]);
+  worker = await startWorker(builtWorker.scriptPath, env());
 });
-afterEach(async () => {
-  await sink.close();
+afterAll(async () => {
+  await worker?.close();
+  await builtWorker?.cleanup();
+  await steps?.cleanup();
+  await sink?.close();
 });
+let before = 0;
+beforeEach(() => {
+  before = sink.requests.length;
+});
+/** What reached the sink during this test, and the webhooks it received. */
+const reached = () => sink.requests.slice(before);
+const received = () => reached().filter((r) => r.path === '/receive-webhooks');
 
-const env = (extra: Record<string, string> = {}): Env => ({
+const env = (extra: Record<string, string> = {}): Record<string, string> => ({
   UP42_WEBHOOK_SECRET: SECRET,
   SINK_URL: sink.url,
   SINK_BASIC_AUTH_USER: USER,
@@ -36,26 +54,44 @@ const env = (extra: Record<string, string> = {}): Env => ({
   ...extra,
 });
 
+/** A host's answer, the same on both: the status (as the table in validation-table.ts maps a Pipedream run). */
 interface Answer {
   status: number;
-  json: Record<string, unknown>;
+  reason?: string;
+  message?: string;
+  /** The validate step's summary and signature export (Pipedream only). */
+  validate?: Record<string, unknown>;
 }
 
 type Post = (headers: Record<string, string>, body: string) => Promise<Answer>;
+type Host = 'Worker' | 'Pipedream';
+const HOSTS: Host[] = ['Worker', 'Pipedream'];
 
-async function withRunner(runnerEnv: Env, fn: (post: Post, runs: RunResult[]) => Promise<void>) {
-  const runs: RunResult[] = [];
-  const options = { log: () => {}, onRun: (run: RunResult) => runs.push(run) };
-  const runner = await startRunner({ host: '127.0.0.1', port: 0 }, runnerEnv, options);
-  const post: Post = async (headers, body) => {
-    const response = await fetch(runner.url, { method: 'POST', headers, body });
-    const text = await response.text();
-    return { status: response.status, json: JSON.parse(text) as Record<string, unknown> };
-  };
+function fromRun(run: WorkflowRun): Answer {
+  const validate = run.steps.validate;
+  if (run.error) return { status: 401, reason: run.error.reason, message: run.error.message, validate };
+  if (run.exit) return { status: 202, reason: run.exit.reason ?? undefined, validate };
+  return { status: 200, validate };
+}
+
+async function withHost(host: Host, hostEnv: Record<string, string>, fn: (post: Post) => Promise<void>) {
+  if (host === 'Worker') {
+    await worker.reconfigure(hostEnv);
+    await fn(async (headers, body) => {
+      const response = await fetch(worker.url, { method: 'POST', headers, body });
+      const json = (await response.json()) as { reason?: string; message?: string };
+      return { status: response.status, reason: json.reason, message: json.message };
+    });
+    return;
+  }
+  const workflow = await startWorkflow(steps, hostEnv);
   try {
-    await fn(post, runs);
+    await fn(async (headers, body) => {
+      const response = await fetch(workflow.url, { method: 'POST', headers, body });
+      return fromRun((await response.json()) as WorkflowRun);
+    });
   } finally {
-    await runner.close();
+    await workflow.close();
   }
 }
 
@@ -76,27 +112,25 @@ const forgedBody = () => JSON.stringify(event({ status: 'SUCCEEDED', messageId: 
 const input = (components: string[]) =>
   `up42-sig=(${components.map((c) => `"${c}"`).join(' ')});created=${nowSeconds()}`;
 
-function expectRefused(answer: Answer, runs: RunResult[], missing: RegExp) {
-  expect(answer.status).toBe(401);
-  expect(answer.json).toMatchObject({ outcome: 'rejected', reason: 'weak-signature' });
-  expect(String(answer.json.message)).toMatch(missing);
-  expect(runs.at(-1)!.steps.validate!.$summary).toBe('signature rejected: weak-signature');
-  expect(sink.requests).toHaveLength(0);
+function expectRefused(answer: Answer, missing: RegExp) {
+  expect(answer).toMatchObject({ status: 401, reason: 'weak-signature' });
+  expect(String(answer.message)).toMatch(missing);
+  if (answer.validate) expect(answer.validate.$summary).toBe('signature rejected: weak-signature');
+  expect(reached()).toHaveLength(0);
 }
 
-describe('a captured signature cannot be reused', () => {
+describe.each(HOSTS)('%s: a captured signature cannot be reused', (host) => {
   it('the captured delivery itself is refused as stale ten minutes later', async () => {
-    await withRunner(env(), async (post) => {
+    await withHost(host, env(), async (post) => {
       const { body, headers } = captured();
       const answer = await post(headers, body);
-      expect(answer.status).toBe(401);
-      expect(answer.json.reason).toBe('stale');
-      expect(sink.requests).toHaveLength(0);
+      expect(answer).toMatchObject({ status: 401, reason: 'stale' });
+      expect(reached()).toHaveLength(0);
     });
   });
 
   it('its signed string moved into a made-up header, a fresh created, another body: 401 weak-signature', async () => {
-    await withRunner(env(), async (post, runs) => {
+    await withHost(host, env(), async (post) => {
       const { signature, signedString } = captured();
       // The MAC of the moved string is the captured one: only the rule on what must be signed can refuse it.
       expect(signature).toBe(`up42-sig=${hmac(signedString)}`);
@@ -107,12 +141,12 @@ describe('a captured signature cannot be reused', () => {
         'signature-input': input(['x-sig']),
       };
       const answer = await post(forged, forgedBody());
-      expectRefused(answer, runs, /no content-digest or digest header, so it does not bind the body/);
+      expectRefused(answer, /no content-digest or digest header, so it does not bind the body/);
     });
   });
 
   it('split over content-type and a made-up header: 401 weak-signature', async () => {
-    await withRunner(env(), async (post, runs) => {
+    await withHost(host, env(), async (post) => {
       const { signature, signedString } = captured();
       const forged = {
         'content-type': 'application/json',
@@ -122,14 +156,13 @@ describe('a captured signature cannot be reused', () => {
       };
       expectRefused(
         await post(forged, forgedBody()),
-        runs,
         /no content-digest or digest header, so it does not bind the body/,
       );
     });
   });
 
   it('a signature over content-type alone, with any body: 401 weak-signature', async () => {
-    await withRunner(env(), async (post, runs) => {
+    await withHost(host, env(), async (post) => {
       const forged = {
         'content-type': 'application/json',
         signature: `up42-sig=${hmac('application/json')}`,
@@ -137,15 +170,14 @@ describe('a captured signature cannot be reused', () => {
       };
       expectRefused(
         await post(forged, forgedBody()),
-        runs,
         /no content-digest or digest header, so it does not bind the body/,
       );
-      expectRefused(await post(forged, '{"anything": true}'), runs, /content-digest or digest header/);
+      expectRefused(await post(forged, '{"anything": true}'), /content-digest or digest header/);
     });
   });
 
   it('test mode skips the time window but refuses a weak signature all the same', async () => {
-    await withRunner(env({ UP42_TEST_MODE: 'yes' }), async (post, runs) => {
+    await withHost(host, env({ UP42_TEST_MODE: 'yes' }), async (post) => {
       const { signature, signedString } = captured();
       const forged = {
         'content-type': 'application/json',
@@ -155,19 +187,19 @@ describe('a captured signature cannot be reused', () => {
       };
       expectRefused(
         await post(forged, forgedBody()),
-        runs,
         /no content-digest or digest header, so it does not bind the body/,
       );
       // The captured delivery itself, unchanged, is still good in test mode: it is strong.
       const { body, headers: original } = captured();
       expect((await post(original, body)).status).toBe(200);
+      await until('its delivery', async () => received().length === 1);
     });
   });
 });
 
-describe('UP42_ACCEPT_WEAK_SIGNATURES=yes', () => {
+describe.each(HOSTS)('%s: UP42_ACCEPT_WEAK_SIGNATURES=yes', (host) => {
   it('forwards a weak signature, and every summary warns', async () => {
-    await withRunner(env({ UP42_ACCEPT_WEAK_SIGNATURES: 'yes' }), async (post, runs) => {
+    await withHost(host, env({ UP42_ACCEPT_WEAK_SIGNATURES: 'yes' }), async (post) => {
       for (const status of ['FAILED', 'SUCCEEDED']) {
         const body = JSON.stringify(event({ status }));
         const date = new Date().toUTCString();
@@ -179,26 +211,26 @@ describe('UP42_ACCEPT_WEAK_SIGNATURES=yes', () => {
         };
         const answer = await post(headers, body);
         expect(answer.status).toBe(200);
-        const validate = runs.at(-1)!.steps.validate!;
+        if (!answer.validate) continue;
         const weakness =
           'the signature covers "content-type", "date" and no content-digest or digest header, so it does not bind ' +
           'the body: anyone who has seen one signed delivery can send any body under its signature';
         const warning = `WEAK SIGNATURE accepted: ${weakness}; UP42_ACCEPT_WEAK_SIGNATURES=yes`;
-        expect(validate.$summary).toBe(`job.status ${status} (live) verified (${warning})`);
-        expect(validate.signature).toMatchObject({ weak: true, digestChecked: false, weaknesses: [weakness] });
+        expect(answer.validate.$summary).toBe(`job.status ${status} (live) verified (${warning})`);
+        expect(answer.validate.signature).toMatchObject({ weak: true, digestChecked: false, weaknesses: [weakness] });
       }
-      expect(sink.stored.size).toBe(2);
+      await until('both deliveries', async () => received().length === 2);
     });
   });
 
   it('still refuses a wrong MAC and a body that does not match a signed digest', async () => {
-    await withRunner(env({ UP42_ACCEPT_WEAK_SIGNATURES: 'yes' }), async (post) => {
+    await withHost(host, env({ UP42_ACCEPT_WEAK_SIGNATURES: 'yes' }), async (post) => {
       const wrong = {
         'content-type': 'application/json',
         signature: `up42-sig=${hmac('application/jsonX')}`,
         'signature-input': input(['content-type']),
       };
-      expect((await post(wrong, forgedBody())).json.reason).toBe('mac-mismatch');
+      expect((await post(wrong, forgedBody())).reason).toBe('mac-mismatch');
       const digest = `sha-256=:${createHash('sha256').update('{}').digest('base64')}:`;
       const altered = {
         'content-type': 'application/json',
@@ -206,18 +238,22 @@ describe('UP42_ACCEPT_WEAK_SIGNATURES=yes', () => {
         signature: `up42-sig=${hmac(`application/json${digest}`)}`,
         'signature-input': input(['content-type', 'content-digest']),
       };
-      expect((await post(altered, forgedBody())).json.reason).toBe('digest-mismatch');
-      expect(sink.requests).toHaveLength(0);
+      expect((await post(altered, forgedBody())).reason).toBe('digest-mismatch');
+      expect(reached()).toHaveLength(0);
     });
   });
 
   it('a strong signature carries no warning', async () => {
-    await withRunner(env({ UP42_ACCEPT_WEAK_SIGNATURES: 'yes' }), async (post, runs) => {
+    await withHost(host, env({ UP42_ACCEPT_WEAK_SIGNATURES: 'yes' }), async (post) => {
       const body = JSON.stringify(event({ status: 'FAILED' }));
       const headers = signedDeliveryHeaders({ body, secret: SECRET, created: nowSeconds() });
-      expect((await post(headers, body)).status).toBe(200);
-      expect(runs[0]!.steps.validate!.$summary).toBe('job.status FAILED (live) verified');
-      expect(runs[0]!.steps.validate!.signature).toMatchObject({ weak: false, weaknesses: [] });
+      const answer = await post(headers, body);
+      expect(answer.status).toBe(200);
+      if (answer.validate) {
+        expect(answer.validate.$summary).toBe('job.status FAILED (live) verified');
+        expect(answer.validate.signature).toMatchObject({ weak: false, weaknesses: [] });
+      }
+      await until('its delivery', async () => received().length === 1);
     });
   });
 });

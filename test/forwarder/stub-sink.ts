@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { emptyEnv } from '../../shared/env.js';
 
 /**
  * A small stand-in for the sink on loopback, answering as the sink's spec says: `GET /ping` -> 200 `PONG`,
@@ -104,26 +103,3 @@ export async function startStubSink(auth: { user: string; pass: string } | null)
 
 /** A loopback port nothing listens on: opened, then closed. */
 export { freePort as closedPort } from '../support/ports.js';
-
-/**
- * The whole environment of a runner process started by a test against a stub sink: nothing else of the
- * developer's environment, on an ephemeral loopback port.
- */
-export function runnerProcessEnv(o: {
-  sinkUrl: string;
-  secret: string;
-  user: string;
-  pass: string;
-}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH ?? '',
-    // The checkout's .env, where a developer keeps their own settings, must not reach the runner under test.
-    ...emptyEnv(['forwarder', 'runner']),
-    FORWARDER_HOST: '127.0.0.1',
-    FORWARDER_PORT: '0',
-    UP42_WEBHOOK_SECRET: o.secret,
-    SINK_URL: o.sinkUrl,
-    SINK_BASIC_AUTH_USER: o.user,
-    SINK_BASIC_AUTH_PASS: o.pass,
-  };
-}

@@ -1,29 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startRunner } from '../../forwarder/runner/server.js';
 import { deliver } from './deliveries.js';
+import { buildSteps, startWorkflow, type BuiltSteps, type WorkflowRun } from './pipedream-standin.js';
 import { startStubSink, type StubSink } from './stub-sink.js';
-import { checkAnswer, payloadOf, SECRET, VALIDATION_CASES } from './validation-table.js';
+import { checkRun, payloadOf, SECRET, VALIDATION_CASES } from './validation-table.js';
 
-// The validation table every host answers alike, here on the local runner, which runs the Pipedream steps of
-// pipedream.yaml (test/worker/validation.test.ts runs it on the Worker).
+// The validation table every host answers alike, here on the built Pipedream steps, run by the stand-in for
+// Pipedream's runtime with each case's variables as the workflow's environment (test/worker/validation.test.ts
+// runs it on the Worker).
 
 const AUTH = { user: 'relay-user', pass: 'sink-pass-Hn4v-TOPSECRET' };
 const seen: string[] = [];
 let sink: StubSink;
+let built: BuiltSteps;
 
 beforeAll(async () => {
-  sink = await startStubSink(AUTH);
+  [sink, built] = await Promise.all([startStubSink(AUTH), buildSteps()]);
 });
 
 afterAll(async () => {
-  await sink.close();
+  await sink?.close();
+  await built?.cleanup();
   for (const text of seen) {
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain(AUTH.pass);
   }
 });
 
-describe('the shared validation table, on the local runner (the Pipedream steps)', () => {
+describe('the shared validation table, on the built Pipedream steps', () => {
   it.each(VALIDATION_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const env = {
       UP42_WEBHOOK_SECRET: SECRET,
@@ -32,21 +35,22 @@ describe('the shared validation table, on the local runner (the Pipedream steps)
       SINK_BASIC_AUTH_PASS: AUTH.pass,
       ...c.env,
     };
-    const runner = await startRunner({ host: '127.0.0.1', port: 0 }, env, { log: (line) => seen.push(line) });
+    const workflow = await startWorkflow(built, env);
     const storedBefore = sink.stored.size;
     const forwarded: string[] = [];
     try {
       for (const send of c.sends) {
         const payload = payloadOf(send);
-        const answer = await deliver(runner.url, payload, send.options());
+        const answer = await deliver(workflow.url, payload, send.options());
         seen.push(answer.text);
-        checkAnswer(answer, send, 'forwarded');
+        checkRun(answer.json as unknown as WorkflowRun, send);
         if (send.expect.status === 200) forwarded.push(payload.messageId);
       }
     } finally {
-      await runner.close();
+      await workflow.close();
+      seen.push(workflow.output());
     }
-    // What was answered 200 reached the sink; nothing else did.
+    // What forwarded reached the sink; nothing else did.
     expect(sink.stored.size - storedBefore).toBe(forwarded.length);
     for (const messageId of forwarded) expect(sink.stored.has(messageId)).toBe(true);
   });

@@ -1,13 +1,16 @@
 import { expect } from '@jest/globals';
 import type { Up42EventType } from '../../shared/events.js';
 import { deliver, event, nowSeconds } from './deliveries.js';
+import type { WorkflowRun } from './pipedream-standin.js';
 
 /**
- * One table of validation cases for every host of the forwarder (the Pipedream steps through the local runner,
- * the Cloudflare Worker): the same signed deliveries must get the same answer everywhere. Each host's test runs
- * a case by starting its host with `env` on top of its own base settings (UP42_WEBHOOK_SECRET = SECRET, a sink),
- * POSTing each of `sends` as built, and checking the answer; a 200 means the delivery reaches the sink (at once
- * on Pipedream and the runner, through the outbox on the Worker), any other answer that nothing does.
+ * One table of validation cases for every host of the forwarder (the built Pipedream steps through the
+ * stand-in for Pipedream's runtime, the Cloudflare Worker): the same signed deliveries must get the same answer
+ * everywhere. Each host's test runs a case by starting its host with `env` on top of its own base settings
+ * (UP42_WEBHOOK_SECRET = SECRET, a sink), POSTing each of `sends` as built, and checking the outcome; `status` is
+ * the Worker's answer, and on Pipedream 200 is a run that forwarded, 202 a validate step that ended the workflow
+ * with `$.flow.exit`, 401 a validate step that threw. A 200 means the delivery reaches the sink (at once on
+ * Pipedream, through the outbox on the Worker), any other outcome that nothing does.
  */
 
 export const SECRET = 'up42-whsec-7Qe2-TOPSECRET';
@@ -191,4 +194,21 @@ export function checkAnswer(
   } else {
     expect(answer.json.outcome).toBe(passed);
   }
+}
+
+/** The same check on a run of the Pipedream steps: thrown, ended with `$.flow.exit`, or forwarded. */
+export function checkRun(run: WorkflowRun, send: ValidationSend): void {
+  if (send.expect.status === 401) {
+    expect(run.error).toMatchObject({ step: 'validate', code: 'signature', reason: send.expect.reason });
+    expect(run.error!.message).toContain(`signature rejected (${send.expect.reason})`);
+    expect(run.error!.message).toMatch(send.expect.says!);
+    expect(run.steps.validate!.$summary).toBe(`signature rejected: ${send.expect.reason}`);
+  } else if (send.expect.status === 202) {
+    expect({ error: run.error, step: run.exit?.step }).toEqual({ error: null, step: 'validate' });
+    expect(String(run.exit!.reason)).toMatch(send.expect.says!);
+  } else {
+    expect({ error: run.error, exit: run.exit, reruns: run.reruns }).toEqual({ error: null, exit: null, reruns: [] });
+    expect(run.steps.forward!.$summary).toMatch(/^stored as key \d+$/);
+  }
+  if (send.expect.status !== 200) expect(run.steps.forward).toBeUndefined();
 }

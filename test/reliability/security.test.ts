@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { request } from 'node:http';
 import { parseSinkConfig } from '../../shared/config.js';
-import { emptyEnv } from '../../shared/env.js';
 import { signedDeliveryHeaders } from '../../shared/signature.js';
 import { ROUTES } from '../../sink/routes.js';
 import {
   basic,
   call,
   destroyAgent,
-  REPO_ROOT,
   runSink,
   spawnSink,
   tempDir,
@@ -19,11 +15,14 @@ import {
 } from '../sink/sink-support.js';
 import { leakCollector, loadCorpus } from './support.js';
 import { waitFor } from '../support/wait-for.js';
+import { listeningOn, spawnWorker, type Proc } from '../e2e/support.js';
+import { buildWorkerForEntry } from '../worker/support.js';
 
-// The security properties of issue 9 against the real entry points (sink/main.ts and forwarder/runner/main.ts
-// spawned with credentials and a webhook secret): credentials on every route but /ping, no secret in anything
-// either process prints or answers, loopback by default with a warning when exposed, and answers that name
-// no technology. (The comparison of credentials is checked in auth-compare.test.ts.)
+// The security properties of issue 9 against the real entry points (sink/main.ts and scripts/worker.ts, the
+// Worker in workerd as `npm run worker` runs it, spawned with credentials and a webhook secret): credentials on
+// every route but /ping, no secret in anything either process prints or answers, loopback by default with a
+// warning when exposed, and answers that name no technology. (The comparison of credentials is checked in
+// auth-compare.test.ts.)
 
 const USER = 'relay-user';
 const PASS = 'sink-pass-Vv7k-TOPSECRET';
@@ -34,10 +33,10 @@ const WRONG = [basic(USER, `${PASS}x`), basic(USER, PASS.toUpperCase()), basic(P
 const SECRETS = [PASS, SECRET, AUTH, AUTH.slice('Basic '.length), ...WRONG.map((w) => w.slice('Basic '.length))];
 
 const said = leakCollector();
-const replies: { from: 'sink' | 'runner'; reply: Reply }[] = [];
+const replies: { from: 'sink' | 'worker'; reply: Reply }[] = [];
 
 async function ask(
-  from: 'sink' | 'runner',
+  from: 'sink' | 'worker',
   base: string,
   path: string,
   options: Parameters<typeof call>[2] = {},
@@ -50,38 +49,7 @@ async function ask(
 
 let data: Awaited<ReturnType<typeof tempDir>>;
 let sink: SpawnedSink;
-let runner: { child: ChildProcess; url: string; out: () => string; err: () => string };
-
-function spawnRunner(env: Record<string, string>): Promise<typeof runner> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'forwarder/runner/main.ts'], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      ...emptyEnv(['forwarder', 'runner']),
-      FORWARDER_HOST: '127.0.0.1',
-      FORWARDER_PORT: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the runner did not start: ${out} ${err}`)), 20_000);
-    const check = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', check);
-      resolve({ child, url: m[1]!, out: () => out, err: () => err });
-    };
-    child.stdout!.on('data', check);
-    child.once('exit', (code) => reject(new Error(`the runner exited (${code}): ${out} ${err}`)));
-  });
-}
+let worker: { proc: Proc; url: string };
 
 beforeAll(async () => {
   data = await tempDir();
@@ -94,17 +62,22 @@ beforeAll(async () => {
     SINK_BASIC_AUTH_PASS: PASS,
     SINK_MAX_FAILED_LOGINS: '1000000',
   });
-  runner = await spawnRunner({
-    UP42_WEBHOOK_SECRET: SECRET,
-    SINK_URL: sink.url,
-    SINK_BASIC_AUTH_USER: USER,
-    SINK_BASIC_AUTH_PASS: PASS,
-    FORWARD_MAX_ATTEMPTS: '1',
-  });
+  await buildWorkerForEntry();
+  const proc = spawnWorker(
+    {
+      UP42_WEBHOOK_SECRET: SECRET,
+      SINK_URL: sink.url,
+      SINK_BASIC_AUTH_USER: USER,
+      SINK_BASIC_AUTH_PASS: PASS,
+      FORWARD_MAX_ATTEMPTS: '1',
+    },
+    `${data.dir}/outbox`,
+    data.dir,
+  );
+  worker = { proc, url: (await listeningOn(proc)).url };
 }, 60_000);
 afterAll(async () => {
-  runner.child.kill('SIGTERM');
-  if (runner.child.exitCode === null) await once(runner.child, 'exit');
+  await worker?.proc.stop();
   await sink.stop();
   destroyAgent();
   await data.remove();
@@ -161,7 +134,7 @@ describe('credentials', () => {
 });
 
 describe('no secret in anything said', () => {
-  it('deliveries through the runner to the sink, good and bad, and every answer and log line about them', async () => {
+  it('deliveries through the Worker to the sink, good and bad, and every answer and line about them', async () => {
     const deliver = async (tamper?: (h: Record<string, string>) => void) => {
       const body = JSON.stringify({
         event: 'job.status',
@@ -172,7 +145,7 @@ describe('no secret in anything said', () => {
       });
       const headers = signedDeliveryHeaders({ body, secret: SECRET, created: Math.floor(Date.now() / 1000) });
       tamper?.(headers);
-      return ask('runner', runner.url, '/', { method: 'POST', headers, body });
+      return ask('worker', worker.url, '/', { method: 'POST', headers, body });
     };
     expect((await deliver()).status).toBe(200);
     expect((await deliver()).status).toBe(200);
@@ -182,8 +155,17 @@ describe('no secret in anything said', () => {
     expect((await deliver((h) => (h['signature-input'] = `up42-sig=("${SECRET}");created=1`))).status).toBe(401);
     expect((await deliver((h) => delete h.signature)).status).toBe(401);
 
-    const dump = await ask('sink', sink.url, '/dump-webhooks?envelope=1', { headers: { authorization: AUTH } });
-    expect(dump.text).toMatch(/"number_webhooks_received": 2\}\n$/);
+    // The outbox delivers on its own: the dump is read once both are there.
+    const dump = await waitFor(
+      async () => {
+        const reply = await call(sink.url, '/dump-webhooks?envelope=1', { headers: { authorization: AUTH } });
+        return /"number_webhooks_received": 2\}\n$/.test(reply.text) ? reply : undefined;
+      },
+      { what: 'both deliveries in the dump' },
+    );
+    said.add(dump.text);
+    // The Worker's view of its outbox names no secret either.
+    await ask('worker', worker.url, '/outbox', { headers: { authorization: AUTH } });
     await ask('sink', sink.url, '/stats', { headers: { authorization: AUTH } });
     await ask('sink', sink.url, '/receive-webhooks', {
       method: 'POST',
@@ -215,14 +197,9 @@ describe('no secret in anything said', () => {
     async () => {
       // The access log is written after the reply: wait for its line rather than for a fixed time.
       await waitFor(() => /"GET \/stats HTTP\/1\.1" 200/.test(sink.stdout()), { what: 'the GET /stats log line' });
-      said.add(sink.stdout(), sink.stderr(), runner.out(), runner.err());
+      said.add(sink.stdout(), sink.stderr(), worker.proc.output());
       expect(sink.stdout()).toMatch(/"GET \/stats HTTP\/1\.1" 200/); // the logs are really collected
-      expect(
-        runner
-          .out()
-          .split('\n')
-          .filter((l) => l.startsWith('{"time"')).length,
-      ).toBeGreaterThanOrEqual(5);
+      expect(worker.proc.output()).toMatch(/^listening on /m);
       expect(said.size).toBeGreaterThan(300);
       expect(said.leaks(SECRETS)).toEqual([]);
     },
@@ -263,7 +240,7 @@ describe('where the sink listens', () => {
 });
 
 describe('answers name no technology or version', () => {
-  it('the sink says LeRenard2000 and nothing else about itself; the runner says nothing', () => {
+  it('the sink says LeRenard2000 and nothing else about itself; the Worker says nothing', () => {
     expect(replies.length).toBeGreaterThan(300);
     for (const { from, reply } of replies) {
       const names = Object.keys(reply.headers);

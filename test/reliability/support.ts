@@ -8,7 +8,6 @@ import { Agent, request } from 'node:http';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunningRunner } from '../../forwarder/runner/server.js';
 import { destroyAgent, type TestSink } from '../sink/sink-support.js';
 
 export const LONG =
@@ -318,9 +317,8 @@ export function leakCollector() {
   };
 }
 
-/** Stops what a suite started in its own process: the runner first (it forwards to the sinks), then the sinks. */
-export async function stopInProcess(runner: RunningRunner, sinks: readonly TestSink[], dataDir: string): Promise<void> {
-  await runner.close();
+/** Stops the sinks a suite started in its own process, and removes their data. */
+export async function stopInProcess(sinks: readonly TestSink[], dataDir: string): Promise<void> {
   for (const sink of sinks) await sink.close();
   destroyAgent();
   await rm(dataDir, { recursive: true, force: true });

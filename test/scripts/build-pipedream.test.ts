@@ -1,116 +1,48 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { REPO_ROOT } from '../../forwarder/manifest.js';
-import { buildPipedream, MAX_FILE_BYTES, platformVersion, type BuiltFile } from '../../scripts/build-pipedream.js';
+import { readFile } from 'node:fs/promises';
+import { MAX_FILE_BYTES, type BuiltFile } from '../../scripts/build-pipedream.js';
 import { signedDeliveryHeaders } from '../../shared/signature.js';
 import { event, nowSeconds } from '../forwarder/deliveries.js';
+import {
+  buildSteps,
+  startWorkflow,
+  type BuiltSteps,
+  type RunSpec,
+  type Workflow,
+} from '../forwarder/pipedream-standin.js';
 import { startStubSink, type StubSink } from '../forwarder/stub-sink.js';
 
-// Builds the Pipedream files into a temporary folder, then runs each in a plain Node process, as Pipedream
-// would: for code steps a global defineComponent, for actions none; `steps.trigger.event` and `raw_event`, a `$`
-// with `$.flow.rerun` and `$.context.run` as Pipedream documents them, and for actions their props.
+// Builds the Pipedream files into a temporary folder, then runs them in the stand-in for Pipedream's runtime
+// (test/forwarder/pipedream-standin.ts), a plain Node process as Pipedream would: for code steps a global
+// defineComponent, for actions none; `steps.trigger.event` and `raw_event`, a `$` with `$.flow.rerun` and
+// `$.context.run` as Pipedream documents them, and for actions their props.
 
 const SECRET = 'build-test-secret-TOPSECRET';
 const USER = 'relay';
 const PASS = 'build-test-pass-TOPSECRET';
 
-let dir: string;
+let built: BuiltSteps;
 let files: BuiltFile[];
-let sink: StubSink;
-
-/** Runs the built validate then forward files on one event; prints what happened as JSON. */
-const DRIVER = `
-const [kind, validatePath, forwardPath, specJson] = process.argv.slice(2);
-const spec = JSON.parse(specJson);
-const defined = [];
-// Code steps call Pipedream's global; published actions must not need it.
-if (kind === 'step') globalThis.defineComponent = (component) => { defined.push(component); return component; };
-const out = { defined: 0, steps: {}, exit: null, error: null, components: [], reruns: [] };
-const steps = { trigger: { event: spec.event, raw_event: spec.raw_event } };
-for (const [name, path] of [['validate', validatePath], ['forward', forwardPath]]) {
-  const component = (await import(path)).default;
-  out.components.push({
-    key: component.key ?? null,
-    name: component.name ?? null,
-    version: component.version ?? null,
-    type: component.type ?? null,
-    props: component.props,
-  });
-  const exports = {};
-  let exit = null;
-  const run = name === 'forward' && spec.run ? spec.run : { runs: 1 };
-  const flow = {
-    exit: (reason) => { exit = reason; },
-    rerun: (delayMs, context, maxRetries) => {
-      out.reruns.push({ step: name, delayMs, context: JSON.parse(JSON.stringify(context)), maxRetries });
-    },
-  };
-  const $ = { export: (k, v) => { exports[k] = JSON.parse(JSON.stringify(v)); }, flow, context: { run } };
-  try {
-    const props = kind === 'action' ? spec.props[name] : {};
-    const value = await component.run.call(props, kind === 'action' ? { $ } : { steps, $ });
-    out.steps[name] = { ...exports, $return_value: value ?? null };
-    steps[name] = out.steps[name];
-  } catch (error) {
-    out.steps[name] = exports;
-    out.error = { step: name, name: error.name, code: error.code, reason: error.reason, message: error.message };
-    break;
-  }
-  if (exit !== null) { out.exit = exit; break; }
-}
-out.defined = defined.length;
-console.log(JSON.stringify(out));
-`;
-
 let version: string;
+let sink: StubSink;
+const open: Workflow[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'build-pipedream-'));
-  // The built files import @pipedream/platform@<version>, which Pipedream resolves; here, the project's copy
-  // under that name, and nothing else, so an import of anything else fails.
-  version = await platformVersion();
-  await mkdir(join(dir, 'node_modules', '@pipedream'), { recursive: true });
-  await symlink(
-    join(REPO_ROOT, 'node_modules', '@pipedream', 'platform'),
-    join(dir, 'node_modules', '@pipedream', `platform@${version}`),
-    'dir',
-  );
-  await writeFile(join(dir, 'driver.mjs'), DRIVER);
-  files = await buildPipedream({ outDir: join(dir, 'pipedream') });
-  sink = await startStubSink({ user: USER, pass: PASS });
+  [built, sink] = await Promise.all([buildSteps(), startStubSink({ user: USER, pass: PASS })]);
+  ({ files, version } = built);
 });
 
 afterAll(async () => {
+  await Promise.all(open.map((w) => w.close()));
   await sink?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await built?.cleanup();
 });
 
-const built = (kind: 'step' | 'action', step: string) => files.find((f) => f.kind === kind && f.step === step)!.path;
-
-async function runBuilt(kind: 'step' | 'action', spec: unknown, env: Record<string, string> = {}) {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [join(dir, 'driver.mjs'), kind, built(kind, 'validate'), built(kind, 'forward'), JSON.stringify(spec)],
-    { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 },
-  );
-  return JSON.parse(stdout) as {
-    defined: number;
-    steps: Record<string, Record<string, unknown>>;
-    reruns: { step: string; delayMs: number; context: unknown; maxRetries: number }[];
-    exit: string | null;
-    error: Record<string, unknown> | null;
-    components: {
-      key: string | null;
-      name: string | null;
-      version: string | null;
-      type: string | null;
-      props: Record<string, Record<string, unknown>>;
-    }[];
-  };
+/** Runs the built validate then forward files of `kind` on `spec`, with `env` as the workflow's variables. */
+async function runBuilt(kind: 'step' | 'action', spec: RunSpec, env: Record<string, string> = {}) {
+  const workflow = await startWorkflow(built, env, kind);
+  open.push(workflow);
+  return { workflow, out: await workflow.run(spec) };
 }
 
 /** A trigger event as Pipedream builds it, from the body text sent. */
@@ -153,6 +85,7 @@ describe('npm run build:pipedream', () => {
       for (const i of imports) expect(i === `@pipedream/platform@${version}` || i!.startsWith('node:')).toBe(true);
       expect(text).not.toMatch(/import[^;]*defineComponent/);
       expect(text).not.toMatch(/\brequire\(/);
+      expect(text).not.toContain('withEnv');
       expect(text).toMatch(/export\s*\{[^}]*\b\w+ as default\b[^}]*\}/);
     }
     expect(
@@ -164,7 +97,7 @@ describe('npm run build:pipedream', () => {
 
   it('the pasted steps verify and forward a signed delivery', async () => {
     const payload = event({ status: 'FAILED' });
-    const out = await runBuilt('step', { event: triggerEvent(payload) }, env());
+    const { out } = await runBuilt('step', { trigger: { event: triggerEvent(payload) } }, env());
     expect(out.error).toBeNull();
     expect(out.defined).toBe(2);
     expect(out.steps.validate).toMatchObject({ messageId: payload.messageId });
@@ -179,7 +112,7 @@ describe('npm run build:pipedream', () => {
 
   it('the pasted validate step throws on a bad signature and nothing is forwarded', async () => {
     const before = sink.requests.length;
-    const out = await runBuilt('step', { event: triggerEvent(event(), 'wrong-secret') }, env());
+    const { out } = await runBuilt('step', { trigger: { event: triggerEvent(event(), 'wrong-secret') } }, env());
     expect(out.error).toMatchObject({
       step: 'validate',
       name: 'SignatureRejected',
@@ -191,9 +124,9 @@ describe('npm run build:pipedream', () => {
   });
 
   it('the pasted validate step ends the workflow on an ignored status', async () => {
-    const out = await runBuilt('step', { event: triggerEvent(event({ status: 'RUNNING' })) }, env());
+    const { out } = await runBuilt('step', { trigger: { event: triggerEvent(event({ status: 'RUNNING' })) } }, env());
     expect(out.error).toBeNull();
-    expect(out.exit).toBe('ignored: status RUNNING is not in the notify list');
+    expect(out.exit).toEqual({ step: 'validate', reason: 'ignored: status RUNNING is not in the notify list' });
     expect(out.steps.forward).toBeUndefined();
   });
 
@@ -204,7 +137,7 @@ describe('npm run build:pipedream', () => {
       validate: { headers: delivery.headers, body: payload, UP42_WEBHOOK_SECRET: SECRET },
       forward: { body: payload, SINK_URL: sink.url, SINK_BASIC_AUTH_USER: USER, SINK_BASIC_AUTH_PASS: PASS },
     };
-    const out = await runBuilt('action', { event: delivery, props });
+    const { out } = await runBuilt('action', { trigger: { event: delivery }, props });
     expect(out.error).toBeNull();
     expect(out.defined).toBe(0);
     expect(out.components.map((c) => [c.key, c.type, c.version])).toEqual([
@@ -228,7 +161,7 @@ describe('npm run build:pipedream', () => {
       `{"event": "job.status", "messageId": "${messageId}", "liveMode": true, ` +
       `"version": 1.0, "body": {"status": "FAILED"}}`;
     const delivery = triggerEvent(JSON.parse(text), SECRET, nowSeconds(), text);
-    const out = await runBuilt('step', { event: delivery, raw_event: rawEvent(text) }, env());
+    const { out } = await runBuilt('step', { trigger: { event: delivery, raw_event: rawEvent(text) } }, env());
     expect(out.error).toBeNull();
     expect(out.steps.validate!.$summary).toBe('job.status FAILED (live) verified');
     expect(sink.requests.filter((r) => r.path === '/receive-webhooks').map((r) => r.body)).toContain(text);
@@ -243,27 +176,37 @@ describe('npm run build:pipedream', () => {
       headers: { 'ngrok-error-code': 'ERR_NGROK_3200' },
     };
     sink.plan.ping.push(offline, offline);
-    const spec = { event: triggerEvent(payload, SECRET, nowSeconds(), text), raw_event: rawEvent(text) };
+    const trigger = { event: triggerEvent(payload, SECRET, nowSeconds(), text), raw_event: rawEvent(text) };
     const parkedEnv = { ...env(), FORWARD_MAX_ATTEMPTS: '2', FORWARD_PARK_DELAYS: '5,10' };
-    const first = await runBuilt('step', spec, parkedEnv);
+    const { workflow, out: first } = await runBuilt('step', { trigger }, parkedEnv);
     expect(first.error).toBeNull();
     expect(first.reruns).toEqual([
-      { step: 'forward', delayMs: 5000, context: { firstTryAt: expect.any(Number) }, maxRetries: 2 },
+      { step: 'forward', delayMs: 5000, context: { firstTryAt: expect.any(Number) }, maxRetries: 2, run: 1 },
     ]);
     expect(first.steps.forward!.$summary).toBe('sink away (ERR_NGROK_3200): parked, next try in 5 s, 1 of 2');
     expect(sink.stored.has(payload.messageId)).toBe(false);
 
     // Pipedream runs the step again after the delay, with the run counted and the context handed over.
-    const second = await runBuilt('step', { ...spec, run: { runs: 2, context: first.reruns[0]!.context } }, parkedEnv);
+    sink.plan.ping.push(offline, offline);
+    const second = await workflow.rerun(first, trigger);
     expect(second.error).toBeNull();
-    expect(second.reruns).toEqual([]);
-    expect(second.steps.forward!.$summary).toBe(`stored as key ${sink.stored.get(payload.messageId)}`);
+    expect(second.reruns).toEqual([
+      { step: 'forward', delayMs: 10_000, context: first.reruns[0]!.context, maxRetries: 2, run: 2 },
+    ]);
+    expect(second.steps.forward!.$summary).toBe('sink away (ERR_NGROK_3200): parked, next try in 10 s, 2 of 2');
+    expect(second.steps.validate).toEqual(first.steps.validate);
 
     // Past the last delay the step throws, naming how long it tried.
     sink.plan.ping.push(offline, offline);
-    const last = await runBuilt('step', { ...spec, run: { runs: 3, context: first.reruns[0]!.context } }, parkedEnv);
+    const last = await workflow.rerun(second, trigger);
     expect(last.error).toMatchObject({ step: 'forward', name: 'SinkError', reason: 'tunnel-offline' });
     expect(String(last.error!.message)).toMatch(/^the sink was away for .* over 3 runs/);
+    expect(sink.stored.has(payload.messageId)).toBe(false);
+
+    // A rerun that finds the sink back delivers.
+    const back = await workflow.rerun(first, trigger);
+    expect(back.error).toBeNull();
+    expect(back.steps.forward!.$summary).toBe(`stored as key ${sink.stored.get(payload.messageId)}`);
   });
 
   it('the published forward action parks the same way, with no global defineComponent', async () => {
@@ -289,11 +232,11 @@ describe('npm run build:pipedream', () => {
         FORWARD_PARK_DELAYS: '60',
       },
     };
-    const out = await runBuilt('action', { event: delivery, props });
+    const { out } = await runBuilt('action', { trigger: { event: delivery }, props });
     expect(out.defined).toBe(0);
     expect(out.error).toBeNull();
     expect(out.reruns).toEqual([
-      { step: 'forward', delayMs: 60_000, context: { firstTryAt: expect.any(Number) }, maxRetries: 1 },
+      { step: 'forward', delayMs: 60_000, context: { firstTryAt: expect.any(Number) }, maxRetries: 1, run: 1 },
     ]);
   });
 });

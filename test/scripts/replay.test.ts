@@ -2,20 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { makeEvent } from '../../shared/events.js';
 import { emptyEnv } from '../../shared/env.js';
-import { dump, http, listeningOn, spawnEntry, tempDir, type Proc } from '../e2e/support.js';
-import { runnerProcessEnv } from '../forwarder/stub-sink.js';
+import { dump, http } from '../e2e/support.js';
 import { startTestSink, type TestSink } from '../sink/sink-support.js';
+import { waitFor } from '../support/wait-for.js';
+import { buildWorkerOnce, startWorker, type RunningWorker } from '../worker/support.js';
 import { startReceiver } from './support/receiver.js';
 import { runScript } from './support/run-cli.js';
 
-// npm run replay as a real process: read from one sink, send to the runner, another sink and a receiver.
+// npm run replay as a real process: read from one sink, send to the Worker (in workerd), another sink and a
+// receiver.
 
 const AUTH = { user: 'relay', pass: 'replay-test-password' };
 const SECRET = 'replay-test-secret';
 const basic = `Basic ${Buffer.from(`${AUTH.user}:${AUTH.pass}`).toString('base64')}`;
 
 let source: TestSink;
-let work: { dir: string; remove: () => Promise<void> };
+let built: Awaited<ReturnType<typeof buildWorkerOnce>>;
 /** What the source holds, in key order: 3 live FAILED jobs, 2 test events, 1 live order, one body formatted by hand. */
 const stored: string[] = [];
 
@@ -23,7 +25,7 @@ const body = (event: 'job.status' | 'order.status', status: string, liveMode: bo
   JSON.stringify(makeEvent({ event, status, liveMode, messageId: randomUUID(), timestamp: new Date().toISOString() }));
 
 beforeAll(async () => {
-  work = await tempDir('replay-');
+  built = await buildWorkerOnce();
   source = await startTestSink({ store: 'memory', auth: AUTH });
   const handFormatted =
     `{"event": "job.status", "messageId": "${randomUUID()}", "liveMode": true, ` +
@@ -47,18 +49,18 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await source.close();
-  await work.remove();
+  await source?.close();
+  await built?.cleanup();
 });
 
-/** The local runner as `npm run forwarder` runs it, forwarding to `sink`, checking SECRET. */
-const startRunner = (sink: TestSink): Proc =>
-  spawnEntry(
-    'forwarder/runner/main.ts',
-    [],
-    runnerProcessEnv({ sinkUrl: sink.url, secret: SECRET, user: AUTH.user, pass: AUTH.pass }) as Record<string, string>,
-    work.dir,
-  );
+/** The Worker, delivering to `sink`, checking SECRET. */
+const startForwarder = (sink: TestSink): Promise<RunningWorker> =>
+  startWorker(built.scriptPath, {
+    UP42_WEBHOOK_SECRET: SECRET,
+    SINK_URL: sink.url,
+    SINK_BASIC_AUTH_USER: AUTH.user,
+    SINK_BASIC_AUTH_PASS: AUTH.pass,
+  });
 
 const replay = (args: string[], env: Record<string, string> = {}) =>
   runScript('scripts/replay.ts', ['--from', source.url, '--rate', '1000', ...args], {
@@ -88,38 +90,39 @@ describe('npm run replay', () => {
     }
   });
 
-  it("passes the local runner's validation: every live webhook is accepted and stored", async () => {
+  it("passes the Worker's validation: every live webhook is kept and stored, in order", async () => {
     const sink = await startTestSink({ store: 'memory', auth: AUTH });
-    const runner = startRunner(sink);
+    const worker = await startForwarder(sink);
     try {
-      const { url } = await listeningOn(runner);
-      const run = await replay(['--to', url, '--live']);
+      const run = await replay(['--to', worker.url, '--live']);
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       expect(run.stdout).toContain('4 webhooks replayed: 4 ok, 0 failed');
       const live = stored.filter((text) => (JSON.parse(text) as { liveMode: boolean }).liveMode);
+      await waitFor(() => sink.store.count === live.length, { what: 'the outbox to deliver them' });
       const { lines } = await dump(sink.url, AUTH);
       expect(lines).toEqual(live);
     } finally {
-      await runner.stop();
+      await worker.close();
       await sink.close();
     }
   });
 
   it(
-    'signs each webhook anew: the runner refuses them signed with another secret, ' + 'and the exit code says so',
+    'signs each webhook anew: the Worker refuses them signed with another secret, ' + 'and the exit code says so',
     async () => {
       const sink = await startTestSink({ store: 'memory', auth: AUTH });
-      const runner = startRunner(sink);
+      const worker = await startForwarder(sink);
       try {
-        const { url } = await listeningOn(runner);
-        const run = await replay(['--to', url, '--live', '--limit', '1'], { UP42_WEBHOOK_SECRET: 'not-the-secret' });
+        const run = await replay(['--to', worker.url, '--live', '--limit', '1'], {
+          UP42_WEBHOOK_SECRET: 'not-the-secret',
+        });
         expect(run.code).toBe(1);
         expect(run.stderr).toMatch(/^key 1 job\.status FAILED: 401 .*mac-mismatch/m);
         expect(run.stderr).toContain('1 webhook replayed: 0 ok, 1 failed');
         expect(run.stderr).not.toContain('not-the-secret');
       } finally {
-        await runner.stop();
+        await worker.close();
         await sink.close();
       }
     },

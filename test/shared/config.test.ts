@@ -3,7 +3,7 @@ import {
   normalizeSinkUrl,
   parseByteSize,
   parseForwardConfig,
-  parseRunnerConfig,
+  parseWorkerLocalConfig,
   parseSinkConfig,
   parseValidateConfig,
   type ConfigResult,
@@ -63,7 +63,7 @@ describe('env table and readEnv', () => {
 
 describe('emptyEnv', () => {
   it('sets every variable of the parts named, and every alias, empty, and nothing of other parts', () => {
-    expect(emptyEnv(['runner'])).toEqual({ FORWARDER_HOST: '', FORWARDER_PORT: '', FORWARDER_DATA_DIR: '' });
+    expect(emptyEnv(['worker'])).toEqual({ FORWARD_PARK_MAX_HOURS: '', WORKER_PORT: '', WORKER_DATA_DIR: '' });
     const sink = emptyEnv(['sink']);
     expect(Object.keys(sink).sort()).toEqual(
       [
@@ -101,14 +101,14 @@ describe('emptyEnv', () => {
       ].sort(),
     );
     expect(new Set(Object.values(sink))).toEqual(new Set(['']));
-    const both = emptyEnv(['sink', 'runner']);
-    expect(both).toEqual({ ...sink, FORWARDER_HOST: '', FORWARDER_PORT: '', FORWARDER_DATA_DIR: '' });
+    const both = emptyEnv(['sink', 'worker']);
+    expect(both).toEqual({ ...sink, ...emptyEnv(['worker']) });
   });
 
   it('reads as unset: each part parses to its defaults from it, whatever a .env would have said', () => {
-    const all = emptyEnv(['forwarder', 'sink', 'runner', 'scripts']);
+    const all = emptyEnv(['forwarder', 'sink', 'worker', 'scripts']);
     expect(value(parseSinkConfig(all))).toEqual(value(parseSinkConfig({})));
-    expect(value(parseRunnerConfig(all))).toEqual(value(parseRunnerConfig({})));
+    expect(value(parseWorkerLocalConfig(all))).toEqual(value(parseWorkerLocalConfig({})));
     const sinkUrl = { SINK_URL: 'http://127.0.0.1:1' };
     expect(value(parseForwardConfig({ ...all, ...sinkUrl }))).toEqual(value(parseForwardConfig(sinkUrl)));
     const secret = { UP42_WEBHOOK_SECRET: 's' };
@@ -520,16 +520,16 @@ describe('parseSinkConfig', () => {
   });
 });
 
-describe('parseRunnerConfig', () => {
-  it('defaults to 127.0.0.1:9777 and ./data/forwarder, and reads every variable', () => {
-    expect(value(parseRunnerConfig({}))).toEqual({ host: '127.0.0.1', port: 9777, dataDir: './data/forwarder' });
-    const env = { FORWARDER_HOST: '::1', FORWARDER_PORT: '0', FORWARDER_DATA_DIR: '/var/parked' };
-    expect(value(parseRunnerConfig(env))).toEqual({ host: '::1', port: 0, dataDir: '/var/parked' });
+describe('parseWorkerLocalConfig', () => {
+  it('defaults to port 8787 and ./data/worker, and reads every variable', () => {
+    expect(value(parseWorkerLocalConfig({}))).toEqual({ port: 8787, dataDir: './data/worker' });
+    const env = { WORKER_PORT: '0', WORKER_DATA_DIR: '/var/outbox' };
+    expect(value(parseWorkerLocalConfig(env))).toEqual({ port: 0, dataDir: '/var/outbox' });
   });
 
   it('rejects a port out of range', () => {
-    expect(problem(parseRunnerConfig({ FORWARDER_PORT: '70000' }))).toMatch(
-      /FORWARDER_PORT must be a whole number from 0 to 65535/,
+    expect(problem(parseWorkerLocalConfig({ WORKER_PORT: '70000' }))).toMatch(
+      /WORKER_PORT must be a whole number from 0 to 65535/,
     );
   });
 });

@@ -3,7 +3,7 @@ import { escapeLogValue, formatAccessLog, formatLogTime } from '../../sink/acces
 import { createBasicAuthCheck } from '../../sink/auth.js';
 import { parseDumpQuery } from '../../sink/dump-query.js';
 import { createLineWriter } from '../../sink/line-writer.js';
-import { formatUrl } from '../../http/listen.js';
+import { formatUrl } from '../../sink/http/listen.js';
 import { exposureWarning } from '../../sink/start.js';
 import { webhookMeta } from '../../sink/webhook-meta.js';
 import { sampleFulfilledOrderEvent } from '../../shared/events.js';

@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { miniflareOptions, wakeOutbox } from '../../forwarder/worker/miniflare.js';
-import { buildWorker } from '../../scripts/build-worker.js';
+import { buildWorker, WORKER_DIST } from '../../scripts/build-worker.js';
 
 /** The Worker in workerd through Miniflare, on an ephemeral loopback port, built once per test file. */
 
@@ -19,6 +19,21 @@ export async function buildWorkerOnce(): Promise<{ scriptPath: string; dir: stri
   const dir = await mkdtemp(join(tmpdir(), 'worker-test-'));
   const scriptPath = await buildWorker(join(dir, 'dist'));
   return { scriptPath, dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Builds the Worker where `npm run worker` (scripts/worker.ts) runs it from, dist/worker/worker.mjs, for the tests
+ * that start that entry point. Built beside it and renamed into place, so test files building at the same time
+ * never read a half-written file.
+ */
+export async function buildWorkerForEntry(): Promise<void> {
+  await mkdir(WORKER_DIST, { recursive: true });
+  const dir = await mkdtemp(join(WORKER_DIST, '.build-'));
+  try {
+    await rename(await buildWorker(dir), join(WORKER_DIST, 'worker.mjs'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export async function startWorker(

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
 import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
-import { listen } from '../../http/listen.js';
-import { allowHalfOpenRequests, responseOnSocket } from '../../http/node-internals.js';
+import { listen } from '../../../sink/http/listen.js';
+import { allowHalfOpenRequests, responseOnSocket } from '../../../sink/http/node-internals.js';
 
 // The Node internals the servers rely on, checked against the Node that runs the tests: if an upgrade drops
 // or renames one, this file says which.

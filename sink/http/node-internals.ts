@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 
 /**
  * The two places where the servers reach past node:http's documented API, kept here so that a Node upgrade
- * that changes them breaks one file and its one test (test/http/node-internals.test.ts).
+ * that changes them breaks one file and its one test (test/sink/http/node-internals.test.ts).
  */
 
 /**
