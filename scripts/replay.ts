@@ -40,9 +40,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const { send, skipped } = signable(source.webhooks, options.secret !== null);
   if (skipped.length > 0) {
-    const keys = skipped.map((w) => w.key).join(', ');
+    const keys = oneLine(skipped.map((w) => w.key).join(', '), 200);
+    const noun = skipped.length === 1 ? 'webhook' : 'webhooks';
     process.stderr.write(
-      `replay: skipped ${skipped.length} ${skipped.length === 1 ? 'webhook' : 'webhooks'} (keys ${oneLine(keys, 200)}) ` +
+      `replay: skipped ${skipped.length} ${noun} (keys ${keys}) ` +
         "the sink did not verify as UP42's when it arrived: only those are signed anew (set UP42_WEBHOOK_SECRET on " +
         'the sink to verify what arrives; --unsigned sends every one unsigned)\n',
     );
