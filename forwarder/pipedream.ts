@@ -44,7 +44,8 @@ export interface StepContext {
     exit(reason?: string): unknown;
     /**
      * Runs this step again after `delayMs`, with `context` in the next run's `$.context.run.context`, at most
-     * `maxRetries` times; the workflow waits at the end of the step. Not there when a step is tested.
+     * `maxRetries` times; the workflow waits at the end of the step. When a step is tested in Pipedream's builder
+     * it exists too, and the test run is then cancelled. Optional here only for hosts that lack it.
      */
     rerun?(delayMs: number, context: unknown, maxRetries: number): unknown;
   };

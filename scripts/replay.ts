@@ -7,7 +7,7 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './cli/args.js';
 import { oneLine, redact } from './cli/text.js';
 import { parseReplayArgs, USAGE } from './replay/options.js';
 import { askHidden } from './cli/prompt.js';
-import { basicAuthorization, formatReplayLine, replayWebhooks } from './replay/replay.js';
+import { basicAuthorization, formatReplayLine, replayWebhooks, signable } from './replay/replay.js';
 import { readStoredWebhooks } from './replay/source.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -38,9 +38,19 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`replay: ${source.message}\n`);
     return EXIT_FAILED;
   }
+  const { send, skipped } = signable(source.webhooks, options.secret !== null);
+  if (skipped.length > 0) {
+    const keys = oneLine(skipped.map((w) => w.key).join(', '), 200);
+    const noun = skipped.length === 1 ? 'webhook' : 'webhooks';
+    process.stderr.write(
+      `replay: skipped ${skipped.length} ${noun} (keys ${keys}) ` +
+        "the sink did not verify as UP42's when it arrived: only those are signed anew (set UP42_WEBHOOK_SECRET on " +
+        'the sink to verify what arrives; --unsigned sends every one unsigned)\n',
+    );
+  }
   const results = await replayWebhooks({
     ...options,
-    webhooks: source.webhooks,
+    webhooks: send,
     onResult: (r) =>
       (r.result === null || r.result.ok ? process.stdout : process.stderr).write(
         `${redact(formatReplayLine(r), known)}\n`,

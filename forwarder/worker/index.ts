@@ -73,7 +73,8 @@ async function receive(request: Request, env: WorkerEnv, config: WorkerConfig): 
     event: decision.event,
     status: decision.status,
   };
-  // Not kept, so not acknowledged: UP42 tries again later.
+  // Not kept, so not acknowledged. Whether UP42 sends a delivery again after a 5xx is not documented: the answer says
+  // what failed, and UP42's own record of the delivery is the only other trace.
   const notKept = (why: string) =>
     json(500, { outcome: 'error', reason: 'outbox', message: `the outbox did not keep the delivery (${why})` });
   let kept: Response;

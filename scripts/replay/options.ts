@@ -11,7 +11,8 @@ import {
 
 export const USAGE = `usage: npm run replay -- --to URL [options]
 
-Sends webhooks stored in a sink to any URL again, each signed anew as UP42 signs it, and prints each answer.
+Sends webhooks stored in a sink to any URL again, each signed anew with UP42's scheme (only those the sink verified
+as UP42's on arrival), and prints each answer.
 
   --to URL              where to POST them (the Worker, another sink, your own code) [required];
                         for basic auth give the user as http://USER@host/… or REPLAY_TO_USER, and the password

@@ -15,6 +15,19 @@ export function replayHeaders(body: string, secret: string | null, nowSeconds: n
   };
 }
 
+/**
+ * What may be signed anew with UP42's secret: only webhooks the sink verified as UP42's when they arrived. Signing
+ * whatever the sink holds would let anyone who can write to it obtain a delivery the forwarder takes for UP42's.
+ * Unsigned replays send everything.
+ */
+export function signable(
+  webhooks: readonly StoredWebhook[],
+  signing: boolean,
+): { send: StoredWebhook[]; skipped: StoredWebhook[] } {
+  if (!signing) return { send: [...webhooks], skipped: [] };
+  return { send: webhooks.filter((w) => w.verified), skipped: webhooks.filter((w) => !w.verified) };
+}
+
 export interface ReplayResult {
   webhook: StoredWebhook;
   /** null in a dry run. */

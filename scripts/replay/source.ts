@@ -10,6 +10,8 @@ export interface StoredWebhook {
   event: string | null;
   status: string | null;
   messageId: string | null;
+  /** Whether the sink verified UP42's signature on it when it arrived (its envelope's `verified`). */
+  verified: boolean;
   body: string;
 }
 
@@ -37,6 +39,7 @@ export function parseEnvelopeLine(line: string): StoredWebhook | null {
     event: text(head.event),
     status: text(head.status),
     messageId: text(head.messageId),
+    verified: head.verified === true,
     body: line.slice(mark + BODY_MARK.length, -1),
   };
 }

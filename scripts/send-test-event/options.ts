@@ -13,9 +13,11 @@ import { DEFAULT_STATUS } from './delivery.js';
 
 export const USAGE = `usage: npm run send-test-event -- --url URL [options]
 
-Sends UP42-style webhooks, signed as UP42 signs them, and prints each reply. The signature covers the
-content-type, date and content-digest headers: it binds the time and the body, as the forwarder requires
-(weaker signatures are refused as weak-signature unless UP42_ACCEPT_WEAK_SIGNATURES=yes).
+Sends UP42-style webhooks signed with UP42's published scheme (HMAC-SHA256 over the values of the headers that
+signature-input lists), and prints each reply. Which headers UP42's own deliveries cover is not published: the
+sender covers content-type, date and content-digest, an assumption (npm run up42 -- connect shows what a real
+delivery covered). The forwarder requires a covered body digest; signatures without one are refused as
+weak-signature unless UP42_ACCEPT_WEAK_SIGNATURES=yes.
 
   --url URL             where to POST (the Worker, a Pipedream endpoint, or the sink) [required]
   --event TYPE          job.status (default) or order.status

@@ -31,7 +31,7 @@ export async function deliver(
     components?: readonly string[];
     tamper?: (request: { headers: Record<string, string>; body: string }) => void;
   } = {},
-): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
+): Promise<{ status: number; json: Record<string, unknown>; text: string; headers: Headers }> {
   const body = JSON.stringify(payload);
   const headers =
     options.secret === undefined
@@ -52,5 +52,5 @@ export async function deliver(
   } catch {
     // Some answers are not JSON.
   }
-  return { status: response.status, json, text };
+  return { status: response.status, json, text, headers: response.headers };
 }

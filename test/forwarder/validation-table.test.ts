@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { deliver } from './deliveries.js';
 import { buildSteps, startWorkflow, type BuiltSteps, type WorkflowRun } from './pipedream-standin.js';
 import { startStubSink, type StubSink } from './stub-sink.js';
-import { checkRun, payloadOf, SECRET, VALIDATION_CASES } from './validation-table.js';
+import { checkRun, payloadsOf, SECRET, VALIDATION_CASES } from './validation-table.js';
 
 // The validation table every host answers alike, here on the built Pipedream steps, run by the stand-in for
 // Pipedream's runtime with each case's variables as the workflow's environment (test/worker/validation.test.ts
@@ -39,8 +39,9 @@ describe('the shared validation table, on the built Pipedream steps', () => {
     const storedBefore = sink.stored.size;
     const forwarded: string[] = [];
     try {
-      for (const send of c.sends) {
-        const payload = payloadOf(send);
+      const payloads = payloadsOf(c.sends);
+      for (const [i, send] of c.sends.entries()) {
+        const payload = payloads[i]!;
         const answer = await deliver(workflow.url, payload, send.options());
         seen.push(answer.text);
         checkRun(answer.json as unknown as WorkflowRun, send);
@@ -50,8 +51,8 @@ describe('the shared validation table, on the built Pipedream steps', () => {
       await workflow.close();
       seen.push(workflow.output());
     }
-    // What forwarded reached the sink; nothing else did.
-    expect(sink.stored.size - storedBefore).toBe(forwarded.length);
+    // What forwarded reached the sink, a replay stored once; nothing else did.
+    expect(sink.stored.size - storedBefore).toBe(new Set(forwarded).size);
     for (const messageId of forwarded) expect(sink.stored.has(messageId)).toBe(true);
   });
 });

@@ -18,6 +18,8 @@ export const OLD_SECRET = 'up42-whsec-old-Pz81-TOPSECRET';
 
 export interface ValidationSend {
   event?: { event?: Up42EventType; status?: string; liveMode?: boolean };
+  /** The same delivery as the send at this index, sent again (a replay): the same body, so the same messageId. */
+  replayOf?: number;
   /** Built when sent, so times are current. */
   options: () => Parameters<typeof deliver>[2];
   expect: {
@@ -124,9 +126,12 @@ export const VALIDATION_CASES: ValidationCase[] = [
     ],
   },
   {
-    name: 'a signature over the body digest without a date is accepted',
+    name: 'a signature over the body digest without a date is accepted, and a replay of it is stored once',
     env: {},
-    sends: [{ options: () => ({ secret: SECRET, components: ['content-type', 'content-digest'] }), expect: ok }],
+    sends: [
+      { options: () => ({ secret: SECRET, components: ['content-type', 'content-digest'] }), expect: ok },
+      { replayOf: 0, options: () => ({ secret: SECRET, components: ['content-type', 'content-digest'] }), expect: ok },
+    ],
   },
   {
     name: 'UP42_ACCEPT_WEAK_SIGNATURES=yes accepts a weak signature, the MAC still checked',
@@ -174,6 +179,13 @@ export const VALIDATION_CASES: ValidationCase[] = [
 /** The payload of one send: a fresh event (its own messageId), FAILED and live unless the case says otherwise. */
 export const payloadOf = (send: ValidationSend) => event(send.event ?? {});
 
+/** The payloads of a case's sends, in order: a replay repeats the payload it replays. */
+export function payloadsOf(sends: readonly ValidationSend[]): ReturnType<typeof payloadOf>[] {
+  const payloads: ReturnType<typeof payloadOf>[] = [];
+  for (const send of sends) payloads.push(send.replayOf === undefined ? payloadOf(send) : payloads[send.replayOf]!);
+  return payloads;
+}
+
 /**
  * Checks a host's answer to one send, the same on every host: 401 with the reason and what it says, 202 ignored
  * with its reason, 200 with the outcome the host names a delivery it let through (`forwarded`, `kept`).
@@ -208,7 +220,10 @@ export function checkRun(run: WorkflowRun, send: ValidationSend): void {
     expect(String(run.exit!.reason)).toMatch(send.expect.says!);
   } else {
     expect({ error: run.error, exit: run.exit, reruns: run.reruns }).toEqual({ error: null, exit: null, reruns: [] });
-    expect(run.steps.forward!.$summary).toMatch(/^stored as key \d+$/);
+    // A replay of what the sink holds is answered with its key: stored once.
+    expect(run.steps.forward!.$summary).toMatch(
+      send.replayOf === undefined ? /^stored as key \d+$/ : /^already stored as key \d+$/,
+    );
   }
   if (send.expect.status !== 200) expect(run.steps.forward).toBeUndefined();
 }

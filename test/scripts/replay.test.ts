@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { parseValidateConfig } from '../../shared/config.js';
 import { makeEvent } from '../../shared/events.js';
+import { signedDeliveryHeaders } from '../../shared/signature.js';
 import { emptyEnv } from '../../shared/env.js';
 import { dump, http } from '../e2e/support.js';
 import { startTestSink, type TestSink } from '../sink/sink-support.js';
@@ -26,7 +28,10 @@ const body = (event: 'job.status' | 'order.status', status: string, liveMode: bo
 
 beforeAll(async () => {
   built = await buildWorkerOnce();
-  source = await startTestSink({ store: 'memory', auth: AUTH });
+  // The source checks UP42's signature on arrival, so what it holds is verified: only that is signed anew.
+  const up42 = parseValidateConfig({ UP42_WEBHOOK_SECRET: SECRET });
+  if (!up42.ok) throw new Error(up42.message);
+  source = await startTestSink({ store: 'memory', auth: AUTH, up42: up42.value });
   const handFormatted =
     `{"event": "job.status", "messageId": "${randomUUID()}", "liveMode": true, ` +
     '"body": {"status": "FAILED", "jobId": "j-1", "progress": 1.0}}';
@@ -42,7 +47,10 @@ beforeAll(async () => {
     const reply = await http(`${source.url}/receive-webhooks`, {
       method: 'POST',
       body: text,
-      headers: { 'content-type': 'application/json', authorization: basic },
+      headers: {
+        ...signedDeliveryHeaders({ body: text, secret: SECRET, created: Math.floor(Date.now() / 1000) }),
+        authorization: basic,
+      },
     });
     expect(reply.status).toBe(200);
   }
@@ -127,6 +135,36 @@ describe('npm run replay', () => {
       }
     },
   );
+
+  it("signs anew only what the sink verified as UP42's on arrival, and says how many it skipped", async () => {
+    // A sink without the secret stores what its credentials let in, unverified: nothing of it is signed anew.
+    const unverified = await startTestSink({ store: 'memory', auth: AUTH });
+    const receiver = await startReceiver();
+    try {
+      for (const text of stored.slice(0, 2)) {
+        const reply = await http(`${unverified.url}/receive-webhooks`, {
+          method: 'POST',
+          body: text,
+          headers: { 'content-type': 'application/json', authorization: basic },
+        });
+        expect(reply.status).toBe(200);
+      }
+      const signed = await replay(['--from', unverified.url, '--to', receiver.url]);
+      expect(signed.code).toBe(0);
+      expect(signed.stderr).toContain(
+        "replay: skipped 2 webhooks (keys 1, 2) the sink did not verify as UP42's when it arrived: only those are " +
+          'signed anew',
+      );
+      expect(signed.stdout).toContain('0 webhooks replayed: 0 ok, 0 failed');
+      expect(receiver.received).toHaveLength(0);
+      const unsigned = await replay(['--from', unverified.url, '--to', receiver.url, '--unsigned']);
+      expect([unsigned.code, unsigned.stderr]).toEqual([0, '']);
+      expect(receiver.received).toHaveLength(2);
+    } finally {
+      await receiver.close();
+      await unverified.close();
+    }
+  });
 
   it('filters as the dump does and, with --dry-run, sends nothing', async () => {
     const receiver = await startReceiver();
