@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { EventEmitter, once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { createAllowedHosts } from '../../sink/allowed-hosts.js';
-import { createLoginBackoff } from '../../sink/login-backoff.js';
+import { createLoginBackoff } from '../../shared/login-backoff.js';
 import { parseSinkConfig } from '../../shared/config.js';
 import { basic, call, destroyAgent, post, runSink, startTestSink, type TestSink } from './sink-support.js';
 

@@ -10,6 +10,8 @@ import { buildWorker } from '../../scripts/build-worker.js';
 export interface RunningWorker {
   url: string;
   mf: Miniflare;
+  /** The lines workerd printed: the outbox's line per delivery. */
+  lines: string[];
   /** Runs it with other settings (workerd restarts; the outbox stays where it is kept). */
   reconfigure(bindings: Record<string, string>): Promise<void>;
   close(): Promise<void>;
@@ -26,7 +28,10 @@ export async function startWorker(
   bindings: Record<string, string>,
   persistDir: string | null = null,
 ): Promise<RunningWorker> {
-  const options = (b: Record<string, string>) => miniflareOptions({ scriptPath, bindings: b, persistDir, port: 0 });
+  const lines: string[] = [];
+  const onLine = (line: string) => lines.push(line);
+  const options = (b: Record<string, string>) =>
+    miniflareOptions({ scriptPath, bindings: b, persistDir, port: 0, onLine });
   const mf = new Miniflare(options(bindings));
   // A runtime that failed to start is still a process to end, or jest never exits.
   const ready = await mf.ready.catch(async (error: unknown) => {
@@ -36,6 +41,7 @@ export async function startWorker(
   const worker: RunningWorker = {
     url: ready.origin,
     mf,
+    lines,
     reconfigure: async (b) => {
       await mf.setOptions(options(b));
       worker.url = (await mf.ready).origin;
@@ -48,24 +54,31 @@ export async function startWorker(
 
 export interface OutboxView {
   waiting: number;
+  aside: number;
+  waitingBytes: number;
+  next: number | null;
   failed: number;
   delivered: number;
   sink: { away: boolean; since: string | null; cause: string | null; nextTryAt: string | null };
   deliveries: {
     seq: number;
-    state: 'waiting' | 'failed';
+    state: 'waiting' | 'aside' | 'failed';
     messageId: string | null;
     attempts: number;
+    refusals: number;
+    signed: boolean;
     lastTryAt: string | null;
     nextTryAt: string | null;
     cause: string | null;
   }[];
 }
 
-export async function outbox(url: string, auth: { user: string; pass: string }): Promise<OutboxView> {
-  const response = await fetch(`${url}/outbox`, {
-    headers: { authorization: `Basic ${Buffer.from(`${auth.user}:${auth.pass}`).toString('base64')}` },
-  });
+export const basic = (auth: { user: string; pass: string }) =>
+  `Basic ${Buffer.from(`${auth.user}:${auth.pass}`).toString('base64')}`;
+
+/** `GET /outbox`, with a query (`state=failed&after=10&limit=5`) when given. */
+export async function outbox(url: string, auth: { user: string; pass: string }, query = ''): Promise<OutboxView> {
+  const response = await fetch(`${url}/outbox${query ? `?${query}` : ''}`, { headers: { authorization: basic(auth) } });
   if (response.status !== 200) throw new Error(`GET /outbox answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as OutboxView;
 }
