@@ -4,6 +4,7 @@ import {
   parseByteSize,
   parseForwardConfig,
   parseRunnerConfig,
+  parseOutboxConfig,
   parseSinkConfig,
   parseValidateConfig,
   type ConfigResult,
@@ -88,6 +89,7 @@ describe('emptyEnv', () => {
         'SINK_HOOK_FILTER',
         'SINK_HOOK_TIMEOUT_SECONDS',
         'SINK_HOOK_FROM_KEY',
+        'FORWARDER_URL',
       ].sort(),
     );
     expect(new Set(Object.values(sink))).toEqual(new Set(['']));
@@ -417,6 +419,7 @@ describe('parseSinkConfig', () => {
       allowedHosts: [],
       maxConnections: 256,
       maxFailedLogins: 10,
+      forwarderUrl: null,
     });
   });
 
@@ -437,6 +440,7 @@ describe('parseSinkConfig', () => {
         SINK_ALLOWED_HOSTS: ' Sink.Example.com, [fd00::1] ,',
         SINK_MAX_CONNECTIONS: '64',
         SINK_MAX_FAILED_LOGINS: '3',
+        FORWARDER_URL: 'https://up42-webhook-forwarder.example.workers.dev/',
       }),
     );
     expect(config).toEqual({
@@ -454,7 +458,12 @@ describe('parseSinkConfig', () => {
       allowedHosts: ['sink.example.com', '[fd00::1]'],
       maxConnections: 64,
       maxFailedLogins: 3,
+      forwarderUrl: 'https://up42-webhook-forwarder.example.workers.dev',
     });
+  });
+
+  it('refuses a FORWARDER_URL that is not an http(s) URL', () => {
+    expect(problem(parseSinkConfig({ FORWARDER_URL: 'ftp://worker' }))).toContain('FORWARDER_URL');
   });
 
   it('opens no tunnel for a domain without a token', () => {
@@ -534,5 +543,21 @@ describe('SINK_HOOK_*', () => {
     const parsed = parseSinkConfig(env);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.message).toContain(named);
+  });
+});
+
+describe('parseOutboxConfig', () => {
+  it('defaults to 20,000 deliveries and 1 GiB, and reads both caps', () => {
+    expect(value(parseOutboxConfig({}))).toEqual({ maxWaiting: 20_000, maxWaitingBytes: 1024 ** 3 });
+    expect(value(parseOutboxConfig({ WORKER_MAX_WAITING: '5', WORKER_MAX_WAITING_BYTES: '64K' }))).toEqual({
+      maxWaiting: 5,
+      maxWaitingBytes: 65_536,
+    });
+  });
+
+  it('names each bad cap', () => {
+    const message = problem(parseOutboxConfig({ WORKER_MAX_WAITING: '0', WORKER_MAX_WAITING_BYTES: 'lots' }));
+    expect(message).toContain('WORKER_MAX_WAITING must be');
+    expect(message).toContain('WORKER_MAX_WAITING_BYTES');
   });
 });
