@@ -1,9 +1,10 @@
 import { parseForwardConfig, type ForwardConfig } from '../../shared/config.js';
-import { forwardToSink, pingSink, systemClock } from '../forward.js';
+import { forwardToSink, pingSink, systemClock, type SinkTransport } from '../forward.js';
 import { stringBindings } from './bindings.js';
 import {
   drainBatch,
   judgeTry,
+  mayStart,
   planNextTry,
   REFUSAL_RETRY_MS,
   REFUSALS_BEFORE_ASIDE,
@@ -29,10 +30,13 @@ import type { DurableObjectStorage, WorkerEnv } from './runtime-types.js';
 import { sinkExchange } from './sink-fetch.js';
 
 /**
- * One drain of the outbox, run by its alarm. One `GET /ping` per batch; if the sink answers PONG, up to a batch
- * of deliveries is POSTed without pinging again (drainBatch keeps the invocation within 50 subrequests), first
- * those that stepped aside and are due, then the line from its head. A full batch asks for another invocation
- * at once.
+ * One drain of the outbox, run by its alarm. One `GET /ping` per batch; if the sink answers PONG, deliveries are
+ * POSTed without pinging again while the invocation's 50 subrequests allow (mayStart), first those that
+ * stepped aside and are due, then the line from its head. A full batch asks for another invocation at once.
+ *
+ * The line's deliveries that landed are removed together, once the batch stops: a write before each POST
+ * would hold it until the write is durable (the runtime's output gate). Should the invocation die in between,
+ * those deliveries are POSTed again and the sink, which stores each messageId once, answers them as duplicates.
  *
  * While the sink is away (no PONG, a network error, ngrok's edge answering for it), the line keeps its order:
  * only its head is tried, on the FORWARD_PARK_DELAYS schedule counted by the line's streak; those behind inherit
@@ -65,21 +69,36 @@ export async function drain(host: DrainHost, env: WorkerEnv): Promise<void> {
   if (aside.length === 0 && head !== null && head.nextTryAtMs !== null && head.nextTryAtMs > now)
     return host.storage.setAlarm(head.nextTryAtMs);
 
-  const exchange = sinkExchange();
-  const pinged = await pingSink(config, exchange.transport);
+  const used = { count: 0 };
+  const pinged = await pingSink(config, counted(sinkExchange().transport, used));
   if (!pinged.ok) return sinkAway(host, config, `${pinged.reason}: ${pinged.message}`, aside);
 
-  let left = batch;
   for (const k of aside) {
-    left--;
-    const outcome = await post(k, config);
+    const outcome = await post(k, config, used);
     if (outcome.outcome === 'away') return sinkAway(host, config, outcome.cause, aside.slice(aside.indexOf(k)));
     settleTry(host, 'aside', k, outcome, config, k.refusals + 1 - REFUSALS_BEFORE_ASIDE);
   }
-  for (; left > 0; left--) {
-    const k = lineHead(db);
-    if (k === null) return settle(host);
-    const outcome = await post(k, config);
+  const landed: Kept[] = [];
+  const flush = () => {
+    const now = Date.now();
+    host.storage.transactionSync(() => landed.forEach((k) => delivered(db, 'line', k, now)));
+    for (const k of landed) host.log(`seq ${k.seq} delivered (${k.messageId ?? 'no messageId'})`);
+    landed.length = 0;
+  };
+  let after = 0;
+  while (mayStart(used.count, config.maxAttempts)) {
+    const k = lineHead(db, after);
+    if (k === null) {
+      flush();
+      return settle(host);
+    }
+    const outcome = await post(k, config, used);
+    after = k.seq;
+    if (outcome.outcome === 'delivered') {
+      landed.push(k);
+      continue;
+    }
+    flush();
     if (outcome.outcome === 'away') return sinkAway(host, config, outcome.cause, []);
     if (outcome.outcome === 'troubled' && k.refusals + 1 < REFUSALS_BEFORE_ASIDE) {
       const at = Date.now() + REFUSAL_RETRY_MS;
@@ -89,15 +108,25 @@ export async function drain(host: DrainHost, env: WorkerEnv): Promise<void> {
     }
     settleTry(host, 'line', k, outcome, config, 1);
   }
+  flush();
   // More may wait: go on in a fresh invocation, with fresh subrequests.
   await host.storage.setAlarm(Date.now());
 }
 
-async function post(k: WithBody, config: ForwardConfig): Promise<TryOutcome> {
+/** The transport, counting the subrequests it makes. */
+const counted =
+  (transport: SinkTransport, used: { count: number }): SinkTransport =>
+  (request) => {
+    used.count++;
+    return transport(request);
+  };
+
+async function post(k: WithBody, config: ForwardConfig, used: { count: number }): Promise<TryOutcome> {
   const exchange = sinkExchange();
   // The kept bytes, exactly as UP42 sent them, with its signature, so the sink stores and can verify them.
   const raw = { text: k.body, contentType: k.contentType, signedHeaders: k.signedHeaders };
-  const result = await forwardToSink(null, config, exchange.transport, systemClock, raw, { ping: false });
+  const transport = counted(exchange.transport, used);
+  const result = await forwardToSink(null, config, transport, systemClock, raw, { ping: false });
   return judgeTry(result, exchange.last);
 }
 

@@ -93,10 +93,16 @@ export function planNextTry(
 }
 
 /**
- * Deliveries per drain invocation: the free plan allows 50 subrequests per invocation, and each POST may take
- * FORWARD_MAX_ATTEMPTS of them after the batch's one ping, which takes as many.
+ * The free plan allows 50 subrequests per invocation. A drain starts a request to the sink (the batch's ping,
+ * or one delivery's POST) only while FORWARD_MAX_ATTEMPTS more fit, as each may be retried that often: when
+ * the sink answers at once a drain POSTs up to 49 deliveries, and never fewer than drainBatch.
  */
 export const SUBREQUESTS_PER_INVOCATION = 50;
+export function mayStart(used: number, maxAttempts: number): boolean {
+  return used + maxAttempts <= SUBREQUESTS_PER_INVOCATION;
+}
+
+/** Deliveries a drain POSTs at least: every attempt of the ping and of each POST used up. */
 export function drainBatch(maxAttempts: number): number {
   return Math.max(1, Math.floor((SUBREQUESTS_PER_INVOCATION - maxAttempts) / maxAttempts));
 }

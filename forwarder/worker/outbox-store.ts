@@ -186,9 +186,10 @@ function kept(row: Row): Kept {
 
 export type WithBody = Kept & { body: string };
 
-/** The head of the line, with its body: one row read. */
-export function lineHead(db: Db): WithBody | null {
-  const [row] = run<Row & { body: string }>(db, `SELECT ${FIELDS}, body FROM line ORDER BY seq LIMIT 1`);
+/** The head of the line (or the first after `after`), with its body: one row read. */
+export function lineHead(db: Db, after = 0): WithBody | null {
+  const sql = `SELECT ${FIELDS}, body FROM line WHERE seq > ? ORDER BY seq LIMIT 1`;
+  const [row] = run<Row & { body: string }>(db, sql, after);
   return row === undefined ? null : { ...kept(row), body: row.body };
 }
 

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { dedupKey, drainBatch, judgeTry, planNextTry, type Kept } from '../../forwarder/worker/outbox-plan.js';
+import {
+  dedupKey,
+  drainBatch,
+  judgeTry,
+  mayStart,
+  planNextTry,
+  type Kept,
+} from '../../forwarder/worker/outbox-plan.js';
 import { sinkExchange } from '../../forwarder/worker/sink-fetch.js';
 import { fail, ok } from '../../shared/result.js';
 import { closedPort } from '../forwarder/stub-sink.js';
@@ -167,6 +174,15 @@ describe('drainBatch', () => {
       expect(attempts + (batch + 1) * attempts).toBeGreaterThan(50);
     }
     expect(drainBatch(4)).toBe(11);
+  });
+
+  it('starts a request only while every attempt it may take still fits', () => {
+    expect(mayStart(46, 4)).toBe(true);
+    expect(mayStart(47, 4)).toBe(false);
+    expect(mayStart(49, 1)).toBe(true);
+    expect(mayStart(50, 1)).toBe(false);
+    expect(mayStart(40, 10)).toBe(true);
+    expect(mayStart(41, 10)).toBe(false);
   });
 });
 
