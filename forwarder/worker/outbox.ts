@@ -92,14 +92,20 @@ export class Outbox implements DrainHost {
 
   async retryLater(cause: string): Promise<void> {
     const at = Date.now() + CONFIG_RETRY_MS;
-    run(
-      this.db,
-      `UPDATE meta SET sink_away = 1, sink_since_ms = coalesce(sink_since_ms, ?), sink_cause = ?,
-       sink_next_try_at_ms = ?`,
-      Date.now(),
-      cause,
-      at,
-    );
+    try {
+      run(
+        this.db,
+        `UPDATE meta SET sink_away = 1, sink_since_ms = coalesce(sink_since_ms, ?), sink_cause = ?,
+         sink_next_try_at_ms = ?`,
+        Date.now(),
+        cause,
+        at,
+      );
+    } catch (error) {
+      // Storage itself refuses (the free plan's daily limit): the alarm below, or the runtime's retry of a
+      // failed alarm, tries again.
+      this.log(`could not note the cause: ${String(error)}`);
+    }
     await this.storage.setAlarm(at);
   }
 
