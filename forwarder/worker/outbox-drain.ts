@@ -178,7 +178,8 @@ async function sinkAway(host: DrainHost, config: ForwardConfig, cause: string, a
     const plan = planNextTry(next, streak, config.parkDelaysSeconds, config.parkMaxHours, now);
     if (plan.action === 'retry') {
       nextTryAtMs = plan.nextTryAtMs;
-      noteTry(db, 'line', { ...next, nextTryAtMs });
+      // A wake while this try was under way: the sink says it is back, so the head is tried again at once.
+      noteTry(db, 'line', { ...next, nextTryAtMs: host.woken ? null : nextTryAtMs });
       host.log(`seq ${head.seq} parked until ${iso(nextTryAtMs)}: ${cause}`);
       break;
     }

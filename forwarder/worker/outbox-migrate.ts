@@ -1,4 +1,4 @@
-import { dedupKey } from './outbox-plan.js';
+import { dedupKey, type Kept } from './outbox-plan.js';
 import { run, type Db } from './outbox-store.js';
 import type { DurableObjectStorage } from './runtime-types.js';
 
@@ -9,19 +9,8 @@ import type { DurableObjectStorage } from './runtime-types.js';
  * where it stopped and nothing is lost or doubled.
  */
 
-interface OldKept {
-  seq: number;
-  receivedAtMs: number;
-  bytes: number;
-  messageId: string | null;
-  event: string | null;
-  status: string | null;
-  attempts: number;
-  lastTryAtMs: number | null;
-  cause: string | null;
-  nextTryAtMs: number | null;
-  failedAtMs: number | null;
-}
+/** A delivery as the first layout kept it: today's record without the fields that came later. */
+type OldKept = Omit<Kept, 'signedHeaders' | 'contentType' | 'refusals'>;
 
 const pad = (seq: number) => String(seq).padStart(12, '0');
 const CHUNK = 100;

@@ -1,5 +1,7 @@
 import type { Kept, SinkState } from './outbox-plan.js';
-import type { SqlStorage, SqlValue } from './runtime-types.js';
+import { run, type Db } from './outbox-db.js';
+
+export { openDb, run, type Db } from './outbox-db.js';
 
 /**
  * The outbox's tables in the Durable Object's SQLite database, and the few statements that touch them. Every
@@ -13,53 +15,15 @@ import type { SqlStorage, SqlValue } from './runtime-types.js';
  *   it was delivered or failed.
  */
 
-export interface Db {
-  sql: SqlStorage;
-  rowsRead: number;
-  rowsWritten: number;
-}
-
 export type Table = 'line' | 'aside' | 'failed';
 
-/** Delivered and failed ids are remembered this long: far past a signature's 5 minutes, and UP42's retries. */
+/** Delivered and failed ids are remembered this long: far past the 5 minutes a signature is accepted. */
 export const REMEMBER_MS = 24 * 3600_000;
 /** Failed deliveries are kept, body and all, for a week and at most this many: the oldest go first. */
 export const FAILED_KEEP = { count: 1_000, ms: 7 * 24 * 3600_000 } as const;
 
-const DELIVERY_COLUMNS = `seq INTEGER PRIMARY KEY, received_at_ms INTEGER NOT NULL, bytes INTEGER NOT NULL,
-  message_id TEXT, event TEXT, status TEXT, signed_headers TEXT, content_type TEXT,
-  attempts INTEGER NOT NULL DEFAULT 0, refusals INTEGER NOT NULL DEFAULT 0, last_try_at_ms INTEGER,
-  next_try_at_ms INTEGER, cause TEXT, failed_at_ms INTEGER, body TEXT NOT NULL`;
 const FIELDS = `seq, received_at_ms, bytes, message_id, event, status, signed_headers, content_type, attempts,
   refusals, last_try_at_ms, next_try_at_ms, cause, failed_at_ms`;
-
-export const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS line (${DELIVERY_COLUMNS})`,
-  `CREATE TABLE IF NOT EXISTS aside (${DELIVERY_COLUMNS})`,
-  `CREATE TABLE IF NOT EXISTS failed (${DELIVERY_COLUMNS})`,
-  'CREATE INDEX IF NOT EXISTS aside_due ON aside (next_try_at_ms)',
-  'CREATE TABLE IF NOT EXISTS recent (seq INTEGER PRIMARY KEY, dedup TEXT NOT NULL UNIQUE, done_at_ms INTEGER)',
-  `CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), next_seq INTEGER NOT NULL DEFAULT 0,
-    waiting INTEGER NOT NULL DEFAULT 0, waiting_bytes INTEGER NOT NULL DEFAULT 0,
-    delivered INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0, streak INTEGER NOT NULL DEFAULT 0,
-    sink_away INTEGER NOT NULL DEFAULT 0, sink_since_ms INTEGER, sink_cause TEXT, sink_next_try_at_ms INTEGER,
-    migrated INTEGER NOT NULL DEFAULT 0)`,
-  'INSERT OR IGNORE INTO meta (id) VALUES (1)',
-];
-
-export function run<T>(db: Db, query: string, ...bindings: SqlValue[]): T[] {
-  const cursor = db.sql.exec<T>(query, ...bindings);
-  const rows = cursor.toArray();
-  db.rowsRead += cursor.rowsRead;
-  db.rowsWritten += cursor.rowsWritten;
-  return rows;
-}
-
-export function openDb(sql: SqlStorage): Db {
-  const db: Db = { sql, rowsRead: 0, rowsWritten: 0 };
-  for (const statement of SCHEMA) run(db, statement);
-  return db;
-}
 
 export interface Meta {
   next_seq: number;

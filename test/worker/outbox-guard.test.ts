@@ -1,58 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { request as httpRequest } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { signedDeliveryHeaders } from '../../shared/signature.js';
 import { deliver, event, nowSeconds } from '../forwarder/deliveries.js';
-import { closedPort, startStubSink, type StubSink } from '../forwarder/stub-sink.js';
+import { closedPort, startStubSink } from '../forwarder/stub-sink.js';
 import { SECRET } from '../forwarder/validation-table.js';
-import { basic, buildWorkerOnce, outbox, startWorker, until } from './support.js';
+import { AUTH, basic, outbox, startWorker, until, workerFixture, receivedIds } from './support.js';
 
 // The outbox under attack and under load, in workerd: replays answered as duplicates and not kept again, the
 // caps answered 507, an endless chunked body cut at 1 MiB, wrong passwords throttled, a delivery the sink keeps
 // refusing with 5xx stepping aside while the line behind it goes on, UP42's signature passed on to the sink.
 
-const AUTH = { user: 'relay-user', pass: 'sink-pass-Hn4v-TOPSECRET' };
-
-let built: Awaited<ReturnType<typeof buildWorkerOnce>>;
-let dataDir: string;
-const open: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  built = await buildWorkerOnce();
-  dataDir = await mkdtemp(join(tmpdir(), 'worker-guard-'));
-});
-
-afterAll(async () => {
-  for (const thing of open.reverse()) await thing.close();
-  await built?.cleanup();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-const settings = (sinkUrl: string, more: Record<string, string> = {}): Record<string, string> => ({
-  UP42_WEBHOOK_SECRET: SECRET,
-  SINK_URL: sinkUrl,
-  SINK_BASIC_AUTH_USER: AUTH.user,
-  SINK_BASIC_AUTH_PASS: AUTH.pass,
-  FORWARD_MAX_ATTEMPTS: '1',
-  FORWARD_DEADLINE_MS: '2000',
-  FORWARD_PARK_DELAYS: '1,1,2',
-  ...more,
-});
-
-async function started<T extends { close(): Promise<void> }>(thing: Promise<T>): Promise<T> {
-  const value = await thing;
-  open.push(value);
-  return value;
-}
+const w = workerFixture('worker-guard-', SECRET);
 
 const down = async () => `http://127.0.0.1:${await closedPort()}`;
-const receivedIds = (sink: StubSink) =>
-  sink.requests
-    .filter((r) => r.path === '/receive-webhooks')
-    .map((r) => (JSON.parse(r.body) as { messageId: string }).messageId);
-
 /** One signed request, sent as is any number of times: what an attacker who captured it can do. */
 function captured(payload: unknown) {
   const body = JSON.stringify(payload);
@@ -65,7 +25,7 @@ function captured(payload: unknown) {
 
 describe('replays', () => {
   it('are answered 200 with duplicate: true and not kept again, while waiting and once delivered', async () => {
-    const worker = await started(startWorker(built.scriptPath, settings(await down())));
+    const worker = await w.started(startWorker(w.scriptPath, w.settings(await down())));
     const payload = event();
     const replay = captured(payload);
     expect(await replay(worker.url)).toMatchObject({ status: 200, json: { outcome: 'kept', seq: 1 } });
@@ -79,8 +39,8 @@ describe('replays', () => {
     expect(await replayAnonymous(worker.url)).toMatchObject({ status: 200, json: { duplicate: true, seq: 2 } });
     expect(await outbox(worker.url, AUTH)).toMatchObject({ waiting: 2 });
 
-    const sink = await started(startStubSink(AUTH));
-    await worker.reconfigure(settings(sink.url));
+    const sink = await w.started(startStubSink(AUTH));
+    await worker.reconfigure(w.settings(sink.url));
     await fetch(`${worker.url}/wake`, { method: 'POST', headers: { authorization: basic(AUTH) } });
     await until('both delivered', async () => (await outbox(worker.url, AUTH)).delivered === 2);
     expect(await replay(worker.url)).toMatchObject({ status: 200, json: { duplicate: true } });
@@ -92,11 +52,8 @@ describe('replays', () => {
 
 describe('the caps', () => {
   it('answer 507 past WORKER_MAX_WAITING and _BYTES, keep nothing new, and /check says so', async () => {
-    const worker = await started(
-      startWorker(
-        built.scriptPath,
-        settings(await down(), { WORKER_MAX_WAITING: '3', WORKER_MAX_WAITING_BYTES: '4K' }),
-      ),
+    const worker = await w.started(
+      startWorker(w.scriptPath, w.settings(await down(), { WORKER_MAX_WAITING: '3', WORKER_MAX_WAITING_BYTES: '4K' })),
     );
     for (let i = 0; i < 3; i++) expect((await deliver(worker.url, event(), { secret: SECRET })).status).toBe(200);
     const over = await deliver(worker.url, event(), { secret: SECRET });
@@ -111,7 +68,7 @@ describe('the caps', () => {
     // Without credentials, the settings only.
     expect(await (await fetch(`${worker.url}/check`)).json()).toEqual({ ok: true });
 
-    await worker.reconfigure(settings(await down(), { WORKER_MAX_WAITING: '100', WORKER_MAX_WAITING_BYTES: '4K' }));
+    await worker.reconfigure(w.settings(await down(), { WORKER_MAX_WAITING: '100', WORKER_MAX_WAITING_BYTES: '4K' }));
     const big = { ...event(), pad: 'x'.repeat(3000) };
     const tooMany = await deliver(worker.url, big, { secret: SECRET });
     expect(tooMany.status).toBe(507);
@@ -122,7 +79,7 @@ describe('the caps', () => {
 
 describe('an endless chunked body', () => {
   it('is answered 413 once past 1 MiB, while the client is still sending', async () => {
-    const worker = await started(startWorker(built.scriptPath, settings(await down())));
+    const worker = await w.started(startWorker(w.scriptPath, w.settings(await down())));
     const url = new URL(worker.url);
     const req = httpRequest({ host: url.hostname, port: url.port, method: 'POST', path: '/' });
     let status: number | undefined;
@@ -155,7 +112,7 @@ describe('wrong passwords', () => {
     ['GET', '/check'],
     ['POST', '/wake'],
   ])('on %s %s: after 10, 429 with Retry-After, even for the right ones', async (method, path) => {
-    const worker = await started(startWorker(built.scriptPath, settings(await down())));
+    const worker = await w.started(startWorker(w.scriptPath, w.settings(await down())));
     const wrong = basic({ user: AUTH.user, pass: 'guess' });
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++)
@@ -165,15 +122,14 @@ describe('wrong passwords', () => {
     expect(throttled.status).toBe(429);
     expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await throttled.text()).not.toContain(AUTH.pass);
-    await worker.close();
-    open.splice(open.indexOf(worker), 1);
+    await w.stop(worker);
   });
 });
 
 describe('a delivery the sink answers PONG to but refuses with 5xx', () => {
   it('steps aside after three tries; the line behind it is delivered, then it is, on its own schedule', async () => {
-    const sink = await started(startStubSink(AUTH));
-    const worker = await started(startWorker(built.scriptPath, settings(sink.url)));
+    const sink = await w.started(startStubSink(AUTH));
+    const worker = await w.started(startWorker(w.scriptPath, w.settings(sink.url)));
     for (let i = 0; i < 3; i++) sink.plan.receive.push({ status: 500, body: '{"code": 500, "msg": "broken"}\n' });
     const poison = event();
     const behind = [event(), event(), event()];
@@ -196,8 +152,8 @@ describe('a delivery the sink answers PONG to but refuses with 5xx', () => {
 
 describe("UP42's signature", () => {
   it('reaches the sink unchanged in X-Up42-Signed-Headers', async () => {
-    const sink = await started(startStubSink(AUTH));
-    const worker = await started(startWorker(built.scriptPath, settings(sink.url)));
+    const sink = await w.started(startStubSink(AUTH));
+    const worker = await w.started(startWorker(w.scriptPath, w.settings(sink.url)));
     const body = JSON.stringify(event());
     const headers = signedDeliveryHeaders({ body, secret: SECRET, created: nowSeconds() });
     expect((await fetch(worker.url, { method: 'POST', headers, body })).status).toBe(200);

@@ -7,7 +7,7 @@ import type { DurableObjectNamespace } from '../../forwarder/worker/runtime-type
 import { deliver, event } from '../forwarder/deliveries.js';
 import { startStubSink } from '../forwarder/stub-sink.js';
 import { SECRET } from '../forwarder/validation-table.js';
-import { basic, buildWorkerOnce, outbox, startWorker, until } from './support.js';
+import { basic, buildWorkerOnce, outbox, startWorker, until, receivedIds } from './support.js';
 
 // An outbox deployed before the SQL tables kept its deliveries under key-value keys. Those keys are written
 // here as that layout had them, through the storage API of an object of the same name in the same storage;
@@ -102,9 +102,7 @@ describe('an outbox of the key-value layout', () => {
       // The head's planned try is an hour away: the sink's wake brings it forward.
       await fetch(`${worker.url}/wake`, { method: 'POST', headers: { authorization: basic(AUTH) } });
       await until('both waiting delivered', async () => sink.stored.size === 2);
-      const ids = sink.requests
-        .filter((r) => r.path === '/receive-webhooks')
-        .map((r) => (JSON.parse(r.body) as { messageId: string }).messageId);
+      const ids = receivedIds(sink);
       expect(ids).toEqual([payloads[0]!.messageId, payloads[2]!.messageId]);
       const view = await until('the outbox to settle', async () => {
         const v = await outbox(worker.url, AUTH);

@@ -1,48 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { deliver, event } from '../forwarder/deliveries.js';
 import { closedPort, startStubSink } from '../forwarder/stub-sink.js';
 import { SECRET } from '../forwarder/validation-table.js';
-import { basic, buildWorkerOnce, outbox, startWorker, until } from './support.js';
+import { AUTH, basic, outbox, startWorker, until, workerFixture, receivedIds } from './support.js';
 
 // 10,000 deliveries kept while the sink is away, then delivered once each, in the order they were kept, once
 // the sink is back; the outbox pages through what waits.
 
-const AUTH = { user: 'relay-user', pass: 'sink-pass-Hn4v-TOPSECRET' };
 const COUNT = 10_000;
 const IN_FLIGHT = 16;
 
-let built: Awaited<ReturnType<typeof buildWorkerOnce>>;
-let dataDir: string;
-const open: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  built = await buildWorkerOnce();
-  dataDir = await mkdtemp(join(tmpdir(), 'worker-scale-'));
-});
-
-afterAll(async () => {
-  for (const thing of open.reverse()) await thing.close();
-  await built?.cleanup();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-const settings = (sinkUrl: string): Record<string, string> => ({
-  UP42_WEBHOOK_SECRET: SECRET,
-  SINK_URL: sinkUrl,
-  SINK_BASIC_AUTH_USER: AUTH.user,
-  SINK_BASIC_AUTH_PASS: AUTH.pass,
-  FORWARD_MAX_ATTEMPTS: '1',
-  FORWARD_DEADLINE_MS: '2000',
-});
+const w = workerFixture('worker-scale-', SECRET);
 
 describe('10,000 waiting', () => {
   it('are kept, paged through, and delivered in order, once each', async () => {
-    const persist = join(dataDir, 'scale');
-    const worker = await startWorker(built.scriptPath, settings(`http://127.0.0.1:${await closedPort()}`), persist);
-    open.push(worker);
+    const persist = join(w.dataDir, 'scale');
+    const down = `http://127.0.0.1:${await closedPort()}`;
+    const worker = await w.started(startWorker(w.scriptPath, w.settings(down), persist));
     const bySeq = new Map<number, string>();
     let next = 0;
     const send = async () => {
@@ -65,15 +40,12 @@ describe('10,000 waiting', () => {
     expect(second.deliveries.map((d) => d.messageId)).toEqual(order.slice(100, 200));
 
     // The sink comes back; the Worker restarts pointing at it and is told so.
-    const sink = await startStubSink(AUTH);
-    open.push(sink);
-    await worker.reconfigure(settings(sink.url));
+    const sink = await w.started(startStubSink(AUTH));
+    await worker.reconfigure(w.settings(sink.url));
     const woken = await fetch(`${worker.url}/wake`, { method: 'POST', headers: { authorization: basic(AUTH) } });
     expect(woken.status).toBe(200);
     await until('all delivered', async () => (await outbox(worker.url, AUTH)).delivered === COUNT, 240_000);
-    const received = sink.requests
-      .filter((r) => r.path === '/receive-webhooks')
-      .map((r) => (JSON.parse(r.body) as { messageId: string }).messageId);
+    const received = receivedIds(sink);
     expect(received).toEqual(order);
     expect(await outbox(worker.url, AUTH)).toMatchObject({ waiting: 0, failed: 0, delivered: COUNT });
   }, 600_000);

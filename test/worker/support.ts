@@ -1,9 +1,11 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { miniflareOptions, wakeOutbox } from '../../forwarder/worker/miniflare.js';
 import { buildWorker } from '../../scripts/build-worker.js';
+import type { StubSink } from '../forwarder/stub-sink.js';
 
 /** The Worker in workerd through Miniflare, on an ephemeral loopback port, built once per test file. */
 
@@ -97,3 +99,63 @@ export async function until<T>(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+export interface WorkerFixture {
+  /** The Worker's bundle, built once for the file. */
+  scriptPath: string;
+  /** A temporary folder for outbox storage, removed at the end. */
+  dataDir: string;
+  /** Waits for `thing` and closes it after the file's tests, unless `stop` closed it first. */
+  started<T extends { close(): Promise<void> }>(thing: Promise<T>): Promise<T>;
+  stop(thing: { close(): Promise<void> }): Promise<void>;
+  /** The sink's credentials and the Worker's settings (delivering to `sinkUrl`, one attempt, short delays). */
+  settings(sinkUrl: string, more?: Record<string, string>): Record<string, string>;
+}
+
+export const AUTH = { user: 'relay-user', pass: 'sink-pass-Hn4v-TOPSECRET' };
+
+/** A test file's Worker: built in beforeAll, with everything it started closed and removed in afterAll. */
+export function workerFixture(prefix: string, secret: string): WorkerFixture {
+  const open: { close(): Promise<void> }[] = [];
+  let built: Awaited<ReturnType<typeof buildWorkerOnce>> | undefined;
+  const fixture: WorkerFixture = {
+    scriptPath: '',
+    dataDir: '',
+    started: async (thing) => {
+      const value = await thing;
+      open.push(value);
+      return value;
+    },
+    stop: async (thing) => {
+      open.splice(open.indexOf(thing), 1);
+      await thing.close();
+    },
+    settings: (sinkUrl, more = {}) => ({
+      UP42_WEBHOOK_SECRET: secret,
+      SINK_URL: sinkUrl,
+      SINK_BASIC_AUTH_USER: AUTH.user,
+      SINK_BASIC_AUTH_PASS: AUTH.pass,
+      FORWARD_MAX_ATTEMPTS: '1',
+      FORWARD_DEADLINE_MS: '2000',
+      FORWARD_PARK_DELAYS: '1,1,2',
+      ...more,
+    }),
+  };
+  beforeAll(async () => {
+    built = await buildWorkerOnce();
+    fixture.scriptPath = built.scriptPath;
+    fixture.dataDir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    for (const thing of open.reverse()) await thing.close();
+    await built?.cleanup();
+    if (fixture.dataDir) await rm(fixture.dataDir, { recursive: true, force: true });
+  });
+  return fixture;
+}
+
+/** The messageIds the stub sink was sent, in the order it received them (tries included). */
+export const receivedIds = (sink: StubSink) =>
+  sink.requests
+    .filter((r) => r.path === '/receive-webhooks')
+    .map((r) => (JSON.parse(r.body) as { messageId: string }).messageId);
