@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
@@ -12,14 +13,13 @@ import { median } from './stats.js';
 
 /**
  * The Worker's outbox in workerd (Miniflare, as `npm run worker`), delivering to the real sink (memory store)
- * on loopback, with the default FORWARD_* settings. In one run, on one outbox:
- * - keeping `batch` into an empty outbox (then delivered), three times, against keeping `batch` more with
- *   `backlog` or more already waiting, three times (8 in flight; the medians);
- * - rows read and written per webhook, from arrival to delivery, in both cases, from the outbox's own count of
- *   what SQLite reports (`GET /check`'s `storage`, the SQL cursor's rowsRead and rowsWritten);
- * - catch-up: the backlog delivered once the sink is back and the outbox woken, beside the same number of POSTs
- *   sent straight to the sink from workerd with the same `fetch`, in invocations of 45 (a free-plan invocation
- *   allows 50 subrequests).
+ * on loopback, with the default FORWARD_* settings, on two outboxes in turn, one empty and one with a backlog:
+ * - keeping `batch` into the empty one (then delivered) against keeping `batch` with `backlog` or more waiting,
+ *   three rounds of each, alternating (8 in flight; the medians);
+ * - rows read and written per webhook, from arrival to delivery, in both, from the outbox's own count of what
+ *   SQLite reports (`GET /check`'s `storage`, the SQL cursor's rowsRead and rowsWritten);
+ * - catch-up: the backlog delivered once its sink is back and the outbox woken, beside as many POSTs sent
+ *   straight to that sink from workerd with the same `fetch`, 45 per invocation (the free plan allows 50).
  */
 
 const SECRET = 'bench-outbox-secret';
@@ -128,19 +128,23 @@ async function drainTo(url: string, delivered: number, startSink: () => Promise<
   }
 }
 
-export async function benchOutbox(o: {
-  batch: number;
-  backlog: number;
-  workDir: string;
-  log: (line: string) => void;
-}): Promise<OutboxFigures> {
-  const { batch, backlog, workDir, log } = o;
-  const scriptPath = await buildWorker(join(workDir, 'worker-dist'));
+interface Outbox {
+  mf: Miniflare;
+  url: string;
+  sinkUrl: string;
+  startSink(): Promise<ServerProcess>;
+}
+
+/** A Worker in workerd with its own outbox storage, pointed at a sink port of its own (nothing listens yet). */
+async function openOutbox(
+  name: string,
+  o: { scriptPath: string; workDir: string; onLine: (line: string) => void; maxWaiting: number },
+): Promise<Outbox> {
   const port = await freePort();
   const sinkUrl = `http://127.0.0.1:${port}`;
   const startSink = () =>
     startProcess({
-      name: 'outbox-sink',
+      name: `outbox-sink-${name}`,
       args: BUILT_SINK,
       env: {
         ...baseEnv(),
@@ -149,61 +153,82 @@ export async function benchOutbox(o: {
         SINK_BASIC_AUTH_USER: AUTH.user,
         SINK_BASIC_AUTH_PASS: AUTH.pass,
       },
-      logDir: workDir,
+      logDir: o.workDir,
     });
   const bindings = {
     UP42_WEBHOOK_SECRET: SECRET,
     SINK_URL: sinkUrl,
     SINK_BASIC_AUTH_USER: AUTH.user,
     SINK_BASIC_AUTH_PASS: AUTH.pass,
-    WORKER_MAX_WAITING: String(backlog * 2),
+    WORKER_MAX_WAITING: String(o.maxWaiting),
   };
+  const persistDir = join(o.workDir, `outbox-${name}`);
   const mf = new Miniflare(
-    miniflareOptions({ scriptPath, bindings, persistDir: join(workDir, 'outbox'), port: 0, onLine: () => {} }),
+    miniflareOptions({ scriptPath: o.scriptPath, bindings, persistDir, port: 0, onLine: o.onLine }),
   );
+  const url = (await mf.ready).origin;
+  await wakeOutbox(mf);
+  return { mf, url, sinkUrl, startSink };
+}
+
+export async function benchOutbox(o: {
+  batch: number;
+  backlog: number;
+  workDir: string;
+  log: (line: string) => void;
+}): Promise<OutboxFigures> {
+  const { batch, backlog, workDir, log } = o;
+  const scriptPath = await buildWorker(join(workDir, 'worker-dist'));
+  // BENCH_OUTBOX_LOG=<file>: the outbox's lines (kept, delivered, parked), to see what a figure was made of.
+  const logFile = process.env.BENCH_OUTBOX_LOG;
+  const onLine = logFile
+    ? (line: string) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`)
+    : () => {};
+  // Two outboxes, each with its own sink port: one kept empty, one holding the backlog. Their rounds alternate,
+  // so a neighbour's load on this shared machine weighs on both alike.
+  const empty = await openOutbox('empty', { scriptPath, workDir, onLine, maxWaiting: backlog * 2 });
+  const full = await openOutbox('full', { scriptPath, workDir, onLine, maxWaiting: backlog * 2 });
   const direct = new Miniflare({ modules: true, script: DIRECT });
   try {
-    const url = (await mf.ready).origin;
-    await wakeOutbox(mf);
     let id = 0;
     const ids = (n: number) => Array.from({ length: n }, () => messageId(7, ++id));
-    // Warm-up: the Worker's code and the object's, a few hundred kept and delivered; the outbox is empty again.
-    const warm = await keepMany(url, ids(200));
-    await (await drainTo(url, 200, startSink)).sink.stop();
-    log(`  warm-up: 200 kept in ${fmt.ms(warm)} and delivered`);
+    // Warm-up: the Worker's code and each object's, a few hundred kept and delivered; both are empty again.
+    for (const outbox of [empty, full]) {
+      await keepMany(outbox.url, ids(200));
+      await (await drainTo(outbox.url, 200, outbox.startSink)).sink.stop();
+    }
+    log(`  warm-up done; filling one outbox to ${backlog} waiting, the sink away`);
+    await keepMany(full.url, ids(backlog));
 
-    log(`  ${ROUNDS} rounds: keeping ${batch} into the empty outbox, the sink away; then delivering them`);
+    log(`  ${ROUNDS} rounds of keeping ${batch}: into the empty outbox (then delivered), and with the backlog`);
     let delivered = 200;
     let emptyArrivals: Rows = { read: 0, written: 0 };
     let emptyDrains: Rows = { read: 0, written: 0 };
+    let fullArrivals: Rows = { read: 0, written: 0 };
     const emptyMs: number[] = [];
+    const fullMs: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const before = await check(url);
-      emptyMs.push(await keepMany(url, ids(batch)));
-      const kept = await check(url);
+      const before = await check(empty.url);
+      emptyMs.push(await keepMany(empty.url, ids(batch)));
+      const kept = await check(empty.url);
       delivered += batch;
-      const drained = await drainTo(url, delivered, startSink);
+      const drained = await drainTo(empty.url, delivered, empty.startSink);
       await drained.sink.stop();
       emptyArrivals = plus(emptyArrivals, minus(kept.rows, before.rows));
       emptyDrains = plus(emptyDrains, minus(drained.state.rows, kept.rows));
+      const beforeFull = await check(full.url);
+      fullMs.push(await keepMany(full.url, ids(batch)));
+      fullArrivals = plus(fullArrivals, minus((await check(full.url)).rows, beforeFull.rows));
     }
     const emptyRows = plus(per(emptyArrivals, ROUNDS * batch), per(emptyDrains, ROUNDS * batch));
-
-    log(`  filling the outbox to ${backlog} waiting, then ${ROUNDS} rounds of keeping ${batch} more`);
-    await keepMany(url, ids(backlog));
-    const filled = await check(url);
-    const fullMs: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) fullMs.push(await keepMany(url, ids(batch)));
-    const kept = await check(url);
+    const kept = await check(full.url);
     const waiting = backlog + ROUNDS * batch;
     log(`  catch-up: ${waiting} waiting delivered once the sink is back`);
-    const catchUp = await drainTo(url, delivered + waiting, startSink);
-    const fullRows = plus(
-      per(minus(kept.rows, filled.rows), ROUNDS * batch),
-      per(minus(catchUp.state.rows, kept.rows), waiting),
-    );
+    const catchUp = await drainTo(full.url, 200 + waiting, full.startSink);
+    const fullRows = plus(per(fullArrivals, ROUNDS * batch), per(minus(catchUp.state.rows, kept.rows), waiting));
     const keepEmptyMs = median(emptyMs);
     const keepFullMs = median(fullMs);
+    const sinkUrl = full.sinkUrl;
 
     log(`  the same number POSTed straight to the sink from workerd`);
     const directUrl = (await direct.ready).origin;
@@ -241,7 +266,7 @@ export async function benchOutbox(o: {
       catchUpRatio: directMs / catchUp.ms,
     };
   } finally {
-    await Promise.all([mf.dispose(), direct.dispose()]);
+    await Promise.all([empty.mf.dispose(), full.mf.dispose(), direct.dispose()]);
   }
 }
 
