@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, tmpdir, totalmem, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
@@ -11,6 +10,8 @@ import { fmt, formatTable, meets, row, type Row } from './report.js';
 import { benchMemoryStoreHolding, benchStore } from './store-figures.js';
 import { benchThroughput, type CpuPerRequest, type RunRecord, type Series } from './throughput.js';
 import { benchVerify } from './verify.js';
+import { benchOutbox, outboxRows } from './outbox.js';
+import { FULL, gitCommit, QUICK } from './parameters.js';
 
 /**
  * `npm run bench [-- --quick] [-- --out file.json]`: the sink and forwarder benchmark of docs/performance.md.
@@ -25,29 +26,6 @@ const outArg = args.indexOf('--out');
 const defaultOut = join(REPO_ROOT, quick ? 'dist/bench/results.quick.json' : 'bench/results.json');
 const out = outArg >= 0 && args[outArg + 1] ? args[outArg + 1]! : defaultOut;
 
-// Run lengths and store sizes; --quick only shows that everything runs.
-const FULL = {
-  rounds: 3,
-  seconds: 10,
-  pingSeconds: 5,
-  warmupSeconds: 1,
-  records: 100_000,
-  smallRecords: 10_000,
-  startRuns: 3,
-  verifyRounds: 5,
-  verifySeconds: 1,
-};
-const QUICK: typeof FULL = {
-  rounds: 1,
-  seconds: 2,
-  pingSeconds: 2,
-  warmupSeconds: 0.5,
-  records: 10_000,
-  smallRecords: 1_000,
-  startRuns: 1,
-  verifyRounds: 2,
-  verifySeconds: 0.5,
-};
 const P = quick ? QUICK : FULL;
 const CONNECTIONS = 32;
 
@@ -58,17 +36,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const workDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'sink-bench-'));
 // The stores on a real disk: the durable store's figures include real fdatasyncs.
 const dataRoot = mkdtempSync(join(tmpdir(), 'sink-bench-data-'));
-
-function gitCommit(): string {
-  try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const status = ['status', '--porcelain', '--', 'sink', 'shared', 'forwarder', 'bench', 'scripts'];
-    const dirty = execFileSync('git', status, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    return dirty ? `${commit} (with uncommitted changes)` : commit;
-  } catch {
-    return 'unknown';
-  }
-}
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -109,7 +76,10 @@ async function main(): Promise<number> {
   const verify = benchVerify({ rounds: P.verifyRounds, roundSeconds: P.verifySeconds, warmupSeconds: P.verifySeconds });
   log(`  verify: ${Math.round(verify.perSecond)}/s per CPU-second, ${Math.round(verify.perWallSecond)}/s wall clock`);
 
-  log('7. Pipedream step files');
+  log(`7. the Worker's outbox: ${P.outboxBatch} kept into it empty and with ${P.outboxBacklog} waiting; catch-up`);
+  const outbox = await benchOutbox({ batch: P.outboxBatch, backlog: P.outboxBacklog, workDir, log });
+
+  log('8. Pipedream step files');
   const files = await benchStepFiles(workDir);
 
   const { memoryBaseline, memory, fileBaseline, file } = tp.post;
@@ -240,6 +210,7 @@ async function main(): Promise<number> {
       '>= 50,000/s',
       meets(verify.perSecond >= 50_000),
     ),
+    ...outboxRows(outbox),
     ...files.map((f) => row(`Pipedream ${f.kind} ${f.step}.mjs`, fmt.kb(f.bytes), '< 50 KB', meets(f.bytes < 50_000))),
   ];
 
@@ -269,6 +240,7 @@ async function main(): Promise<number> {
     store,
     memoryStoreHolding: memHolding,
     verify,
+    workerOutbox: outbox,
     stepFiles: files,
     table: rows,
   };

@@ -2,6 +2,9 @@ import type { ForwardConfig } from '../shared/config.js';
 import { judgeReply } from '../shared/delivery-decision.js';
 import { ok, type Result } from '../shared/result.js';
 import { SIGNED_HEADERS_HEADER } from '../shared/signed-headers.js';
+import { parseStoredReply, sinkMessage } from './sink-reply.js';
+
+export { parseStoredReply, sinkMessage } from './sink-reply.js';
 
 /**
  * One in-run delivery to the sink: `GET /ping` must answer `200 PONG`, then `POST /receive-webhooks` with the
@@ -150,21 +153,6 @@ async function withRetries<T>(
   }
 }
 
-/** A short, single-line rendering of what the sink said: its `msg` when it sent JSON. */
-export function sinkMessage(text: string): string {
-  let message = text;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { msg?: unknown }).msg === 'string') {
-      message = (parsed as { msg: string }).msg;
-    }
-  } catch {
-    // Not JSON: the text itself.
-  }
-  message = message.replace(/\s+/g, ' ').trim();
-  return message.length > 200 ? `${message.slice(0, 200)}...` : message;
-}
-
 function retryAfterMs(value: string | undefined): number | undefined {
   if (value === undefined || !/^\s*[0-9]+\s*$/.test(value)) return undefined;
   return Number(value) * 1000;
@@ -200,44 +188,44 @@ function judged(answer: SinkAnswer): Attempt<never> | null {
   return { kind: 'retry', reason, detail: said(answer), cause, retryAfterMs: retryAfterMs(answer.retryAfter) };
 }
 
-/**
- * The sink's key and whether it already had the webhook, from its `X-Webhook-Key` and `X-Webhook-Duplicate`
- * headers; a sink without them (an older one) is read from its message, `value with key N (already) stored`.
- */
-export function parseStoredReply(
-  text: string,
-  headers: { webhookKey?: string | undefined; webhookDuplicate?: string | undefined } = {},
-): { reply: unknown; key: number | null; duplicate: boolean } {
-  let reply: unknown = text;
-  try {
-    reply = JSON.parse(text);
-  } catch {
-    // Kept as text.
-  }
-  if (headers.webhookKey !== undefined && /^[0-9]+$/.test(headers.webhookKey.trim())) {
-    return { reply, key: Number(headers.webhookKey.trim()), duplicate: headers.webhookDuplicate?.trim() === 'true' };
-  }
-  const match = /key\s+([0-9]+)\s+(already\s+)?stored/i.exec(sinkMessage(text));
-  return { reply, key: match ? Number(match[1]) : null, duplicate: Boolean(match?.[2]) };
-}
-
 /** The body as sent: the bytes received when the host has them, else the parsed body as compact JSON. */
 export function payloadOf(body: unknown, raw?: RawBody): RawBody {
   return raw ?? { text: JSON.stringify(body ?? null), contentType: 'application/json' };
 }
 
-export async function forwardToSink(
-  body: unknown,
+/**
+ * How a host calls the sink: `ping: false` skips the ping, for a host that pinged once for a batch of
+ * deliveries (the Worker's outbox); every other host pings before each POST.
+ */
+export interface ForwardOptions {
+  ping?: boolean;
+}
+
+/** `GET /ping` until it answers `PONG`, with the retries and deadline of one delivery. */
+export async function pingSink(
   config: ForwardConfig,
   transport: SinkTransport,
   clock: Clock = systemClock,
-  raw?: RawBody,
-): Promise<Result<Delivered, ForwardFailure> | NotDelivered> {
-  const deadline = clock.now() + config.deadlineMs;
-  const budget: Budget = { maxAttempts: config.maxAttempts, deadline, deadlineMs: config.deadlineMs, clock };
-  const pingUrl = `${config.sinkUrl}/ping`;
+): Promise<Result<{ attempts: number }, ForwardFailure> | NotDelivered> {
+  return ping(config, transport, budgetOf(config, clock));
+}
 
-  const ping = await withRetries<true>(async (timeoutMs) => {
+function budgetOf(config: ForwardConfig, clock: Clock): Budget {
+  return {
+    maxAttempts: config.maxAttempts,
+    deadline: clock.now() + config.deadlineMs,
+    deadlineMs: config.deadlineMs,
+    clock,
+  };
+}
+
+async function ping(
+  config: ForwardConfig,
+  transport: SinkTransport,
+  budget: Budget,
+): Promise<Result<{ attempts: number }, ForwardFailure> | NotDelivered> {
+  const pingUrl = `${config.sinkUrl}/ping`;
+  const pinged = await withRetries<true>(async (timeoutMs) => {
     const answer = await transport({
       method: 'GET',
       url: pingUrl,
@@ -252,8 +240,26 @@ export async function forwardToSink(
     const detail = `it answered ${response.status} "${sinkMessage(response.text)}" instead of PONG`;
     return { kind: 'fail', reason: 'not-pong', detail, cause: 'not PONG' };
   }, budget);
-  if (!ping.ok) {
-    return { ...(ping as NotDelivered), message: `the sink is not reachable at ${pingUrl}: ${ping.message}` };
+  if (!pinged.ok) {
+    return { ...(pinged as NotDelivered), message: `the sink is not reachable at ${pingUrl}: ${pinged.message}` };
+  }
+  return ok({ attempts: pinged.value.attempts });
+}
+
+export async function forwardToSink(
+  body: unknown,
+  config: ForwardConfig,
+  transport: SinkTransport,
+  clock: Clock = systemClock,
+  raw?: RawBody,
+  options: ForwardOptions = {},
+): Promise<Result<Delivered, ForwardFailure> | NotDelivered> {
+  const budget = budgetOf(config, clock);
+  let pingAttempts = 0;
+  if (options.ping !== false) {
+    const pinged = await ping(config, transport, budget);
+    if (!pinged.ok) return pinged;
+    pingAttempts = pinged.value.attempts;
   }
 
   const payload = payloadOf(body, raw);
@@ -281,5 +287,5 @@ export async function forwardToSink(
     const what = failed.away ? 'the sink did not store the webhook' : 'the sink refused the webhook';
     return { ...failed, message: `${what} at ${postUrl}: ${failed.message}` };
   }
-  return ok({ ...post.value.value, attempts: { ping: ping.value.attempts, post: post.value.attempts } });
+  return ok({ ...post.value.value, attempts: { ping: pingAttempts, post: post.value.attempts } });
 }

@@ -29,6 +29,8 @@ const mf = new Miniflare(
     bindings: workerBindings(process.env),
     persistDir: dataDir,
     port: local.value.port,
+    // The outbox's line per delivery (kept, delivered, parked with its cause), as the Worker prints it.
+    onLine: (line) => console.log(line),
   }),
 );
 const url = await mf.ready.catch((err: unknown) => {

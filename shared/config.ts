@@ -62,6 +62,8 @@ export interface SinkConfig {
    * and takes signed ones without basic auth (direct mode). Null: it stores what its credentials let in.
    */
   up42?: ValidateConfig | null;
+  /** The Worker to wake (`POST /wake`) once the sink listens and whenever its tunnel opens; null: none. */
+  forwarderUrl?: string | null;
 }
 
 /** SINK_HOOK_*: `filter` is the dump's query text, checked by the sink against its query syntax. */
@@ -173,9 +175,18 @@ export function parseSinkConfig(env: Env): ConfigResult<SinkConfig> {
     allowedHosts,
     maxConnections: r.integer('SINK_MAX_CONNECTIONS', 16, 100_000),
     maxFailedLogins: r.integer('SINK_MAX_FAILED_LOGINS', 1, 1_000_000),
+    forwarderUrl: forwarderUrl(r),
     hook: parseHook(r, env),
     up42: up42?.ok ? up42.value : null,
   });
+}
+
+function forwarderUrl(r: ReturnType<typeof reader>): string | null {
+  const raw = r.value('FORWARDER_URL');
+  if (raw === undefined) return null;
+  const url = normalizeSinkUrl(raw);
+  if (url === null) r.problems.push(`FORWARDER_URL is not an http(s) URL without credentials or query`);
+  return url;
 }
 
 function parseHook(r: ReturnType<typeof reader>, env: Env): HookConfig | null {
@@ -207,12 +218,31 @@ export function parseWorkerLocalConfig(env: Env): ConfigResult<WorkerLocalConfig
 export interface WorkerConfig {
   validate: ValidateConfig;
   forward: ForwardConfig;
+  outbox: OutboxConfig;
+}
+
+/** The Worker outbox's caps: past either, a new delivery is answered 507 and not kept. */
+export interface OutboxConfig {
+  maxWaiting: number;
+  maxWaitingBytes: number;
+}
+
+export function parseOutboxConfig(env: Env): ConfigResult<OutboxConfig> {
+  const r = reader(env);
+  return r.done({
+    maxWaiting: r.integer('WORKER_MAX_WAITING', 1, 10_000_000),
+    maxWaitingBytes: r.bytes('WORKER_MAX_WAITING_BYTES'),
+  });
 }
 
 export function parseWorkerConfig(env: Env): ConfigResult<WorkerConfig> {
   const validate = parseValidateConfig(env);
   const forward = parseForwardConfig(env);
-  if (validate.ok && forward.ok) return ok({ validate: validate.value, forward: forward.value });
-  const problems = [validate, forward].flatMap((r) => (r.ok ? [] : [r.message.replace(/^configuration error: /, '')]));
+  const outbox = parseOutboxConfig(env);
+  if (validate.ok && forward.ok && outbox.ok)
+    return ok({ validate: validate.value, forward: forward.value, outbox: outbox.value });
+  const problems = [validate, forward, outbox].flatMap((r) =>
+    r.ok ? [] : [r.message.replace(/^configuration error: /, '')],
+  );
   return fail('invalid-config', `configuration error: ${problems.join('; ')}`);
 }

@@ -125,6 +125,29 @@ export const ENV_VARS = [
     description: "How long the Worker's outbox keeps trying a delivery before marking it failed (kept for inspection).",
   },
   {
+    name: 'WORKER_MAX_WAITING',
+    parts: ['worker'],
+    default: '20000',
+    description:
+      "Most deliveries the Worker's outbox keeps waiting; past it UP42 is answered 507 " +
+      '(20,000: what the free plan writes in about two days).',
+  },
+  {
+    name: 'WORKER_MAX_WAITING_BYTES',
+    parts: ['worker'],
+    default: '1G',
+    description:
+      "Most bytes of bodies the Worker's outbox keeps waiting (suffixes K, M, G allowed); past it UP42 is answered " +
+      "507 (1 GiB: a fifth of the free plan's 5 GB of storage).",
+  },
+  {
+    name: 'FORWARDER_URL',
+    parts: ['sink'],
+    description:
+      "The Worker's URL. Optional; when set the sink calls its POST /wake with the sink's credentials " +
+      'once it listens and whenever its tunnel opens, so what the outbox holds arrives at once.',
+  },
+  {
     name: 'SINK_HOST',
     parts: ['sink'],
     default: '127.0.0.1',

@@ -2,6 +2,7 @@ import { config as loadDotenv } from 'dotenv';
 import { parseSinkConfig } from '../shared/config.js';
 import { startSink } from './start.js';
 import { openTunnel, type Tunnel } from './tunnel.js';
+import { wakeForwarder } from './wake-forwarder.js';
 
 /**
  * `npm start`: the sink in the foreground. Reads .env and the environment once, opens the store, listens.
@@ -24,13 +25,24 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  // The Worker's outbox may hold deliveries from while the sink was away: it hears the sink is back now, and
+  // again once the tunnel (the URL the outbox delivers to) is open.
+  const wake = () => {
+    if (config.forwarderUrl)
+      void wakeForwarder(config.forwarderUrl, config.auth, (line) => process.stderr.write(`${line}\n`));
+  };
+  wake();
+
   // The tunnel opens beside the running sink: requests are served meanwhile, and a tunnel that fails (or never
   // answers) leaves the local sink running. Shutdown closes it only once it is open, never waits for it.
   let tunnel: Tunnel | null = null;
   void openTunnel(config, sink.url, (line) => process.stdout.write(`${line}\n`)).then((opened) => {
     tunnel = opened;
     // Requests through the tunnel carry its host name: answered from now on (see sink/allowed-hosts.ts).
-    if (opened) sink.allowHost(new URL(opened.url).host);
+    if (opened) {
+      sink.allowHost(new URL(opened.url).host);
+      wake();
+    }
   });
 
   let stopping = false;

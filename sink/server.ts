@@ -7,7 +7,7 @@ import { formatAccessLog } from './access-log.js';
 import { createAllowedHosts } from './allowed-hosts.js';
 import { createBasicAuthCheck } from './auth.js';
 import { loadInboxPages, type InboxPages } from './inbox-pages.js';
-import { BACKOFF_LIMITS, clientOf, createLoginBackoff } from './login-backoff.js';
+import { BACKOFF_LIMITS, clientOf, createLoginBackoff } from '../shared/login-backoff.js';
 import { createLiveEvents, type LiveEvents } from './live-events.js';
 import { errorBody, sendError, SERVER_NAME, type Exchange } from './respond.js';
 import { notFound, ping, ROUTES, type RouteContext } from './routes.js';

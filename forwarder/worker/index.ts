@@ -1,50 +1,77 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { parseWorkerConfig, type WorkerConfig } from '../../shared/config.js';
 import { packSignedHeaders } from '../../shared/signed-headers.js';
 import { decideDelivery } from '../validate.js';
 import { stringBindings } from './bindings.js';
+import { checkAnswer, type OutboxState } from './check.js';
+import { json } from './gate.js';
 import type { KeepRequest } from './outbox.js';
+import { readBody } from './read-body.js';
 import type { DurableObjectStub, WorkerEnv } from './runtime-types.js';
-import { basicAuthorization } from './sink-fetch.js';
 
 export { Outbox } from './outbox.js';
 
 /**
  * The forwarder as a Cloudflare Worker. UP42's POST is validated as by the validate step (same shared code),
- * then kept in the outbox Durable Object; only once it is kept does UP42 hear 200. The outbox delivers to the
- * sink on its own alarm. `GET /outbox` (the sink's basic auth) shows what waits; `GET /check` the settings.
+ * then kept in the outbox Durable Object; only once it is kept does UP42 hear 200 (or 200 with `duplicate: true`
+ * for one the outbox already holds or delivered lately; 507 when it is full). The outbox delivers to the sink
+ * on its own alarm. With the sink's basic auth: `GET /outbox` shows what waits, `GET /check` the outbox's state,
+ * `POST /wake` (the sink calls it once it is back) drains it at once. `GET /check` alone checks the settings.
  */
 
-/** Largest accepted body. The module exports handlers only: workerd refuses others. */
+/** Largest accepted body, as the sink's default. The module exports handlers only: workerd refuses others. */
 const MAX_BODY_BYTES = 1024 * 1024;
-
-const json = (status: number, value: unknown, headers: Record<string, string> = {}) =>
-  new Response(`${JSON.stringify(value)}\n`, { status, headers: { 'content-type': 'application/json', ...headers } });
 
 function outboxStub(env: WorkerEnv): DurableObjectStub {
   return env.OUTBOX.get(env.OUTBOX.idFromName('outbox'));
 }
 
+/** One of the locked pages, passed on to the outbox object with what its lock reads. */
+function passOn(request: Request, env: WorkerEnv, path: string): Promise<Response> {
+  const headers: Record<string, string> = {};
+  for (const name of ['authorization', 'cf-connecting-ip']) {
+    const value = request.headers.get(name);
+    if (value !== null) headers[name] = value;
+  }
+  return outboxStub(env).fetch(`https://outbox${path}`, { method: request.method, headers });
+}
+
 export default {
   async fetch(request: Request, env: WorkerEnv): Promise<Response> {
-    const path = new URL(request.url).pathname;
+    const url = new URL(request.url);
+    const path = url.pathname;
     const config = parseWorkerConfig(stringBindings(env));
-    if (request.method === 'GET' && path === '/check') {
-      return config.ok
-        ? json(200, { ok: true })
-        : json(500, { ok: false, reason: 'invalid-config', message: config.message });
-    }
+    if (request.method === 'GET' && path === '/check') return check(request, env, config);
     if (!config.ok) return json(500, { outcome: 'error', reason: 'invalid-config', message: config.message });
     if (path === '/outbox')
-      return request.method === 'GET' ? showOutbox(request, env, config.value) : json(405, { message: 'GET only' });
+      return request.method === 'GET'
+        ? passOn(request, env, `/outbox${url.search}`)
+        : json(405, { message: 'GET only' });
+    if (path === '/wake')
+      return request.method === 'POST' ? passOn(request, env, '/wake') : json(405, { message: 'POST only' });
     if (request.method !== 'POST')
       return json(405, { message: "POST UP42's webhooks here; GET /outbox shows what waits" }, { allow: 'POST' });
     return receive(request, env, config.value);
   },
 };
 
+async function check(
+  request: Request,
+  env: WorkerEnv,
+  config: ReturnType<typeof parseWorkerConfig>,
+): Promise<Response> {
+  const settings = config.ok
+    ? ({ ok: true } as const)
+    : ({ ok: false, reason: 'invalid-config', message: config.message } as const);
+  // Without credentials (or without settings to check them against): the settings only.
+  if (request.headers.get('authorization') === null || !config.ok)
+    return json(config.ok ? 200 : 500, checkAnswer(settings, null));
+  const answer = await passOn(request, env, '/check');
+  if (answer.status !== 200) return answer;
+  return json(200, checkAnswer(settings, (await answer.json()) as OutboxState));
+}
+
 async function receive(request: Request, env: WorkerEnv, config: WorkerConfig): Promise<Response> {
-  const body = await readBody(request);
+  const body = await readBody(request, MAX_BODY_BYTES);
   if (!body.ok) return json(body.status, { outcome: 'bad-request', message: body.message });
   const headers: Record<string, string> = {};
   request.headers.forEach((value, name) => (headers[name] = value));
@@ -67,11 +94,12 @@ async function receive(request: Request, env: WorkerEnv, config: WorkerConfig): 
   }
   const keep: KeepRequest = {
     body: body.raw,
-    // UP42's signature, passed on so a sink with the secret checks it again.
-    signedHeaders: packSignedHeaders(headers),
     messageId: decision.messageId ?? null,
     event: decision.event,
     status: decision.status,
+    // UP42's signature, passed on so a sink with the secret checks it again.
+    signedHeaders: packSignedHeaders(headers),
+    contentType: request.headers.get('content-type') ?? 'application/json',
   };
   // Not kept, so not acknowledged. Whether UP42 sends a delivery again after a 5xx is not documented: the answer says
   // what failed, and UP42's own record of the delivery is the only other trace.
@@ -83,6 +111,15 @@ async function receive(request: Request, env: WorkerEnv, config: WorkerConfig): 
   } catch (error) {
     return notKept(error instanceof Error ? error.message : String(error));
   }
+  if (kept.status === 200) {
+    const { seq } = (await kept.json()) as { seq: number };
+    return json(200, { outcome: 'duplicate', duplicate: true, seq, messageId: decision.messageId ?? null });
+  }
+  if (kept.status === 507) {
+    const { full } = (await kept.json()) as { full: string };
+    // 507 is a 5xx: UP42 tries again later, when the outbox may have room.
+    return json(507, { outcome: 'error', reason: 'outbox-full', message: `the outbox is full: ${full}` });
+  }
   if (kept.status !== 201) return notKept(`it answered ${kept.status}`);
   const { seq, waiting } = (await kept.json()) as { seq: number; waiting: number };
   return json(200, {
@@ -93,86 +130,4 @@ async function receive(request: Request, env: WorkerEnv, config: WorkerConfig): 
     status: decision.status,
     messageId: decision.messageId ?? null,
   });
-}
-
-/** How much of a refused body is read and thrown away at most, as the sink's lingering close (sink/http/linger.ts). */
-const DISCARD = { bytes: 16 * 1024 * 1024, totalMs: 10_000, pauseMs: 1_000 };
-
-/**
- * Reads and drops what follows of a refused body, within DISCARD's bounds: workerd closes a connection whose
- * request body was left unread, and a client still sending (no `Expect: 100-continue`) then gets a broken pipe
- * instead of the answer.
- */
-async function discard(request: Request): Promise<void> {
-  const reader = request.body?.getReader();
-  if (!reader) return;
-  const deadline = Date.now() + DISCARD.totalMs;
-  let read = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const pause = () => new Promise<'pause'>((resolve) => (timer = setTimeout(() => resolve('pause'), DISCARD.pauseMs)));
-  try {
-    while (read <= DISCARD.bytes && Date.now() < deadline) {
-      const next = await Promise.race([reader.read(), pause()]);
-      clearTimeout(timer);
-      if (next === 'pause' || next.done) break;
-      read += next.value.byteLength;
-    }
-    await reader.cancel();
-  } catch {
-    // The client left or sent a broken body: there is nobody left to answer.
-  }
-}
-
-type Body = { ok: true; raw: string; parsed: unknown } | { ok: false; status: 400 | 413; message: string };
-
-/**
- * The body as sent: strict UTF-8 (a byte order mark kept), so the text checked against the signed digest and
- * later sent to the sink encodes back to exactly the bytes received.
- */
-async function readBody(request: Request): Promise<Body> {
-  const tooLarge: Body = { ok: false, status: 413, message: `the body is larger than ${MAX_BODY_BYTES} bytes` };
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) {
-    await discard(request);
-    return tooLarge;
-  }
-  let bytes: ArrayBuffer;
-  try {
-    bytes = await request.arrayBuffer();
-  } catch {
-    // A body cut off or badly framed fails that request alone, with a clear answer rather than a runtime error.
-    return { ok: false, status: 400, message: 'the body could not be read: it was cut off or badly framed' };
-  }
-  if (bytes.byteLength > MAX_BODY_BYTES) return tooLarge;
-  let raw: string;
-  try {
-    raw = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    return { ok: false, status: 400, message: 'the body is not valid UTF-8' };
-  }
-  try {
-    return { ok: true, raw, parsed: JSON.parse(raw) as unknown };
-  } catch {
-    return { ok: false, status: 400, message: 'the body is not valid JSON' };
-  }
-}
-
-async function showOutbox(request: Request, env: WorkerEnv, config: WorkerConfig): Promise<Response> {
-  const challenge = { 'www-authenticate': 'Basic realm="outbox"' };
-  if (config.forward.auth === null) {
-    return json(403, {
-      message: 'set SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS: GET /outbox asks for the sink credentials',
-    });
-  }
-  if (!sameSecret(request.headers.get('authorization') ?? '', basicAuthorization(config.forward.auth))) {
-    return json(401, { message: "GET /outbox needs the sink's basic-auth credentials" }, challenge);
-  }
-  const answer = await outboxStub(env).fetch('https://outbox/outbox');
-  return new Response(answer.body, { status: answer.status, headers: { 'content-type': 'application/json' } });
-}
-
-/** Compares digests, so neither the time taken nor a length difference tells anything about the secret. */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }

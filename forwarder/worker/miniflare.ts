@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import type { Miniflare, MiniflareOptions } from 'miniflare';
 import { ENV_VARS, type Env, type EnvVar } from '../../shared/env.js';
 import { REPO_ROOT } from '../manifest.js';
@@ -17,11 +19,11 @@ interface WranglerJson {
 
 export const WRANGLER_JSON = join(REPO_ROOT, 'wrangler.json');
 
-/** The forwarder's variables (names and aliases) that are set: what the Worker gets as vars and secrets. */
+/** The forwarder's and the Worker's variables (names and aliases) that are set: the Worker's vars and secrets. */
 export function workerBindings(env: Env): Record<string, string> {
   const bindings: Record<string, string> = {};
   for (const spec of ENV_VARS as readonly EnvVar[]) {
-    if (!spec.parts.includes('forwarder')) continue;
+    if (!spec.parts.includes('forwarder') && !spec.parts.includes('worker')) continue;
     for (const name of [spec.name, spec.alias]) {
       const value = name === undefined ? undefined : env[name];
       if (name !== undefined && value !== undefined && value.trim() !== '') bindings[name] = value;
@@ -36,6 +38,8 @@ export function miniflareOptions(o: {
   /** Folder of the outbox's storage; null keeps it in memory (gone when workerd stops). */
   persistDir: string | null;
   port: number;
+  /** Each line workerd prints (the outbox's one line per delivery); unset, Miniflare prints them itself. */
+  onLine?: (line: string) => void;
 }): MiniflareOptions {
   const wrangler = JSON.parse(readFileSync(WRANGLER_JSON, 'utf8')) as WranglerJson;
   const durableObjects: Record<string, { className: string; useSQLite: boolean }> = {};
@@ -54,7 +58,14 @@ export function miniflareOptions(o: {
     bindings: o.bindings,
     host: '127.0.0.1',
     port: o.port,
+    ...(o.onLine
+      ? { handleRuntimeStdio: (stdout: Readable, stderr: Readable) => lines([stdout, stderr], o.onLine!) }
+      : {}),
   };
+}
+
+function lines(streams: Readable[], onLine: (line: string) => void): void {
+  for (const stream of streams) createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
 }
 
 /**
@@ -63,6 +74,6 @@ export function miniflareOptions(o: {
  */
 export async function wakeOutbox(mf: Miniflare): Promise<boolean> {
   const outbox = (await mf.getDurableObjectNamespace('OUTBOX')) as unknown as DurableObjectNamespace;
-  const woken = await outbox.get(outbox.idFromName('outbox')).fetch('https://outbox/wake', { method: 'POST' });
+  const woken = await outbox.get(outbox.idFromName('outbox')).fetch('https://outbox/start', { method: 'POST' });
   return ((await woken.json()) as { waiting: boolean }).waiting;
 }

@@ -9,8 +9,25 @@ export interface StorageListOptions {
   start?: string;
 }
 
+export type SqlValue = string | number | null | ArrayBuffer;
+
+/** A query's rows, read once; `rowsRead` and `rowsWritten` are what Cloudflare bills, known once it is read. */
+export interface SqlCursor<T> extends Iterable<T> {
+  toArray(): T[];
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
+}
+
+/** The SQL API of a SQLite-backed Durable Object: synchronous, each statement atomic on its own. */
+export interface SqlStorage {
+  exec<T = Record<string, SqlValue>>(query: string, ...bindings: SqlValue[]): SqlCursor<T>;
+}
+
 /** The key-value storage API of a Durable Object (SQLite-backed here); each write is durable once awaited. */
 export interface DurableObjectStorage {
+  sql: SqlStorage;
+  /** Runs `fn` as one transaction: all of its writes or none. */
+  transactionSync<T>(fn: () => T): T;
   get<T>(key: string): Promise<T | undefined>;
   put<T>(key: string, value: T): Promise<void>;
   put<T>(entries: Record<string, T>): Promise<void>;

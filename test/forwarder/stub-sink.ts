@@ -14,6 +14,8 @@ export interface StubRequest {
   method: string;
   path: string;
   authorization: string | undefined;
+  /** UP42's signature as a forwarder passed it on (the X-Up42-Signed-Headers header), if any. */
+  signedHeaders: string | undefined;
   body: string;
 }
 
@@ -55,7 +57,14 @@ export async function startStubSink(auth: { user: string; pass: string } | null)
 
   const handle = (req: IncomingMessage, res: ServerResponse, body: string) => {
     const path = new URL(req.url ?? '/', 'http://stub').pathname;
-    requests.push({ method: req.method ?? '', path, authorization: req.headers.authorization, body });
+    const signedHeaders = req.headers['x-up42-signed-headers'];
+    requests.push({
+      method: req.method ?? '',
+      path,
+      authorization: req.headers.authorization,
+      signedHeaders: typeof signedHeaders === 'string' ? signedHeaders : undefined,
+      body,
+    });
     const queue = path === '/ping' ? plan.ping : path === '/receive-webhooks' ? plan.receive : [];
     const scripted = queue.shift();
     if (scripted === 'hang') return;

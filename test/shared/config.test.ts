@@ -4,6 +4,7 @@ import {
   parseByteSize,
   parseForwardConfig,
   parseWorkerLocalConfig,
+  parseOutboxConfig,
   parseSinkConfig,
   parseValidateConfig,
   type ConfigResult,
@@ -98,6 +99,7 @@ describe('emptyEnv', () => {
         'UP42_MAX_AGE_SECONDS',
         'UP42_MAX_FUTURE_SECONDS',
         'UP42_ACCEPT_WEAK_SIGNATURES',
+        'FORWARDER_URL',
       ].sort(),
     );
     expect(new Set(Object.values(sink))).toEqual(new Set(['']));
@@ -428,6 +430,7 @@ describe('parseSinkConfig', () => {
       maxConnections: 256,
       maxFailedLogins: 10,
       up42: null,
+      forwarderUrl: null,
     });
   });
 
@@ -448,6 +451,7 @@ describe('parseSinkConfig', () => {
         SINK_ALLOWED_HOSTS: ' Sink.Example.com, [fd00::1] ,',
         SINK_MAX_CONNECTIONS: '64',
         SINK_MAX_FAILED_LOGINS: '3',
+        FORWARDER_URL: 'https://up42-webhook-forwarder.example.workers.dev/',
       }),
     );
     expect(config).toEqual({
@@ -466,6 +470,7 @@ describe('parseSinkConfig', () => {
       maxConnections: 64,
       maxFailedLogins: 3,
       up42: null,
+      forwarderUrl: 'https://up42-webhook-forwarder.example.workers.dev',
     });
   });
 
@@ -488,6 +493,10 @@ describe('parseSinkConfig', () => {
     expect(problem(parseSinkConfig({ UP42_WEBHOOK_SECRET: 's', UP42_MAX_AGE_SECONDS: 'long' }))).toContain(
       'UP42_MAX_AGE_SECONDS must be a whole number',
     );
+  });
+
+  it('refuses a FORWARDER_URL that is not an http(s) URL', () => {
+    expect(problem(parseSinkConfig({ FORWARDER_URL: 'ftp://worker' }))).toContain('FORWARDER_URL');
   });
 
   it('opens no tunnel for a domain without a token', () => {
@@ -567,5 +576,21 @@ describe('SINK_HOOK_*', () => {
     const parsed = parseSinkConfig(env);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.message).toContain(named);
+  });
+});
+
+describe('parseOutboxConfig', () => {
+  it('defaults to 20,000 deliveries and 1 GiB, and reads both caps', () => {
+    expect(value(parseOutboxConfig({}))).toEqual({ maxWaiting: 20_000, maxWaitingBytes: 1024 ** 3 });
+    expect(value(parseOutboxConfig({ WORKER_MAX_WAITING: '5', WORKER_MAX_WAITING_BYTES: '64K' }))).toEqual({
+      maxWaiting: 5,
+      maxWaitingBytes: 65_536,
+    });
+  });
+
+  it('names each bad cap', () => {
+    const message = problem(parseOutboxConfig({ WORKER_MAX_WAITING: '0', WORKER_MAX_WAITING_BYTES: 'lots' }));
+    expect(message).toContain('WORKER_MAX_WAITING must be');
+    expect(message).toContain('WORKER_MAX_WAITING_BYTES');
   });
 });

@@ -3,7 +3,7 @@ import { EventEmitter, once } from 'node:events';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { createAllowedHosts } from '../../sink/allowed-hosts.js';
-import { clientOf, createLoginBackoff } from '../../sink/login-backoff.js';
+import { clientOf, createLoginBackoff } from '../../shared/login-backoff.js';
 import { parseSinkConfig } from '../../shared/config.js';
 import { waitFor } from '../support/wait-for.js';
 import { basic, call, destroyAgent, post, runSink, startTestSink, type TestSink } from './sink-support.js';

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { judgeTry, planLine, type Kept } from '../../forwarder/worker/outbox-plan.js';
+import { createHash } from 'node:crypto';
+import {
+  dedupKey,
+  drainBatch,
+  judgeTry,
+  mayStart,
+  planNextTry,
+  type Kept,
+} from '../../forwarder/worker/outbox-plan.js';
 import { sinkExchange } from '../../forwarder/worker/sink-fetch.js';
 import { fail, ok } from '../../shared/result.js';
 import { closedPort } from '../forwarder/stub-sink.js';
@@ -27,7 +35,6 @@ describe('judgeTry', () => {
       'ngrok unable to reach the sink',
       { ping: null, post: { kind: 'response', status: 502, ngrokErrorCode: 'ERR_NGROK_8012' } },
     ],
-    ['a 503 on the POST', { ping: null, post: { kind: 'response', status: 503 } }],
     ['a timeout on the POST', { ping: null, post: { kind: 'network', timedOut: true } }],
   ] as const)('%s: away', (_name, last) => {
     expect(judgeTry(failed, last)).toEqual({ outcome: 'away', cause: 'unreachable: the sink is not reachable' });
@@ -39,6 +46,17 @@ describe('judgeTry', () => {
     ['a 413 from the sink', 413],
   ])('%s on the POST: refused', (_name, status) => {
     expect(judgeTry(failed, { ping: null, post: { kind: 'response', status } }).outcome).toBe('refused');
+  });
+
+  it.each([500, 503, 507])(
+    'a %i of the sink itself on the POST: troubled (this delivery may be the cause)',
+    (status) => {
+      expect(judgeTry(failed, { ping: null, post: { kind: 'response', status } }).outcome).toBe('troubled');
+    },
+  );
+
+  it('a 429 on the POST: away (the sink is busy, not troubled by this delivery)', () => {
+    expect(judgeTry(failed, { ping: null, post: { kind: 'response', status: 429 } }).outcome).toBe('away');
   });
 });
 
@@ -110,42 +128,67 @@ describe('sinkExchange', () => {
   });
 });
 
-describe('planLine', () => {
+describe('planNextTry', () => {
   const HOUR = 3_600_000;
   const now = Date.UTC(2026, 11, 3, 12);
-  const kept = (seq: number, ageMs: number): Kept => ({
-    seq,
+  const kept = (ageMs: number): Kept => ({
+    seq: 1,
     receivedAtMs: now - ageMs,
     bytes: 10,
-    messageId: `m-${seq}`,
+    messageId: 'm-1',
     event: 'job.status',
     status: 'FAILED',
-    attempts: seq === 1 ? 5 : 0,
+    signedHeaders: null,
+    contentType: 'application/json',
+    attempts: 5,
+    refusals: 0,
     lastTryAtMs: null,
-    cause: seq === 1 ? 'unreachable: down' : null,
+    cause: 'unreachable: down',
     nextTryAtMs: null,
     failedAtMs: null,
   });
 
-  it('the head waits the delay of its streak, the last delay repeating', () => {
-    const line = [kept(1, 60_000), kept(2, 1_000)];
-    expect(planLine(1, line, [1, 1, 2], 72, now)).toEqual({
-      givenUp: [],
-      next: { kept: line[0], nextTryAtMs: now + 1000 },
-    });
-    expect(planLine(3, line, [1, 1, 2], 72, now).next!.nextTryAtMs).toBe(now + 2000);
-    expect(planLine(9, line, [1, 1, 2], 72, now).next!.nextTryAtMs).toBe(now + 2000);
+  it('waits the delay of the streak, the last delay repeating', () => {
+    expect(planNextTry(kept(60_000), 1, [1, 1, 2], 72, now)).toEqual({ action: 'retry', nextTryAtMs: now + 1000 });
+    expect(planNextTry(kept(60_000), 3, [1, 1, 2], 72, now)).toEqual({ action: 'retry', nextTryAtMs: now + 2000 });
+    expect(planNextTry(kept(60_000), 9, [1, 1, 2], 72, now)).toEqual({ action: 'retry', nextTryAtMs: now + 2000 });
   });
 
-  it('gives up (marked failed, kept) those whose next try would come after FORWARD_PARK_MAX_HOURS', () => {
-    // Max 1 h, delay 10 min: the head arrived 55 min ago (its next try at 65 min: too late), the second
-    // 52 min ago (62 min: too late), the third 45 min ago (55 min: in time).
-    const line = [kept(1, 55 * 60_000), kept(2, 52 * 60_000), kept(3, 45 * 60_000)];
-    const plan = planLine(4, line, [600], 1, now);
-    expect(plan.givenUp.map((k) => k.seq)).toEqual([1, 2]);
-    expect(plan.givenUp[0]!.cause).toBe('unreachable: down (gave up: not delivered within 1 h)');
-    expect(plan.next).toEqual({ kept: line[2], nextTryAtMs: now + 600_000 });
-    expect(planLine(4, line.slice(0, 2), [600], 1, now).next).toBeNull();
-    expect(planLine(1, [kept(1, 2 * HOUR)], [60], 72, now).givenUp).toEqual([]);
+  it('gives up when the next try would come after FORWARD_PARK_MAX_HOURS since arrival', () => {
+    // Max 1 h, delay 10 min: arrived 55 min ago, next try at 65 min: too late; 45 min ago: in time.
+    expect(planNextTry(kept(55 * 60_000), 4, [600], 1, now)).toEqual({
+      action: 'give-up',
+      cause: 'unreachable: down (gave up: not delivered within 1 h)',
+    });
+    expect(planNextTry(kept(45 * 60_000), 4, [600], 1, now)).toEqual({ action: 'retry', nextTryAtMs: now + 600_000 });
+    expect(planNextTry(kept(2 * HOUR), 1, [60], 72, now).action).toBe('retry');
+  });
+});
+
+describe('drainBatch', () => {
+  it('keeps one ping and a batch of POSTs, each with every attempt, within 50 subrequests', () => {
+    for (let attempts = 1; attempts <= 10; attempts++) {
+      const batch = drainBatch(attempts);
+      expect(batch).toBeGreaterThanOrEqual(1);
+      expect(attempts + batch * attempts).toBeLessThanOrEqual(50);
+      expect(attempts + (batch + 1) * attempts).toBeGreaterThan(50);
+    }
+    expect(drainBatch(4)).toBe(11);
+  });
+
+  it('starts a request only while every attempt it may take still fits', () => {
+    expect(mayStart(46, 4)).toBe(true);
+    expect(mayStart(47, 4)).toBe(false);
+    expect(mayStart(49, 1)).toBe(true);
+    expect(mayStart(50, 1)).toBe(false);
+    expect(mayStart(40, 10)).toBe(true);
+    expect(mayStart(41, 10)).toBe(false);
+  });
+});
+
+describe('dedupKey', () => {
+  it("is the messageId, or the body's SHA-256 without one", () => {
+    expect(dedupKey('abc', '{}')).toBe('id:abc');
+    expect(dedupKey(null, '{"a":1}')).toBe(`sha256:${createHash('sha256').update('{"a":1}').digest('hex')}`);
   });
 });

@@ -1,66 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { deliver, event } from '../forwarder/deliveries.js';
-import { closedPort, startStubSink, type StubSink } from '../forwarder/stub-sink.js';
+import { closedPort, startStubSink } from '../forwarder/stub-sink.js';
 import { SECRET } from '../forwarder/validation-table.js';
 import { startNgrokEdge } from './ngrok-edge.js';
-import { buildWorkerOnce, outbox, startWorker, until, type OutboxView, type RunningWorker } from './support.js';
+import {
+  AUTH,
+  outbox,
+  type OutboxView,
+  type RunningWorker,
+  startWorker,
+  until,
+  workerFixture,
+  receivedIds,
+} from './support.js';
 
 // The outbox Durable Object in workerd, its storage persisted on disk as `npm run worker` keeps it: deliveries
 // answered 200 while the sink is away are kept, survive a restart of the runtime, and reach the sink once, in order.
 
-const USER = 'relay-user';
-const PASS = 'sink-pass-Hn4v-TOPSECRET';
-const AUTH = { user: USER, pass: PASS };
-
-let built: Awaited<ReturnType<typeof buildWorkerOnce>>;
-let dataDir: string;
-const open: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  built = await buildWorkerOnce();
-  dataDir = await mkdtemp(join(tmpdir(), 'worker-outbox-'));
-});
-
-afterAll(async () => {
-  for (const thing of open.reverse()) await thing.close();
-  await built?.cleanup();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-const settings = (sinkUrl: string): Record<string, string> => ({
-  UP42_WEBHOOK_SECRET: SECRET,
-  SINK_URL: sinkUrl,
-  SINK_BASIC_AUTH_USER: USER,
-  SINK_BASIC_AUTH_PASS: PASS,
-  FORWARD_MAX_ATTEMPTS: '1',
-  FORWARD_DEADLINE_MS: '2000',
-  FORWARD_PARK_DELAYS: '1,1,2',
-});
-
-async function started<T extends { close(): Promise<void> }>(thing: Promise<T>): Promise<T> {
-  const value = await thing;
-  open.push(value);
-  return value;
-}
-
-async function stop(thing: { close(): Promise<void> }) {
-  open.splice(open.indexOf(thing), 1);
-  await thing.close();
-}
-
-const receivedIds = (sink: StubSink) =>
-  sink.requests
-    .filter((r) => r.path === '/receive-webhooks')
-    .map((r) => (JSON.parse(r.body) as { messageId: string }).messageId);
+const w = workerFixture('worker-outbox-', SECRET);
 
 describe('the sink down, a restart, the sink back', () => {
   it('keeps 30 deliveries, loses none across a restart, then delivers each once, in order', async () => {
-    const persist = join(dataDir, 'restart');
+    const persist = join(w.dataDir, 'restart');
     const down = `http://127.0.0.1:${await closedPort()}`;
-    let worker: RunningWorker = await started(startWorker(built.scriptPath, settings(down), persist));
+    let worker: RunningWorker = await w.started(startWorker(w.scriptPath, w.settings(down), persist));
 
     const sent: string[] = [];
     for (let i = 0; i < 30; i++) {
@@ -79,9 +43,9 @@ describe('the sink down, a restart, the sink back', () => {
     expect(away.deliveries.every((d) => d.state === 'waiting')).toBe(true);
 
     // The runtime stops; its storage stays on disk. The sink comes back, and the Worker starts pointing at it.
-    await stop(worker);
-    const sink = await started(startStubSink(AUTH));
-    worker = await started(startWorker(built.scriptPath, settings(sink.url), persist));
+    await w.stop(worker);
+    const sink = await w.started(startStubSink(AUTH));
+    worker = await w.started(startWorker(w.scriptPath, w.settings(sink.url), persist));
 
     await until('all 30 to reach the sink', async () => sink.stored.size === 30, 30_000);
     expect(receivedIds(sink)).toEqual(sent);
@@ -90,15 +54,15 @@ describe('the sink down, a restart, the sink back', () => {
       return view.waiting === 0 ? view : undefined;
     });
     expect(after).toMatchObject({ waiting: 0, failed: 0, delivered: 30, sink: { away: false } });
-    await stop(worker);
-    await stop(sink);
+    await w.stop(worker);
+    await w.stop(sink);
   });
 });
 
 describe('the retry schedule while the sink is away', () => {
   it('follows FORWARD_PARK_DELAYS=1,1,2, the last delay repeating', async () => {
     const down = `http://127.0.0.1:${await closedPort()}`;
-    const worker = await started(startWorker(built.scriptPath, settings(down), join(dataDir, 'schedule')));
+    const worker = await w.started(startWorker(w.scriptPath, w.settings(down), join(w.dataDir, 'schedule')));
     const payload = event();
     expect((await deliver(worker.url, payload, { secret: SECRET })).status).toBe(200);
 
@@ -117,14 +81,14 @@ describe('the retry schedule while the sink is away', () => {
     // Each try came when it was due.
     for (const n of [2, 3, 4])
       expect(Date.parse(tries.get(n)!.lastTryAt!)).toBeGreaterThanOrEqual(Date.parse(tries.get(n - 1)!.nextTryAt!));
-    await stop(worker);
+    await w.stop(worker);
   });
 });
 
 describe("behind ngrok's edge", () => {
   it('an offline endpoint (ERR_NGROK_3200) counts as the sink away, on the ping and on the POST', async () => {
-    const edge = await started(startNgrokEdge(null));
-    const worker = await started(startWorker(built.scriptPath, settings(edge.url), join(dataDir, 'ngrok')));
+    const edge = await w.started(startNgrokEdge(null));
+    const worker = await w.started(startWorker(w.scriptPath, w.settings(edge.url), join(w.dataDir, 'ngrok')));
     const payload = event();
     expect((await deliver(worker.url, payload, { secret: SECRET })).status).toBe(200);
     const offline = await until('the edge to be seen offline', async () => {
@@ -135,7 +99,7 @@ describe("behind ngrok's edge", () => {
     expect(offline.sink.cause).toContain('/ping');
 
     // The tunnel comes up, but the POST still meets the offline page (the agent dropped in between): still away.
-    const sink = await started(startStubSink(AUTH));
+    const sink = await w.started(startStubSink(AUTH));
     edge.offlineFor.set('/receive-webhooks', 1);
     edge.target = sink.url;
     const done = await until('the delivery', async () => {
@@ -145,16 +109,16 @@ describe("behind ngrok's edge", () => {
     expect(edge.offlineFor.get('/receive-webhooks')).toBe(0);
     expect(done).toMatchObject({ delivered: 1, failed: 0 });
     expect(receivedIds(sink)).toEqual([payload.messageId]);
-    await stop(worker);
-    await stop(sink);
-    await stop(edge);
+    await w.stop(worker);
+    await w.stop(sink);
+    await w.stop(edge);
   });
 });
 
 describe('a delivery the sink refuses for good', () => {
   it('is marked failed and kept, with the reason, and the line moves on', async () => {
-    const sink = await started(startStubSink(AUTH));
-    const worker = await started(startWorker(built.scriptPath, settings(sink.url), join(dataDir, 'refused')));
+    const sink = await w.started(startStubSink(AUTH));
+    const worker = await w.started(startWorker(w.scriptPath, w.settings(sink.url), join(w.dataDir, 'refused')));
     sink.plan.receive.push({ status: 400, body: '{"code": 400, "msg": "not a webhook the sink takes"}\n' });
     const refused = event();
     const next = event();
@@ -165,14 +129,16 @@ describe('a delivery the sink refuses for good', () => {
       return v.waiting === 0 && v.delivered === 1 ? v : undefined;
     });
     expect(view).toMatchObject({ failed: 1, delivered: 1 });
-    expect(view.deliveries).toHaveLength(1);
-    expect(view.deliveries[0]).toMatchObject({ state: 'failed', messageId: refused.messageId, attempts: 1 });
-    expect(view.deliveries[0]!.cause).toMatch(
+    expect(view.deliveries).toHaveLength(0);
+    const failed = await outbox(worker.url, AUTH, 'state=failed');
+    expect(failed.deliveries).toHaveLength(1);
+    expect(failed.deliveries[0]).toMatchObject({ state: 'failed', messageId: refused.messageId, attempts: 1 });
+    expect(failed.deliveries[0]!.cause).toMatch(
       /refused: the sink refused the webhook .* 400 "not a webhook the sink takes"/,
     );
     expect(sink.stored.has(next.messageId)).toBe(true);
     expect(sink.stored.has(refused.messageId)).toBe(false);
-    await stop(worker);
-    await stop(sink);
+    await w.stop(worker);
+    await w.stop(sink);
   });
 });
