@@ -329,7 +329,8 @@ describe('the inbox page', () => {
     const missed1 = await postWebhook(sink, credentials, webhook('job.status', 'FAILED', true));
     const missed2 = await postWebhook(sink, credentials, webhook('job.status', 'SUCCEEDED', true));
     expect(await rowFor(page, missed1).count()).toBe(0);
-    expect(streamsRefused).toBeGreaterThan(0);
+    // The page retries on its own back-off schedule: wait until it has tried (and been refused) at least once.
+    await eventually(() => expect(streamsRefused).toBeGreaterThan(0), 10_000);
 
     const catchUp = page.waitForRequest(
       (r) => r.url().includes('/dump-webhooks?') && r.url().includes(`since=${before}`),
