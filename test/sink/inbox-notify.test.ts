@@ -176,9 +176,11 @@ describe('desktop notifications from the inbox page', () => {
 
   it('notifies, after the sink comes back, what was stored while the page could not listen', async () => {
     const context = await newContext();
-    const { page, problems } = await openPage(context);
+    const { page, problems, streams } = await openPage(context);
     await page.locator('#notify-toggle').click();
     await eventually(async () => expect(await pressed(page)).toBe('true'));
+    // Notifications are for what arrives once their stream is open: post only when the sink has taken it on.
+    await eventually(() => expect(streams).toContain('/events?liveMode=true'));
     const before = await postWebhook(sink, credentials, failedJob());
     await eventually(async () => expect(await raised(page)).toHaveLength(1));
 
