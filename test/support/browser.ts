@@ -7,7 +7,7 @@
  * browser tests fail, they are never skipped.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,7 +56,10 @@ async function sparticuzChromium(): Promise<LaunchOptions> {
   const entry = createRequire(import.meta.url).resolve('@sparticuz/chromium');
   const manifest = path.join(path.dirname(entry), '..', 'package.json');
   const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
-  const dir = path.join(os.tmpdir(), `sparticuz-chromium-${version}`);
+  // One folder per user (it is private to its owner) and version; one someone else made is never run.
+  const uid = process.getuid?.() ?? 0;
+  const dir = path.join(os.tmpdir(), `sparticuz-chromium-${version}-${uid}`);
+  if (existsSync(dir) && lstatSync(dir).uid !== uid) throw new Error(`${dir} belongs to another user`);
   if (!existsSync(path.join(dir, 'chromium'))) {
     const staging = mkdtempSync(`${dir}-unpacking-`);
     try {
