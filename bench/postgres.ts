@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { startPostgres, type PostgresServer } from '../test/sink/postgres-server.js';
+import { startPostgres, type PostgresServer } from './postgres-server.js';
 import { checkStored, readEnvelopes, type DataCheck } from './data-check.js';
 import { postLoad, type PostLoadResult } from './load.js';
 import { baseEnv, startProcess, type ServerProcess } from './processes.js';

@@ -66,6 +66,17 @@ describe('house rules', () => {
     expect(wrong).toEqual([]);
   });
 
+  // The benchmark starts the same servers as the tests (bench/postgres-server.ts, bench/free-port.ts) and the
+  // tests may use them, but never the other way round: bench/ stays runnable without the test tree.
+  it('bench/ imports nothing from test/', () => {
+    const wrong = sourceFiles(join(ROOT, 'bench')).flatMap((file) =>
+      importedSpecifiers(readFileSync(file, 'utf8'))
+        .filter((specifier) => topFolder(resolve(dirname(file), specifier)) === 'test')
+        .map((specifier) => `${relative(ROOT, file)} imports ${specifier}`),
+    );
+    expect(wrong).toEqual([]);
+  });
+
   it(`keeps every source file at ${MAX_LINES} lines or fewer`, () => {
     const long = files
       .map((file) => ({ file: relative(ROOT, file), lines: readFileSync(file, 'utf8').split('\n').length - 1 }))

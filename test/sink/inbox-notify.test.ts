@@ -1,18 +1,17 @@
 /**
- * Desktop notifications from the inbox page, in Debian's Chromium through playwright-core against a real
- * sink process. The test grants the permission; an init script wraps `window.Notification` to record each
- * one the page raises (and lets the test click it), then hands it to the browser's own.
+ * Desktop notifications from the inbox page, in Chromium (test/support/browser.ts) through playwright-core
+ * against a real sink process. The test grants the permission; an init script wraps `window.Notification` to
+ * record each one the page raises (and lets the test click it), then hands it to the browser's own.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeEvent } from '../../shared/events.js';
 import {
-  CHROMIUM_PATH,
+  allowNotifications,
   eventually,
   launchChromium,
   postWebhook,
@@ -23,7 +22,6 @@ import {
 } from './inbox-support.js';
 
 const credentials: Credentials = { username: 'notify', password: randomBytes(12).toString('hex') };
-const describeInBrowser = existsSync(CHROMIUM_PATH) || process.env.CI ? describe : describe.skip;
 
 // Globals of the page, for the functions that run in it: the tests compile without the DOM library.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -58,7 +56,7 @@ const live = (event: 'job.status' | 'order.status', status: string) =>
   makeEvent({ event, status, liveMode: true, messageId: randomUUID(), timestamp: new Date().toISOString() });
 const failedJob = () => live('job.status', 'FAILED');
 
-describeInBrowser('desktop notifications from the inbox page', () => {
+describe('desktop notifications from the inbox page', () => {
   let browser: Browser;
   let sink: SinkProcess;
   let dataDir: string;
@@ -84,7 +82,7 @@ describeInBrowser('desktop notifications from the inbox page', () => {
   async function newContext(): Promise<BrowserContext> {
     const context = await browser.newContext({ httpCredentials: credentials, viewport: { width: 1200, height: 800 } });
     contexts.push(context);
-    await context.grantPermissions(['notifications'], { origin: sink.url });
+    await allowNotifications(context, sink.url);
     await context.addInitScript(recordNotifications);
     return context;
   }
@@ -179,9 +177,11 @@ describeInBrowser('desktop notifications from the inbox page', () => {
 
   it('notifies, after the sink comes back, what was stored while the page could not listen', async () => {
     const context = await newContext();
-    const { page, problems } = await openPage(context);
+    const { page, problems, streams } = await openPage(context);
     await page.locator('#notify-toggle').click();
     await eventually(async () => expect(await pressed(page)).toBe('true'));
+    // Notifications are for what arrives once their stream is open: post only when the sink has taken it on.
+    await eventually(() => expect(streams).toContain('/events?liveMode=true'));
     const before = await postWebhook(sink, credentials, failedJob());
     await eventually(async () => expect(await raised(page)).toHaveLength(1));
 

@@ -1,6 +1,6 @@
 /**
  * Support for the inbox page's browser tests: a real sink process on loopback, webhooks posted to it,
- * and Debian's Chromium driven by playwright-core (never a downloaded browser).
+ * and the browser from test/support/browser.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
 import { waitFor } from '../support/wait-for.js';
 import { makeEvent, type Up42EventType } from '../../shared/events.js';
 import { DATA_FILE } from '../../sink/store/file-store.js';
@@ -19,20 +18,7 @@ import { sinkEnv } from './sink-support.js';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SINK_ENTRY = 'sink/main.ts';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
-}
+export { allowNotifications, launchChromium } from '../support/browser.js';
 
 export interface Credentials {
   username: string;

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { get, type ClientRequest } from 'node:http';
 import { call, destroyAgent, dumpLines, post, runSink, spawnSink, type SpawnedSink } from './sink-support.js';
-import { startPostgres, type PostgresServer } from './postgres-server.js';
+import { startPostgres, type PostgresServer } from '../../bench/postgres-server.js';
 
 /*
  * Several real sink processes (sink/main.ts, as `npm start` runs it) on one PostgreSQL database, which these

@@ -6,11 +6,11 @@ import { redactUrl } from '../../sink/store/postgres-connection.js';
 import { openPostgresStore, type PostgresStore } from '../../sink/store/postgres-store.js';
 import { migrate, MIGRATIONS } from '../../sink/store/postgres-schema.js';
 import type { RecordMeta, WebhookStore } from '../../sink/store/types.js';
-import { startPostgres, type PostgresServer } from './postgres-server.js';
+import { startPostgres, type PostgresServer } from '../../bench/postgres-server.js';
 import { destroyAgent, post, startTestSink } from './sink-support.js';
 
 /*
- * The PostgreSQL store against a real server these tests start themselves (postgres-server.ts): what only it
+ * The PostgreSQL store against a real server these tests start themselves (bench/postgres-server.ts): what only it
  * does (several sinks on one database, migrations, start). The contract every store keeps is checked for it in
  * test/sink/store.test.ts.
  */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { openFileStore } from '../../sink/store/file-store.js';
 import { createMemoryStore } from '../../sink/store/memory-store.js';
 import { openPostgresStore } from '../../sink/store/postgres-store.js';
-import { startPostgres, type PostgresServer } from './postgres-server.js';
+import { startPostgres, type PostgresServer } from '../../bench/postgres-server.js';
 import { tempDir } from './sink-support.js';
 import { describeStoreContract, type OpenStore, type SizeOf } from './store-contract.js';
 

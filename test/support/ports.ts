@@ -1,14 +1,2 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
-/**
- * A loopback port nothing listens on right now: listened on, then closed. For a server a test starts later on
- * it (a sink restarted behind the edge), or for a connection that must be refused.
- */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
+// The tests and the benchmark pick free ports the same way; bench/ holds it, since it never imports test/.
+export { freePort } from '../../bench/free-port.js';
