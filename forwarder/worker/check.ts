@@ -1,3 +1,5 @@
+import type { VerificationReport } from '../../shared/verification-report.js';
+
 /**
  * `GET /check`: without credentials, whether the Worker's settings hold (`{ ok }`, or the problems), which is
  * what the README's check after a deploy reads; with the sink's credentials, also the outbox's state. Kept in a
@@ -23,6 +25,14 @@ export interface OutboxState {
 
 export type ConfigCheck = { ok: true } | { ok: false; reason: 'invalid-config'; message: string };
 
-export function checkAnswer(config: ConfigCheck, outbox: OutboxState | null) {
-  return outbox === null ? config : { ...config, ok: config.ok && outbox.full === null, outbox };
+/**
+ * The settings; with the credentials, the outbox and the last verifications too: what the Worker saw of UP42's
+ * signatures (no body, MAC or secret), newest first, which `npm run up42 -- connect` reads.
+ */
+export function checkAnswer(
+  config: ConfigCheck,
+  outbox: OutboxState | null,
+  verifications: readonly VerificationReport[] = [],
+) {
+  return outbox === null ? config : { ...config, ok: config.ok && outbox.full === null, outbox, verifications };
 }

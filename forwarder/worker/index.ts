@@ -1,5 +1,6 @@
 import { parseWorkerConfig, type WorkerConfig } from '../../shared/config.js';
 import { packSignedHeaders } from '../../shared/signed-headers.js';
+import type { VerificationReport } from '../../shared/verification-report.js';
 import { decideDelivery } from '../validate.js';
 import { stringBindings } from './bindings.js';
 import { checkAnswer, type OutboxState } from './check.js';
@@ -23,6 +24,15 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 function outboxStub(env: WorkerEnv): DurableObjectStub {
   return env.OUTBOX.get(env.OUTBOX.idFromName('outbox'));
+}
+
+/** Hands a verification report to the outbox, which keeps the last ones in memory; a failure costs only the note. */
+async function noteReport(env: WorkerEnv, report: VerificationReport): Promise<void> {
+  try {
+    await outboxStub(env).fetch('https://outbox/report', { method: 'POST', body: JSON.stringify(report) });
+  } catch {
+    // GET /check then lacks this report; the delivery's answer does not depend on it.
+  }
 }
 
 /** One of the locked pages, passed on to the outbox object with what its lock reads. */
@@ -67,7 +77,10 @@ async function check(
     return json(config.ok ? 200 : 500, checkAnswer(settings, null));
   const answer = await passOn(request, env, '/check');
   if (answer.status !== 200) return answer;
-  return json(200, checkAnswer(settings, (await answer.json()) as OutboxState));
+  const { verifications, ...outbox } = (await answer.json()) as OutboxState & {
+    verifications: VerificationReport[];
+  };
+  return json(200, checkAnswer(settings, outbox, verifications));
 }
 
 async function receive(request: Request, env: WorkerEnv, config: WorkerConfig): Promise<Response> {
@@ -80,6 +93,8 @@ async function receive(request: Request, env: WorkerEnv, config: WorkerConfig): 
     config.validate,
     Math.floor(Date.now() / 1000),
   );
+  // What was verified, kept by the outbox for GET /check; a delivery it keeps brings its report along.
+  if (decision.action !== 'notify') await noteReport(env, decision.report);
   if (decision.action === 'reject') {
     const message = `signature rejected (${decision.reason}): ${decision.message}`;
     return json(401, { outcome: 'rejected', reason: decision.reason, message });
@@ -99,6 +114,7 @@ async function receive(request: Request, env: WorkerEnv, config: WorkerConfig): 
     status: decision.status,
     // UP42's signature, passed on so a sink with the secret checks it again.
     signedHeaders: packSignedHeaders(headers),
+    report: decision.report,
     contentType: request.headers.get('content-type') ?? 'application/json',
   };
   // Not kept, so not acknowledged. Whether UP42 sends a delivery again after a 5xx is not documented: the answer says

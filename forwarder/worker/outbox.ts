@@ -1,6 +1,7 @@
 import { parseOutboxConfig, parseWorkerConfig } from '../../shared/config.js';
 import { createLoginBackoff } from '../../shared/login-backoff.js';
 import { stringBindings } from './bindings.js';
+import { keepReport, type VerificationReport } from '../../shared/verification-report.js';
 import { admit, json } from './gate.js';
 import { drain, type DrainHost } from './outbox-drain.js';
 import { migrateKeyValue } from './outbox-migrate.js';
@@ -27,7 +28,7 @@ import type { DurableObjectState, DurableObjectStorage, WorkerEnv } from './runt
  * pages passed on, locked here (gate.ts) because the back-off on wrong passwords lives in this one object.
  */
 
-export type KeepRequest = Omit<Arrival, 'dedup' | 'bytes'>;
+export type KeepRequest = Omit<Arrival, 'dedup' | 'bytes'> & { report?: VerificationReport };
 
 /** A configuration problem is retried after this long (the fix is a redeploy, which wakes the outbox anyway). */
 const CONFIG_RETRY_MS = 60_000;
@@ -42,6 +43,11 @@ export class Outbox implements DrainHost {
   /** Set by `POST /wake` while a drain runs, so the drain goes on at once rather than at its planned time. */
   woken = false;
   private readonly backoff = createLoginBackoff();
+  /**
+   * The last verification reports, newest first, in memory only: they are for a person or `connect` checking the
+   * chain now, and storing them would cost a row write per delivery.
+   */
+  private reports: VerificationReport[] = [];
 
   constructor(
     state: DurableObjectState,
@@ -65,6 +71,10 @@ export class Outbox implements DrainHost {
     const url = new URL(request.url);
     const route = `${request.method} ${url.pathname}`;
     if (route === 'POST /keep') return this.keep((await request.json()) as KeepRequest);
+    if (route === 'POST /report') {
+      this.reports = keepReport(this.reports, (await request.json()) as VerificationReport);
+      return new Response(null, { status: 204 });
+    }
     if (route === 'POST /start') {
       await this.ensureAlarm();
       return json(200, { waiting: readMeta(this.db).waiting > 0 });
@@ -75,7 +85,7 @@ export class Outbox implements DrainHost {
     const refused = await admit(request, config.value.forward.auth, this.backoff, Date.now, what);
     if (refused !== null) return refused;
     if (route === 'GET /outbox') return json(200, this.view(url.searchParams));
-    if (route === 'GET /check') return json(200, this.state());
+    if (route === 'GET /check') return json(200, { ...this.state(), verifications: this.reports });
     if (route === 'POST /wake') return this.wake();
     return json(404, { message: 'not found' });
   }
@@ -109,7 +119,8 @@ export class Outbox implements DrainHost {
     await this.storage.setAlarm(at);
   }
 
-  private async keep(request: KeepRequest): Promise<Response> {
+  private async keep({ report, ...request }: KeepRequest): Promise<Response> {
+    if (report !== undefined) this.reports = keepReport(this.reports, report);
     const caps = parseOutboxConfig(stringBindings(this.env));
     if (!caps.ok) return json(500, { message: caps.message });
     const arrival: Arrival = {

@@ -9,6 +9,7 @@ import { parseSinkConfig } from '../../shared/config.js';
 import { ENV_VARS } from '../../shared/env.js';
 import type { VerifyFailure } from '../../shared/signature.js';
 import { planTunnel, tunnelFailedLine, tunnelOpenLines, type TunnelPlan } from '../../sink/tunnel-plan.js';
+import { startFakeUp42 } from '../scripts/support/fake-up42.js';
 import { dotenvPairs, fencedBlocks, onPorts, section, shellCommands, tableRows } from './readme-support.js';
 import { http, listeningOn, REPO_ROOT, spawnShell, tempDir, type Proc } from './support.js';
 import { waitFor } from '../support/wait-for.js';
@@ -350,7 +351,8 @@ describe('README.md, run as written', () => {
     expect(listed.stdout).not.toContain('key 3');
     const sent = await sh([`npm run replay -- ${from}`]);
     expect(sent.code).toBe(0);
-    expect(sent.stdout).toMatch(/^key 1 job\.status FAILED: 200 \{"outcome":"kept"/m);
+    // The Worker delivered both already: it answers the replays as duplicates, and keeps no second copy.
+    expect(sent.stdout).toMatch(/^key 1 job\.status FAILED: 200 \{"outcome":"duplicate","duplicate":true/m);
     expect(sent.stdout).toContain('2 webhooks replayed: 2 ok, 0 failed');
     // The sink already holds both messageIds: the outbox delivers them, and the sink keeps no second copy.
     await outboxDrained();
@@ -433,6 +435,46 @@ describe('README.md, run as written', () => {
       count: before + 1,
     });
     expect((await http(`http://127.0.0.1:${ports.worker}/check`)).status).toBe(200);
+  }, 90_000);
+
+  it('npm run up42 -- connect and doctor: from UP42 credentials to the verified chain the README shows', async () => {
+    const fake = await startFakeUp42();
+    try {
+      fake.deliverTests = true;
+      const account = dotenvPairs(block('dotenv', 'UP42_USERNAME='));
+      expect(account.map(([k]) => k)).toEqual(['UP42_USERNAME', 'UP42_PASSWORD']);
+      // The account the README puts in .env is the fake UP42's, and its API is on loopback.
+      const up42 = {
+        UP42_USERNAME: fake.username,
+        UP42_PASSWORD: fake.password,
+        UP42_AUTH_URL: fake.url,
+        UP42_API_URL: fake.url,
+      };
+      const connect = await sh(['npm run up42 -- connect --url http://127.0.0.1:8787'], up42);
+      expect(connect.stderr).not.toMatch(/FAILED|Error/);
+      expect(connect.code).toBe(0);
+      const printed = connect.stdout.split('\n').filter((l) => /^(secret|UP42|the Worker|sink):? /.test(l));
+      const shown = block('text', 'secret: UP42_WEBHOOK_SECRET is set')
+        .split('\n')
+        .map((l) => onPorts(l, ports));
+      const webhookId = [...fake.webhooks.keys()][0]!;
+      expect(printed).toEqual([
+        shown[0],
+        shown[1]!.replace('9d3c…', webhookId),
+        shown[2],
+        // The Worker here runs in test mode (above), so it takes the test event rather than ignoring it.
+        // Either test event (job.status or order.status) may be the newest report.
+        expect.stringMatching(
+          /^the Worker verified (job|order)\.status \w+ \(test event\): signed content-type, date, content-digest; sha-256 content-digest matched the raw body, then /,
+        ),
+        shown[4],
+      ]);
+      const doctor = await sh(['npm run up42 -- doctor --url http://127.0.0.1:8787'], up42);
+      expect(doctor.code).toBe(0);
+      expect(fake.webhooks.size).toBe(1);
+    } finally {
+      await fake.close();
+    }
   }, 90_000);
 
   it('npm run build:pipedream writes the files the README pastes and publishes; 64 hex digits of secret', async () => {
