@@ -101,8 +101,9 @@ export async function drain(host: DrainHost, env: WorkerEnv): Promise<void> {
     flush();
     if (outcome.outcome === 'away') return sinkAway(host, config, outcome.cause, []);
     if (outcome.outcome === 'troubled' && k.refusals + 1 < REFUSALS_BEFORE_ASIDE) {
-      const at = Date.now() + REFUSAL_RETRY_MS;
-      noteTry(db, 'line', tried(k, outcome.cause, { refusals: k.refusals + 1, nextTryAtMs: at }));
+      const triedAt = Date.now();
+      const at = triedAt + REFUSAL_RETRY_MS;
+      noteTry(db, 'line', tried(k, outcome.cause, triedAt, { refusals: k.refusals + 1, nextTryAtMs: at }));
       host.log(`seq ${k.seq} refused with 5xx (${k.refusals + 1} of ${REFUSALS_BEFORE_ASIDE}), again at ${iso(at)}`);
       return host.woken ? host.storage.setAlarm(Date.now()) : host.storage.setAlarm(at);
     }
@@ -130,10 +131,11 @@ async function post(k: WithBody, config: ForwardConfig, used: { count: number })
   return judgeTry(result, exchange.last);
 }
 
-const tried = (k: Kept, cause: string, more: Partial<Kept> = {}): Kept => ({
+/** `k` after a try at `now`: the same clock reading as the plan made from it, so its wait is exactly the delay. */
+const tried = (k: Kept, cause: string, now: number, more: Partial<Kept> = {}): Kept => ({
   ...k,
   attempts: k.attempts + 1,
-  lastTryAtMs: Date.now(),
+  lastTryAtMs: now,
   cause,
   ...more,
 });
@@ -148,7 +150,7 @@ function settleTry(host: DrainHost, from: Table, k: Kept, outcome: TryOutcome, c
     return;
   }
   const cause = outcome.outcome === 'away' ? 'away' : outcome.cause;
-  const next = tried(k, cause, { refusals: k.refusals + (outcome.outcome === 'troubled' ? 1 : 0) });
+  const next = tried(k, cause, now, { refusals: k.refusals + (outcome.outcome === 'troubled' ? 1 : 0) });
   const plan =
     outcome.outcome === 'troubled' ? planNextTry(next, n, config.parkDelaysSeconds, config.parkMaxHours, now) : null;
   if (plan === null || plan.action === 'give-up') {
@@ -174,7 +176,7 @@ async function sinkAway(host: DrainHost, config: ForwardConfig, cause: string, a
   for (let given = 0; ; given++) {
     const head = lineHead(db);
     if (head === null) break;
-    const next = tried(head, cause);
+    const next = tried(head, cause, now);
     const plan = planNextTry(next, streak, config.parkDelaysSeconds, config.parkMaxHours, now);
     if (plan.action === 'retry') {
       nextTryAtMs = plan.nextTryAtMs;

@@ -381,11 +381,11 @@ describe('npm run send-test-event (a real process)', () => {
     expect(run).toEqual({ code: 1, stdout: '', stderr: `timeout talking to ${receiver.url}\n` });
   });
 
-  it('--help says the signature covers content-type, date and content-digest', async () => {
+  it('--help says which headers the sender covers, and that this is an assumption', async () => {
     const run = await runScript('scripts/send-test-event.ts', ['--help']);
     expect(run.code).toBe(0);
     const help = run.stdout.replace(/\s+/g, ' ');
-    expect(help).toContain('The signature covers the content-type, date and content-digest headers');
+    expect(help).toContain('the sender covers content-type, date and content-digest, an assumption');
     expect(help).toContain('UP42_ACCEPT_WEAK_SIGNATURES');
   });
 
