@@ -64,7 +64,13 @@ describe('env table and readEnv', () => {
 
 describe('emptyEnv', () => {
   it('sets every variable of the parts named, and every alias, empty, and nothing of other parts', () => {
-    expect(emptyEnv(['worker'])).toEqual({ FORWARD_PARK_MAX_HOURS: '', WORKER_PORT: '', WORKER_DATA_DIR: '' });
+    expect(emptyEnv(['worker'])).toEqual({
+      FORWARD_PARK_MAX_HOURS: '',
+      WORKER_PORT: '',
+      WORKER_DATA_DIR: '',
+      WORKER_MAX_WAITING: '',
+      WORKER_MAX_WAITING_BYTES: '',
+    });
     const sink = emptyEnv(['sink']);
     expect(Object.keys(sink).sort()).toEqual(
       [
