@@ -2,7 +2,7 @@
  * npm run replay: sends stored webhooks from a sink to any URL again, signed anew. Thin shell over replay/:
  * parse, read the dump, send, print one line per webhook, exit 0 only if every answer was 2xx.
  */
-import { config } from 'dotenv';
+import { startConfig } from '../sink/env-shell.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './cli/args.js';
 import { oneLine, redact } from './cli/text.js';
 import { parseReplayArgs, USAGE } from './replay/options.js';
@@ -11,7 +11,8 @@ import { basicAuthorization, formatReplayLine, replayWebhooks } from './replay/r
 import { readStoredWebhooks } from './replay/source.js';
 
 async function main(argv: readonly string[]): Promise<number> {
-  config({ quiet: true });
+  // .env read and its names checked: a mistyped variable stops here (exit 2), before anything is sent.
+  startConfig('replay: ');
   const parsed = parseReplayArgs(argv, process.env);
   if (!parsed.ok) {
     if (parsed.reason === 'help') {

@@ -3,7 +3,7 @@
  * payload file, send, print one line per delivery, exit 0 only if every reply was 2xx.
  */
 import { readFile } from 'node:fs/promises';
-import { config } from 'dotenv';
+import { startConfig } from '../sink/env-shell.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './cli/args.js';
 import { oneLine, redact } from './cli/text.js';
 import { parsePayloadFile, type PayloadSource } from './send-test-event/delivery.js';
@@ -11,7 +11,8 @@ import { parseSendArgs, USAGE } from './send-test-event/options.js';
 import { formatResult, sendTestEvents, summarize } from './send-test-event/send.js';
 
 async function main(argv: readonly string[]): Promise<number> {
-  config({ quiet: true });
+  // .env read and its names checked: a mistyped variable stops here (exit 2), before anything is sent.
+  startConfig('send-test-event: ');
   const parsed = parseSendArgs(argv, process.env);
   if (!parsed.ok) {
     if (parsed.reason === 'help') {

@@ -3,7 +3,7 @@
  * parse the command line and the environment, run the command, print, exit (0 done, 1 failed, 2 usage).
  * Failures are one line on stderr, never a stack, token or password.
  */
-import { config } from 'dotenv';
+import { startConfig } from '../sink/env-shell.js';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './cli/args.js';
@@ -57,7 +57,8 @@ async function chain(argv: readonly string[]): Promise<number> {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  config({ quiet: true });
+  // .env read and its names checked: a mistyped variable stops here (exit 2), before anything is sent.
+  startConfig('up42: ');
   if ((CHAIN_COMMANDS as readonly string[]).includes(argv[0] ?? '')) return chain(argv);
   const invocation = parseUp42Args(argv);
   if (!invocation.ok) {
