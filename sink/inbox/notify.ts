@@ -5,10 +5,9 @@
  * (UP42_NOTIFY_STATUSES's syntax). The tab title counts the ones not seen yet. The choice and the filter
  * are kept in localStorage.
  */
-import { subjectOf as subjectOfPayload } from '../../shared/events.js';
 import { normalizeStatus, parseStatusList } from '../../shared/status.js';
 import { ui } from './dom.js';
-import { textOf } from './format.js';
+import { subjectOf, textOf } from './format.js';
 import { parseJson } from './sink-api.js';
 import { isEnvelope, type Envelope } from './state.js';
 
@@ -92,11 +91,6 @@ export function notifyQuery(s: NotifySettings, since: number | null): string {
   if (s.liveOnly) p.set('liveMode', 'true');
   if (since !== null) p.set('since', String(since));
   return p.toString();
-}
-
-/** "Job f1a2…", "Order 8a7b… (ARCHIVE)": what a webhook is about (shared/events.ts), else its message id. */
-export function subjectOf(envelope: Envelope): string {
-  return subjectOfPayload(envelope.body) ?? `Message ${textOf(envelope.messageId)}`;
 }
 
 function raise(envelope: Envelope): void {
