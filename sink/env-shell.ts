@@ -57,5 +57,6 @@ export function startConfig<T extends unknown[]>(
 export function startError(err: unknown, portVariable: string, port: number): string {
   const message = err instanceof Error ? err.message : String(err);
   if ((err as NodeJS.ErrnoException | null)?.code !== 'EADDRINUSE' && !message.includes('EADDRINUSE')) return message;
-  return `port ${port} is already in use (another copy running, or another program): set ${portVariable} to a free one`;
+  // EADDRINUSE stays in the line: it is the word people (and scripts that retry) search for.
+  return `port ${port} is already in use (EADDRINUSE, another copy or program): set ${portVariable} to a free one`;
 }

@@ -10,6 +10,7 @@ import { ui } from './dom.js';
 import { subjectOf, textOf } from './format.js';
 import { parseJson } from './sink-api.js';
 import { isEnvelope, type Envelope } from './state.js';
+import { sinkUrl } from './urls.js';
 
 export interface NotifySettings {
   enabled: boolean;
@@ -129,7 +130,7 @@ function listen(): void {
   stop();
   if (!notify.settings.enabled || !supported() || Notification.permission !== 'granted') return;
   const query = notifyQuery(notify.settings, notify.lastKey);
-  const source = new EventSource(query ? `/events?${query}` : '/events');
+  const source = new EventSource(sinkUrl(location.origin, '/events', query));
   notify.source = source;
   source.addEventListener('webhook', (e) => {
     const envelope = parseJson(e.data);
