@@ -91,6 +91,23 @@ describe("the sink's first lines", () => {
   });
 });
 
+describe('the count at start', () => {
+  it('is singular for one webhook', async () => {
+    const first = sink();
+    const url = (await first.waitFor(/^listening on (\S+)$/m))[1]!;
+    const res = await fetch(`${url}/receive-webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"messageId":"one"}',
+    });
+    expect(res.status).toBe(200);
+    expect(await first.stop('SIGTERM')).toBe(0);
+    const second = sink();
+    await second.waitFor(/webhooks? stored/);
+    expect(second.output()).toMatch(/^1 webhook stored \(/m);
+  });
+});
+
 describe('a port clash', () => {
   let blocker: Server;
   beforeEach(async () => {
