@@ -2,7 +2,7 @@
  * npm run replay: sends stored webhooks from a sink to any URL again, signed anew. Thin shell over replay/:
  * parse, read the dump, send, print one line per webhook, exit 0 only if every answer was 2xx.
  */
-import { config } from 'dotenv';
+import { runCli, startCli } from './cli/prologue.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './cli/args.js';
 import { oneLine, redact } from './cli/text.js';
 import { parseReplayArgs, USAGE } from './replay/options.js';
@@ -11,17 +11,9 @@ import { basicAuthorization, formatReplayLine, replayWebhooks, signable } from '
 import { readStoredWebhooks } from './replay/source.js';
 
 async function main(argv: readonly string[]): Promise<number> {
-  config({ quiet: true });
-  const parsed = parseReplayArgs(argv, process.env);
-  if (!parsed.ok) {
-    if (parsed.reason === 'help') {
-      process.stdout.write(`${USAGE}\n`);
-      return EXIT_OK;
-    }
-    process.stderr.write(`replay: ${parsed.message}\n\n${USAGE}\n`);
-    return EXIT_USAGE;
-  }
-  let options = parsed.value;
+  const start = startCli('replay', USAGE, (env) => parseReplayArgs(argv, env));
+  if ('exit' in start) return start.exit;
+  let options = start.value;
   if (options.toUserWithoutPass !== null) {
     const pass = process.stdin.isTTY ? await askHidden(`password for ${options.toUserWithoutPass} at --to: `) : null;
     if (pass === null) {
@@ -65,14 +57,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return failed === 0 ? EXIT_OK : EXIT_FAILED;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    // Anything unforeseen still ends as one line, never a stack (which could hold request headers).
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`replay: unexpected error: ${oneLine(redact(message), 300)}\n`);
-    process.exitCode = EXIT_FAILED;
-  },
-);
+runCli('replay', main);

@@ -3,25 +3,17 @@
  * payload file, send, print one line per delivery, exit 0 only if every reply was 2xx.
  */
 import { readFile } from 'node:fs/promises';
-import { config } from 'dotenv';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './cli/args.js';
-import { oneLine, redact } from './cli/text.js';
+import { runCli, startCli } from './cli/prologue.js';
+import { EXIT_FAILED, EXIT_OK } from './cli/args.js';
+import { oneLine } from './cli/text.js';
 import { parsePayloadFile, type PayloadSource } from './send-test-event/delivery.js';
 import { parseSendArgs, USAGE } from './send-test-event/options.js';
 import { formatResult, sendTestEvents, summarize } from './send-test-event/send.js';
 
 async function main(argv: readonly string[]): Promise<number> {
-  config({ quiet: true });
-  const parsed = parseSendArgs(argv, process.env);
-  if (!parsed.ok) {
-    if (parsed.reason === 'help') {
-      process.stdout.write(`${USAGE}\n`);
-      return EXIT_OK;
-    }
-    process.stderr.write(`send-test-event: ${parsed.message}\n\n${USAGE}\n`);
-    return EXIT_USAGE;
-  }
-  const options = parsed.value;
+  const start = startCli('send-test-event', USAGE, (env) => parseSendArgs(argv, env));
+  if ('exit' in start) return start.exit;
+  const options = start.value;
 
   let source: PayloadSource = {
     kind: 'event',
@@ -62,14 +54,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return summary.failed === 0 ? EXIT_OK : EXIT_FAILED;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    // Anything unforeseen still ends as one line, never a stack (which could hold request headers).
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`send-test-event: unexpected error: ${oneLine(redact(message), 300)}\n`);
-    process.exitCode = EXIT_FAILED;
-  },
-);
+runCli('send-test-event', main);

@@ -3,11 +3,11 @@
  * parse the command line and the environment, run the command, print, exit (0 done, 1 failed, 2 usage).
  * Failures are one line on stderr, never a stack, token or password.
  */
-import { config } from 'dotenv';
+import { runCli, startCli } from './cli/prologue.js';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './cli/args.js';
-import { oneLine, redact } from './cli/text.js';
+import { EXIT_FAILED, EXIT_OK } from './cli/args.js';
+import { oneLine } from './cli/text.js';
 import { parseUp42Args, USAGE } from './up42/args.js';
 import { createClient } from './up42/client.js';
 import { runCommand } from './up42/commands.js';
@@ -19,15 +19,8 @@ import { saveToDotenv } from './up42/secret-file.js';
 
 /** connect and doctor: the chain from UP42 to the sink, one line per hop (scripts/up42/connect.ts). */
 async function chain(argv: readonly string[]): Promise<number> {
-  const parsed = parseChainArgs(argv);
-  if (!parsed.ok) {
-    if (parsed.reason === 'help') {
-      process.stdout.write(`${USAGE}\n`);
-      return EXIT_OK;
-    }
-    process.stderr.write(`up42: ${parsed.message}\n\n${USAGE}\n`);
-    return EXIT_USAGE;
-  }
+  const start = startCli('up42', USAGE, () => parseChainArgs(argv));
+  if ('exit' in start) return start.exit;
   const settings = parseUp42Config(process.env);
   if (!settings.ok) {
     process.stderr.write(`up42: ${settings.message}\n`);
@@ -35,11 +28,11 @@ async function chain(argv: readonly string[]): Promise<number> {
   }
   const secret = process.env.UP42_WEBHOOK_SECRET;
   const client = createClient(settings.value, {
-    timeoutMs: parsed.value.timeoutMs,
+    timeoutMs: start.value.timeoutMs,
     knownSecrets: secret ? [secret] : [],
   });
   const dotenv = resolve('.env');
-  const result = await runChain(parsed.value, {
+  const result = await runChain(start.value, {
     client,
     http: httpCall,
     env: process.env,
@@ -57,17 +50,9 @@ async function chain(argv: readonly string[]): Promise<number> {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  config({ quiet: true });
   if ((CHAIN_COMMANDS as readonly string[]).includes(argv[0] ?? '')) return chain(argv);
-  const invocation = parseUp42Args(argv);
-  if (!invocation.ok) {
-    if (invocation.reason === 'help') {
-      process.stdout.write(`${USAGE}\n`);
-      return EXIT_OK;
-    }
-    process.stderr.write(`up42: ${invocation.message}\n\n${USAGE}\n`);
-    return EXIT_USAGE;
-  }
+  const invocation = startCli('up42', USAGE, () => parseUp42Args(argv));
+  if ('exit' in invocation) return invocation.exit;
   const settings = parseUp42Config(process.env);
   if (!settings.ok) {
     process.stderr.write(`up42: ${settings.message}\n`);
@@ -94,14 +79,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return EXIT_OK;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `up42: unexpected error: ${oneLine(redact(error instanceof Error ? error.message : String(error)), 300)}\n`,
-    );
-    process.exitCode = EXIT_FAILED;
-  },
-);
+runCli('up42', main);

@@ -1,5 +1,5 @@
-import { config as loadDotenv } from 'dotenv';
-import { parseSinkConfig } from '../shared/config.js';
+import { parseSinkConfig, type SinkConfig } from '../shared/config.js';
+import { startConfig, startError } from './env-shell.js';
 import { startSink } from './start.js';
 import { openTunnel, type Tunnel } from './tunnel.js';
 import { wakeForwarder } from './wake-forwarder.js';
@@ -10,18 +10,12 @@ import { wakeForwarder } from './wake-forwarder.js';
  * Exit codes: 2 configuration error, 1 could not start (port taken, data directory unusable).
  */
 async function main(): Promise<void> {
-  loadDotenv({ quiet: true });
-  const parsed = parseSinkConfig(process.env);
-  if (!parsed.ok) {
-    process.stderr.write(`${parsed.message}\n`);
-    process.exit(2);
-  }
-  const config = parsed.value;
+  const [config] = startConfig<[SinkConfig]>('', parseSinkConfig);
   let sink;
   try {
     sink = await startSink(config);
   } catch (err) {
-    process.stderr.write(`sink: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`sink: cannot start: ${startError(err, 'SINK_PORT', config.port)}\n`);
     process.exit(1);
   }
 

@@ -40,6 +40,15 @@ export function exposureWarning(config: Pick<SinkConfig, 'host' | 'auth'>): stri
   );
 }
 
+/** Whether the sink asks for a password, said first: with none, whoever reaches the port reads everything. Pure. */
+export function authLine(config: Pick<SinkConfig, 'auth'>, port: number): string {
+  if (config.auth !== null) return `basic auth on (user ${config.auth.user})`;
+  return (
+    `basic auth OFF: anyone who reaches port ${port} can read every webhook ` +
+    '(set SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS in .env to require a password)'
+  );
+}
+
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 2 : 0)} MiB`;
 
 export async function startSink(config: SinkConfig, options: StartOptions = {}): Promise<RunningSink> {
@@ -85,11 +94,13 @@ export async function startSink(config: SinkConfig, options: StartOptions = {}):
   const url = formatUrl(config.host, port);
 
   log(`listening on ${url}`);
+  log(authLine(config, port));
   if (store.kind === 'file') log(`data in ${store.location}`);
   else if (store.kind === 'postgres')
     log(`webhooks in PostgreSQL at ${store.location}, shared with every sink using it`);
   else log('memory store: nothing is written to disk, everything is gone when the sink stops');
-  log(`${store.count} webhooks stored (${mib(store.bytes)} of ${mib(store.maxBytes)})`);
+  const noun = store.count === 1 ? 'webhook' : 'webhooks';
+  log(`${store.count} ${noun} stored (${mib(store.bytes)} of ${mib(store.maxBytes)})`);
   if (store.kind === 'file' && 'repair' in store && store.repair) {
     const r = store.repair as { droppedBytes: number; strandedRecords: number; savedTo: string | null };
     if (r.savedTo === null)

@@ -64,14 +64,22 @@ export function normalizeNgrokDomain(raw: string): string {
     .replace(/\/+$/, '');
 }
 
-const ENABLE_HINT = 'set NGROK_AUTHTOKEN, SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS in .env';
+/** The variables still to set for a tunnel, naming only those that are not set already. */
+function enableHint(config: SinkConfig): string {
+  const missing = [
+    'NGROK_AUTHTOKEN',
+    ...(config.auth === null ? ['SINK_BASIC_AUTH_USER', 'SINK_BASIC_AUTH_PASS'] : []),
+  ];
+  const list = missing.length === 1 ? missing[0] : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)}`;
+  return `set ${list} in .env`;
+}
 
 export function planTunnel(config: SinkConfig, localUrl: string): TunnelPlan {
   const local = `the sink runs locally at ${localUrl}`;
   if (config.ngrok === null) {
     return {
       kind: 'disabled',
-      message: `tunnel off: ${local}; to reach it from Pipedream through ngrok, ${ENABLE_HINT}`,
+      message: `tunnel off: ${local}; to reach it from Pipedream through ngrok, ${enableHint(config)}`,
     };
   }
   const refuse = (reason: TunnelRefusal, why: string): TunnelPlan => ({

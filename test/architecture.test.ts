@@ -14,6 +14,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   sink: ['shared'],
   forwarder: ['shared'],
   scripts: ['shared', 'sink', 'forwarder'],
+  // The benchmark drives the real parts, as a user would, but never borrows from the tests.
+  bench: ['shared', 'sink', 'forwarder', 'scripts'],
 };
 const SOURCE_FOLDERS = Object.keys(MAY_IMPORT);
 const MAX_LINES = 300;
@@ -88,5 +90,25 @@ describe('house rules', () => {
     const text =
       "import a from '../x.js';\nexport { b } from './y.js';\nconst c = await import('../z.js');\nimport './w.js';";
     expect(importedSpecifiers(text).sort()).toEqual(['../x.js', '../z.js', './w.js', './y.js']);
+  });
+
+  it('keeps npm run test:unit to pure and in-process tests: nothing spawned, built, or run in a browser', () => {
+    // The list as jest.unit.config.js holds it (a JavaScript file the type-check does not see).
+    const config = readFileSync(join(ROOT, 'jest.unit.config.js'), 'utf8');
+    const patterns = [...config.matchAll(/'(test\/[^']+)'/g)].map((m) => m[1]!);
+    const listed = patterns.flatMap((pattern) => {
+      if (!pattern.includes('*')) return [pattern];
+      const dir = dirname(pattern);
+      const suffix = pattern.slice(pattern.indexOf('*') + 1);
+      return readdirSync(join(ROOT, dir))
+        .filter((name) => name.endsWith(suffix))
+        .map((name) => `${dir}/${name}`);
+    });
+    expect(listed.length).toBeGreaterThan(20);
+    const heavy =
+      /node:child_process|miniflare|playwright-core|postgres-server|pipedream-standin|buildWorker|spawnSink|runSink|spawnEntry/;
+    const offending = listed.filter((file) => heavy.test(readFileSync(join(ROOT, file), 'utf8')));
+    // This test names postgres-server itself, in the rule for bench/ above.
+    expect(offending.filter((file) => file !== 'test/architecture.test.ts')).toEqual([]);
   });
 });

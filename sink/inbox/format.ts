@@ -1,4 +1,5 @@
 /** Pure helpers of the page: text for numbers, times and statuses. */
+import { subjectOf as subjectOfPayload } from '../../shared/events.js';
 import { normalizeStatus } from '../../shared/status.js';
 
 export type Tone = 'ok' | 'bad' | 'warn' | 'other';
@@ -23,6 +24,18 @@ export function statusTone(status: string): Tone {
 
 /** A field of an untrusted record as display text; absent or null as a dash. */
 export const textOf = (v: unknown): string => (v === undefined || v === null ? '–' : String(v));
+
+/** "Job f1a2…", "Order 8a7b… (ARCHIVE)": what a webhook is about (shared/events.ts), else its message id. */
+export function subjectOf(envelope: { messageId?: unknown; body?: unknown }): string {
+  return subjectOfPayload(envelope.body) ?? `Message ${textOf(envelope.messageId)}`;
+}
+
+/** The headers a verified signature covers, as the detail lists them; null when there are none to show. */
+export function signedText(envelope: { signed?: unknown }): string | null {
+  const signed = envelope.signed;
+  if (!Array.isArray(signed) || signed.length === 0) return null;
+  return `signature covers ${signed.map((h) => textOf(h)).join(', ')}`;
+}
 
 export function prettyJson(value: unknown): string {
   if (typeof value === 'string') return value;

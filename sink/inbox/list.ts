@@ -1,7 +1,7 @@
 /** The list of webhooks: rows in key order (newest first), details built on first expansion, the footer. */
 import { el, ensureEventOption, highlightJson, ui } from './dom.js';
 import { hasFilters } from './filters.js';
-import { absoluteTime, prettyJson, relativeTime, statusTone, textOf } from './format.js';
+import { absoluteTime, prettyJson, relativeTime, signedText, statusTone, subjectOf, textOf } from './format.js';
 import { state, type Envelope } from './state.js';
 
 /** The list never holds more rows than this: older ones are dropped and can be loaded again. */
@@ -70,7 +70,14 @@ function renderRow(envelope: Envelope, fresh: boolean): HTMLLIElement {
   const live = envelope.liveMode;
   const mode = live === true ? 'live' : live === false ? 'test' : 'unknown';
   summary.append(el('span', `mode mode-${mode}`, mode === 'unknown' ? '?' : mode));
-  summary.append(el('span', 'msgid', textOf(envelope.messageId)));
+  const subject = el('span', 'subject', subjectOf(envelope));
+  if (envelope.verified === true) {
+    // Only the sink's own check earns the mark: the forwarder's verification is not visible from here.
+    const mark = el('span', 'verified', 'verified');
+    mark.title = "The sink checked UP42's signature on this webhook";
+    subject.append(' ', mark);
+  }
+  summary.append(subject);
 
   const detail = el('div', 'detail');
   detail.id = `detail-${key}`;
@@ -110,7 +117,10 @@ function buildDetail(detail: HTMLElement): void {
   });
   const bar = el('div', 'detail-bar');
   const receivedAt = typeof envelope.receivedAt === 'string' ? envelope.receivedAt : '';
-  bar.append(copy, note, el('span', 'received', `received ${receivedAt}`));
+  const facts = el('span', 'received', `message ${textOf(envelope.messageId)} · received ${receivedAt}`);
+  const signed = signedText(envelope);
+  bar.append(copy, note, facts);
+  if (signed !== null) bar.append(el('span', 'signed', signed));
   const pre = el('pre', 'json');
   const code = el('code');
   highlightJson(text, code);

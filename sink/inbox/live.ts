@@ -10,6 +10,7 @@ import { fillText } from './format.js';
 import { clearList, insert, MAX_ROWS, noteKey, openRow, renderFoot } from './list.js';
 import { errorText, fetchDump, parseJson } from './sink-api.js';
 import { isEnvelope, state, type Envelope, type Stats } from './state.js';
+import { sinkUrl } from './urls.js';
 
 /** Rows fetched per page of the dump ("Load older" fetches the next one). */
 const PAGE_SIZE = 100;
@@ -50,7 +51,13 @@ export async function reload(): Promise<void> {
     openWaiting();
   } catch (err) {
     if (generation !== state.generation || signal.aborted) return;
-    renderFoot(`Could not load the webhooks (${errorText(err)}); retrying when the sink is back.`);
+    // With the live stream open the sink is there: the request itself failed, and saying so is what helps.
+    const streamUp = state.source?.readyState === EventSource.OPEN;
+    renderFoot(
+      streamUp
+        ? `Could not load the webhooks: ${errorText(err)}. The live stream is up; reload the page to try again.`
+        : `Could not load the webhooks (${errorText(err)}); retrying when the sink is back.`,
+    );
   }
 }
 
@@ -115,7 +122,7 @@ export function connect(): void {
   clearTimeout(state.retryTimer);
   state.source?.close();
   const query = filterParams(state.filters).toString();
-  const source = new EventSource(query ? `/events?${query}` : '/events');
+  const source = new EventSource(sinkUrl(location.origin, '/events', query));
   state.source = source;
   source.addEventListener('open', () => {
     state.attempts = 0;

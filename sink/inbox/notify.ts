@@ -5,12 +5,12 @@
  * (UP42_NOTIFY_STATUSES's syntax). The tab title counts the ones not seen yet. The choice and the filter
  * are kept in localStorage.
  */
-import { subjectOf as subjectOfPayload } from '../../shared/events.js';
 import { normalizeStatus, parseStatusList } from '../../shared/status.js';
 import { ui } from './dom.js';
-import { textOf } from './format.js';
+import { subjectOf, textOf } from './format.js';
 import { parseJson } from './sink-api.js';
 import { isEnvelope, type Envelope } from './state.js';
+import { sinkUrl } from './urls.js';
 
 export interface NotifySettings {
   enabled: boolean;
@@ -94,11 +94,6 @@ export function notifyQuery(s: NotifySettings, since: number | null): string {
   return p.toString();
 }
 
-/** "Job f1a2…", "Order 8a7b… (ARCHIVE)": what a webhook is about (shared/events.ts), else its message id. */
-export function subjectOf(envelope: Envelope): string {
-  return subjectOfPayload(envelope.body) ?? `Message ${textOf(envelope.messageId)}`;
-}
-
 function raise(envelope: Envelope): void {
   const statuses = parseStatusList(notify.settings.statuses);
   if (!statuses.ok || typeof envelope.status !== 'string') return;
@@ -135,7 +130,7 @@ function listen(): void {
   stop();
   if (!notify.settings.enabled || !supported() || Notification.permission !== 'granted') return;
   const query = notifyQuery(notify.settings, notify.lastKey);
-  const source = new EventSource(query ? `/events?${query}` : '/events');
+  const source = new EventSource(sinkUrl(location.origin, '/events', query));
   notify.source = source;
   source.addEventListener('webhook', (e) => {
     const envelope = parseJson(e.data);

@@ -1,12 +1,13 @@
 /** Reading the sink's dump from the page. */
 import { isEnvelope, type Envelope } from './state.js';
+import { sinkUrl } from './urls.js';
 
 /** The records of a dump query, as envelopes; the closing count line is not a record. */
 export async function fetchDump(params: URLSearchParams, signal?: AbortSignal): Promise<Envelope[]> {
   params.set('envelope', '1');
   const init: RequestInit = { headers: { accept: 'application/x-ndjson' } };
   if (signal) init.signal = signal;
-  const res = await fetch(`/dump-webhooks?${params}`, init);
+  const res = await fetch(sinkUrl(location.origin, '/dump-webhooks', params.toString()), init);
   if (!res.ok) throw new Error(`the sink answered ${res.status}`);
   const records: Envelope[] = [];
   for (const line of (await res.text()).split('\n')) {

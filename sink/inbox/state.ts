@@ -16,6 +16,10 @@ export interface Envelope {
   event?: unknown;
   status?: unknown;
   liveMode?: unknown;
+  /** true when the sink verified UP42's signature itself; null when it did not (no secret set, say). */
+  verified?: unknown;
+  /** The headers the verified signature covers. */
+  signed?: unknown;
   body?: unknown;
 }
 

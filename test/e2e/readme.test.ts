@@ -225,11 +225,13 @@ describe('README.md, run as written', () => {
     const printed = sink
       .output()
       .split('\n')
-      .filter((l) => /^(listening on|data in|\d+ webhooks stored)/.test(l));
+      .filter((l) => /^(listening on|basic auth|data in|\d+ webhooks? stored)/.test(l));
     expect(printed[0]).toBe(onPorts(shown[0]!, ports));
-    expect(printed[1]).toBe(`data in ${join(sandbox.dir, 'data', 'webhooks.jsonl')}`);
-    expect(shown[1]).toMatch(/^data in \/.*\/data\/webhooks\.jsonl$/);
-    expect(printed[2]).toBe(shown[2]);
+    // .env sets the credentials: the sink says so before anything else.
+    expect(printed[1]).toBe(shown[1]);
+    expect(printed[2]).toBe(`data in ${join(sandbox.dir, 'data', 'webhooks.jsonl')}`);
+    expect(shown[2]).toMatch(/^data in \/.*\/data\/webhooks\.jsonl$/);
+    expect(printed[3]).toBe(shown[3]);
     // No NGROK_AUTHTOKEN in .env: the tunnel stays off, and npm start says how to turn it on.
     const tunnel = (await sink.waitFor(/^tunnel .*$/m))[0];
     expect(tunnel).toBe(

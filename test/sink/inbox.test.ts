@@ -153,6 +153,27 @@ describe('the inbox page', () => {
     expect(problems).toEqual([]);
   });
 
+  it('loads and goes live when opened with the credentials in the URL', async () => {
+    // No httpCredentials: the page's own address carries them, as a pasted http://user:pass@host/ does.
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    const withCredentials = new URL(sink.url);
+    withCredentials.username = credentials.username;
+    withCredentials.password = credentials.password;
+    await page.goto(withCredentials.href);
+    await page.locator('#connection[data-state="connected"]').waitFor({ timeout: 10_000 });
+    const key = await postWebhook(sink, credentials, webhook('job.status', 'FAILED', true));
+    await eventually(async () => expect(await keysShown(page)).toContain(key));
+    expect(await text(page, '#shown')).not.toMatch(/Could not/);
+    expect(await rowFor(page, key).locator('.subject').textContent()).toMatch(/^Job /);
+    expect(problems).toEqual([]);
+  });
+
   it('filters on the sink, the stored webhooks and the live ones, and keeps the filters in the URL', async () => {
     const { page, problems } = await openInbox(sink);
     const marker = `needle-${randomUUID()}`;
@@ -289,8 +310,9 @@ describe('the inbox page', () => {
       await row.waitFor();
       expect(await row.locator('.status').textContent()).toBe(script);
       expect(await row.locator('.event').textContent()).toBe(hostile.event);
-      expect(await row.locator('.msgid').textContent()).toBe(hostile.messageId);
+      expect(await row.locator('.subject').textContent()).toBe(`Job ${img} (</pre>${img})`);
       await row.locator('button.summary').click();
+      expect(await row.locator('.received').textContent()).toContain(`message ${hostile.messageId}`);
       expect(await row.locator('pre.json').textContent()).toBe(JSON.stringify(hostile, null, 2));
       // Not one element was made from the body, in the list or in the event filter.
       expect(await p.locator('#list img, #list script, #f-event img').count()).toBe(0);

@@ -101,13 +101,22 @@ describe('planTunnel: whether a tunnel opens', () => {
 
 describe('planTunnel: messages', () => {
   it('without a token, one line saying how to enable the tunnel', () => {
-    const plan = planTunnel(config({ ngrok: null }), LOCAL);
+    const plan = planTunnel(config({ ngrok: null, auth: null }), LOCAL);
     if (plan.kind !== 'disabled') throw new Error(`expected disabled, got ${plan.kind}`);
     expect(plan.message).not.toContain('\n');
     for (const name of ['NGROK_AUTHTOKEN', 'SINK_BASIC_AUTH_USER', 'SINK_BASIC_AUTH_PASS', '.env', LOCAL]) {
       expect(plan.message).toContain(name);
     }
     expect(plan.message).not.toContain(PASS);
+  });
+
+  it('without a token, names only the variables still unset', () => {
+    const withAuth = planTunnel(config({ ngrok: null }), LOCAL);
+    expect(withAuth.kind === 'disabled' && withAuth.message).toMatch(/, set NGROK_AUTHTOKEN in \.env$/);
+    const bare = planTunnel(config({ ngrok: null, auth: null }), LOCAL);
+    expect(bare.kind === 'disabled' && bare.message).toMatch(
+      /, set NGROK_AUTHTOKEN, SINK_BASIC_AUTH_USER and SINK_BASIC_AUTH_PASS in \.env$/,
+    );
   });
 
   it('token without credentials: refused, naming the variables to set', () => {
