@@ -44,6 +44,7 @@ describe('checkEnvNames', () => {
   it('warns about names in the environment that look like ours, and about no other', () => {
     const env = [
       'SINK_USR',
+      'FORWARDER_ULR',
       'FORWARDER_URL',
       'is_tst',
       'NGROK_CONFIG',
@@ -56,7 +57,7 @@ describe('checkEnvNames', () => {
       errors: [],
       warnings: [
         'unknown variable SINK_USR in the environment: did you mean SINK_BASIC_AUTH_USER?',
-        'unknown variable FORWARDER_URL in the environment: did you mean SINK_URL?',
+        'unknown variable FORWARDER_ULR in the environment: did you mean FORWARDER_URL?',
         'unknown variable is_tst in the environment: did you mean UP42_TEST_MODE?',
       ],
     });
