@@ -1,6 +1,6 @@
 /**
  * Every environment variable of every part, in one table: the parsers read through it (env.ts), and
- * `.env.example`, `pipedream.yaml`, each step's variables and the README's tables are checked against it.
+ * `.env.example`, `pipedream.yaml`, each step's variables and the docs' tables are checked against it.
  */
 export type Part = 'forwarder' | 'sink' | 'worker' | 'scripts';
 /** The forwarder's steps on Pipedream (pipedream.yaml), each reading its own variables. */

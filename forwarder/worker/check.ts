@@ -2,8 +2,8 @@ import type { VerificationReport } from '../../shared/verification-report.js';
 
 /**
  * `GET /check`: without credentials, whether the Worker's settings hold (`{ ok }`, or the problems), which is
- * what the README's check after a deploy reads; with the sink's credentials, also the outbox's state. Kept in a
- * function of its own so further checks (a list of verifications) join the same answer.
+ * what docs/cloudflare.md's check after a deploy reads; with the sink's credentials, also the outbox's state.
+ * Kept in a function of its own so further checks (a list of verifications) join the same answer.
  */
 
 /** The outbox as `GET /check` shows it: counts, caps, the sink as last seen, and the rows billed so far. */

@@ -6,7 +6,7 @@ import type pg from 'pg';
  * empty database take turns: the first creates the tables, the others find them done. A migration, once
  * released, is never edited: a change is a new migration with the next number.
  *
- * sink_webhooks is the table people query (see the README): one row per webhook, `body` as jsonb and
+ * sink_webhooks is the table people query (see docs/team.md): one row per webhook, `body` as jsonb and
  * `body_text` as received, byte for byte. sink_counter is one row every append locks, so keys stay
  * consecutive across sinks: whoever holds the row takes the next key and releases it at COMMIT.
  */

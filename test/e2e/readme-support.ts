@@ -1,6 +1,6 @@
 /**
- * Reading README.md the way a user does: its fenced blocks, the commands in its shell blocks, the variables
- * in its .env blocks, its tables. Pure functions over the text.
+ * Reading README.md and docs/*.md the way a user does: their fenced blocks, the commands in their shell
+ * blocks, the variables in their .env blocks, their tables, headings and links. Pure functions over the text.
  */
 
 export interface Block {
@@ -25,7 +25,7 @@ export function fencedBlocks(markdown: string): Block[] {
       const line = lines[j]!;
       body.push(line.startsWith(pad) ? line.slice(indent) : line.trimStart());
     }
-    if (j === lines.length) throw new Error(`README.md: the block opened on line ${i + 1} is never closed`);
+    if (j === lines.length) throw new Error(`the block opened on line ${i + 1} is never closed`);
     blocks.push({ lang: open[2]!, body: body.join('\n'), line: i + 1 });
     i = j;
   }
@@ -58,7 +58,7 @@ export function dotenvPairs(body: string): [string, string][] {
 export function section(markdown: string, heading: string): string {
   const lines = markdown.split('\n');
   const start = lines.findIndex((l) => l.trim() === heading);
-  if (start < 0) throw new Error(`README.md has no heading "${heading}"`);
+  if (start < 0) throw new Error(`no heading "${heading}"`);
   const level = /^#+/.exec(heading)![0].length;
   let end = start + 1;
   while (end < lines.length) {
@@ -90,4 +90,53 @@ export function onPorts(command: string, ports: { sink: number; worker: number }
   return command
     .replaceAll('127.0.0.1:9888', `127.0.0.1:${ports.sink}`)
     .replaceAll('127.0.0.1:8787', `127.0.0.1:${ports.worker}`);
+}
+
+/** The lines outside fenced blocks, so a `# comment` in a shell block is not taken for a heading. */
+function proseLines(markdown: string): string[] {
+  let fenced = false;
+  return markdown.split('\n').filter((line) => {
+    if (/^\s*```/.test(line)) {
+      fenced = !fenced;
+      return false;
+    }
+    return !fenced;
+  });
+}
+
+/** The `#`-headings of a page, level and text. */
+export function headings(markdown: string): { level: number; text: string }[] {
+  return proseLines(markdown).flatMap((line) => {
+    const h = /^(#{1,6})\s+(.*)$/.exec(line);
+    return h ? [{ level: h[1]!.length, text: h[2]!.trim() }] : [];
+  });
+}
+
+/**
+ * The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces to hyphens, and a
+ * repeated one numbered (`-1`, `-2`, …).
+ */
+export function anchors(markdown: string): Set<string> {
+  const seen = new Map<string, number>();
+  const found = new Set<string>();
+  for (const { text } of headings(markdown)) {
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    found.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return found;
+}
+
+/** The targets of a page's relative links and images (no scheme, no `<…>` autolinks), outside code blocks. */
+export function relativeLinks(markdown: string): string[] {
+  const text = proseLines(markdown)
+    .join('\n')
+    .replace(/`[^`]*`/g, '');
+  return [...text.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1]!)
+    .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target));
 }

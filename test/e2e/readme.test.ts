@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { parseUp42Args } from '../../scripts/up42/args.js';
 import { parseSinkConfig } from '../../shared/config.js';
@@ -10,14 +10,24 @@ import { ENV_VARS } from '../../shared/env.js';
 import type { VerifyFailure } from '../../shared/signature.js';
 import { planTunnel, tunnelFailedLine, tunnelOpenLines, type TunnelPlan } from '../../sink/tunnel-plan.js';
 import { startFakeUp42 } from '../scripts/support/fake-up42.js';
-import { dotenvPairs, fencedBlocks, onPorts, section, shellCommands, tableRows } from './readme-support.js';
+import {
+  anchors,
+  dotenvPairs,
+  fencedBlocks,
+  headings,
+  onPorts,
+  relativeLinks,
+  section,
+  shellCommands,
+  tableRows,
+} from './readme-support.js';
 import { http, listeningOn, REPO_ROOT, spawnShell, tempDir, type Proc } from './support.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
- * README.md, followed by the letter. Every command in its sh blocks is either run here, as written, or listed
- * in NOT_RUN with the reason it cannot run in a test (it needs the internet, or it is the test suite itself);
- * a command that is neither fails the last test, and so does a NOT_RUN entry the README no longer has.
+ * README.md and docs/*.md, followed by the letter. Every command in their sh blocks is either run here, as
+ * written, or listed in NOT_RUN with the reason it cannot run in a test (it needs the internet, or it is the
+ * test suite itself); a command that is neither fails the last test, and so does a NOT_RUN entry no page has.
  *
  * The commands run in a sandbox that stands for a fresh clone: a temporary folder with copies of the
  * sources and package.json, node_modules linked, and a `.env` made from `.env.example` the way the README
@@ -27,8 +37,18 @@ import { waitFor } from '../support/wait-for.js';
  * curl and jq must be installed: the README's store commands are run with them, not imitated.
  */
 
-const README = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-const COMMANDS = shellCommands(README);
+/** Each page by its path from the repository's root: the README first, then docs/ in name order. */
+const PAGES: ReadonlyMap<string, string> = new Map(
+  [
+    'README.md',
+    ...readdirSync(join(REPO_ROOT, 'docs'))
+      .filter((name) => name.endsWith('.md'))
+      .sort()
+      .map((name) => `docs/${name}`),
+  ].map((path) => [path, readFileSync(join(REPO_ROOT, path), 'utf8')]),
+);
+const README = PAGES.get('README.md')!;
+const COMMANDS = [...PAGES.values()].flatMap(shellCommands);
 const run = new Set<string>();
 
 const NOT_RUN: ReadonlyMap<string, string> = new Map([
@@ -36,6 +56,20 @@ const NOT_RUN: ReadonlyMap<string, string> = new Map([
   ['npm test', 'it is the test suite this test belongs to'],
   ['npm run test:reliability', 'the long reliability suite, run on its own (its script is checked to exist)'],
   ['npm run bench', 'benchmarks measure speed on an idle machine (its script is checked to exist)'],
+  ...[
+    'npm run bench              # the full run, about 6 minutes; writes bench/results.json',
+    'npm run bench -- --quick   # 2 s runs, 10,000-record stores; writes dist/bench/results.quick.json',
+    'npm run bench:verify       # only the signature check',
+    'BENCH_CPU_PROF=/tmp/prof npm run bench -- --quick   ' +
+      '# also write V8 CPU profiles of every server, /tmp/prof/<server>-<n>/',
+  ].map((c) => [c, 'benchmarks measure speed on an idle machine (their scripts are checked to exist)'] as const),
+  ['sudo apt-get install postgresql', "installs a system service as root (the tests' server comes from npm)"],
+  ['sudo -u postgres psql', "needs Debian's postgresql service (the tests' server comes from npm)"],
+  [
+    'docker run -d --name webhooks-db -e POSTGRES_USER=webhook_sink -e POSTGRES_PASSWORD=change-me-please ' +
+      '-e POSTGRES_DB=webhooks -p 127.0.0.1:5432:5432 postgres:18',
+    "needs Docker and its registry (the tests' server comes from npm)",
+  ],
   [
     'pd publish dist/pipedream/actions/validate.mjs',
     "needs Pipedream's CLI and account (the file is checked to be built)",
@@ -80,9 +114,9 @@ let sink: Proc | null = null;
 let worker: Proc | null = null;
 let auth: { user: string; pass: string };
 
-/** A README command: it must be in the README, as written. */
+/** A command of the README or docs/: it must be on one of the pages, as written. */
 function readme(command: string): string {
-  if (!COMMANDS.includes(command)) throw new Error(`README.md has no command "${command}"`);
+  if (!COMMANDS.includes(command)) throw new Error(`neither README.md nor docs/ has the command "${command}"`);
   run.add(command);
   return command;
 }
@@ -137,9 +171,18 @@ const resultLine = (out: string) => out.split('\n').find((l) => /^\d{3} /.test(l
 const tunnelLine = (plan: TunnelPlan) => (plan.kind === 'open' ? `(opens a tunnel to ${plan.target})` : plan.message);
 
 const block = (lang: string, containing: string) => {
-  const found = fencedBlocks(README).find((b) => b.lang === lang && b.body.includes(containing));
-  if (!found) throw new Error(`README.md has no ${lang} block containing "${containing}"`);
+  const found = [...PAGES.values()]
+    .flatMap((text) => fencedBlocks(text))
+    .find((b) => b.lang === lang && b.body.includes(containing));
+  if (!found) throw new Error(`no page has a ${lang} block containing "${containing}"`);
   return found.body;
+};
+
+/** A section of whichever page has the heading: exactly one must. */
+const sectionOf = (heading: string) => {
+  const holders = [...PAGES].filter(([, text]) => text.split('\n').some((l) => l.trim() === heading));
+  if (holders.length !== 1) throw new Error(`${holders.length} pages have the heading "${heading}"`);
+  return section(holders[0]![1], heading);
 };
 
 beforeAll(async () => {
@@ -177,15 +220,20 @@ afterAll(async () => {
   await sandbox?.remove();
 }, 30_000);
 
-describe('README.md, run as written', () => {
+describe('README.md and docs/, run as written', () => {
   it('opens with the title, one paragraph, and a quick start of exactly two commands', () => {
     const lines = README.split('\n');
     expect(lines[0]).toMatch(/^# \S/);
-    const quick = README.indexOf('\n## Quick start\n');
-    const intro = README.slice(lines[0]!.length, quick).trim();
+    // The paragraph runs up to the first section, the Contents; the Quick start comes right after it.
+    const first = README.indexOf('\n## ');
+    const intro = README.slice(lines[0]!.length, first).trim();
     expect(intro).not.toBe('');
     expect(intro).not.toMatch(/\n\s*\n/);
-    expect(README.slice(lines[0]!.length, quick)).not.toMatch(/\n##? /);
+    expect(README.slice(lines[0]!.length, first)).not.toMatch(/\n# /);
+    expect(headings(README).slice(1, 3)).toEqual([
+      { level: 2, text: 'Contents' },
+      { level: 2, text: 'Quick start' },
+    ]);
     expect(shellCommands(section(README, '## Quick start'))).toEqual(['npm install && npm start', 'npm test']);
     expect(COMMANDS.slice(0, 2)).toEqual(['npm install && npm start', 'npm test']);
   });
@@ -488,7 +536,7 @@ describe('README.md, run as written', () => {
     const printed = built.stdout.split('\n').filter((l) => l.startsWith('dist/'));
     expect(printed.map((l) => l.split(/\s+/)[0])).toEqual(shown);
     for (const l of printed) expect(l).toMatch(/^\S+ {2}\d+\.\d KiB$/);
-    const named = [...README.matchAll(/`(dist\/pipedream\/[^`]+\.mjs)`/g)].map((m) => m[1]!);
+    const named = [...[...PAGES.values()].join('\n').matchAll(/`(dist\/pipedream\/[^`]+\.mjs)`/g)].map((m) => m[1]!);
     for (const path of [...shown.map((p) => p!), ...named]) {
       expect((await stat(join(sandbox.dir, path))).isFile()).toBe(true);
     }
@@ -501,9 +549,35 @@ describe('README.md, run as written', () => {
   }, 60_000);
 });
 
-describe('README.md, checked against the code', () => {
+describe('README.md and docs/, checked against the code', () => {
+  it('README.md is under 300 lines, and its Contents links every section and every docs/ page', () => {
+    expect(README.split('\n').length).toBeLessThan(300);
+    const contents = section(README, '## Contents');
+    const linked = relativeLinks(contents);
+    const sections = headings(README)
+      .filter((h) => h.level === 2 && h.text !== 'Contents')
+      .map((h) => `#${[...anchors(`## ${h.text}`)][0]!}`);
+    expect(sections.length).toBeGreaterThanOrEqual(5);
+    for (const anchor of sections) expect(linked).toContain(anchor);
+    for (const page of [...PAGES.keys()].filter((p) => p.startsWith('docs/'))) expect(linked).toContain(page);
+  });
+
+  it('every relative link of README.md and docs/ points at a file, and at a heading of it when it names one', () => {
+    const broken: string[] = [];
+    for (const [page, text] of PAGES) {
+      for (const link of relativeLinks(text)) {
+        const [file, anchor] = link.split('#') as [string, string | undefined];
+        const target = file === '' ? page : normalize(join(dirname(page), file));
+        if (!existsSync(join(REPO_ROOT, target))) broken.push(`${page}: ${link} (no file ${target})`);
+        else if (anchor !== undefined && !anchors(PAGES.get(target) ?? '').has(anchor))
+          broken.push(`${page}: ${link} (no heading #${anchor} in ${target})`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
   it('the Pipedream variables table is the forwarder part of the variable table, aliases included', () => {
-    const rows = tableRows(section(README, '### 3. Set the Pipedream environment variables'));
+    const rows = tableRows(sectionOf('## 3. Set the Pipedream environment variables'));
     const code = (v: string | undefined) => (v === undefined ? '—' : `\`${v}\``);
     const expected = ENV_VARS.filter((v) => (v.parts as readonly string[]).includes('forwarder')).map((v) => [
       code(v.name),
@@ -517,7 +591,7 @@ describe('README.md, checked against the code', () => {
 
   it('every variable in its .env blocks exists, under the name .env.example uses', async () => {
     const example = await readFile(join(REPO_ROOT, '.env.example'), 'utf8');
-    const blocks = fencedBlocks(README).filter((b) => b.lang === 'dotenv');
+    const blocks = [...PAGES.values()].flatMap((text) => fencedBlocks(text)).filter((b) => b.lang === 'dotenv');
     expect(blocks.length).toBeGreaterThanOrEqual(2);
     for (const b of blocks) {
       for (const [key] of dotenvPairs(b.body)) {
@@ -547,7 +621,7 @@ describe('README.md, checked against the code', () => {
       tunnelLine(planTunnel({ ...base.value, auth: { user: 'relay', pass: 'x'.repeat(129) } }, local)),
       tunnelFailedLine(new Error('authentication failed'), []),
     ];
-    const quoted = [...section(README, '### ngrok credentials').matchAll(/`(tunnel [^`]+)`/g)].map((m) => m[1]!);
+    const quoted = [...sectionOf('## ngrok credentials').matchAll(/`(tunnel [^`]+)`/g)].map((m) => m[1]!);
     expect(quoted.length).toBe(3);
     for (const q of quoted) {
       // "…" stands for text that depends on the situation.
@@ -578,10 +652,7 @@ describe('README.md, checked against the code', () => {
     // A reason added to VerifyFailure but not here is a type error, so the list cannot fall behind.
     const complete: [Exclude<VerifyFailure, (typeof reasons)[number]>] extends [never] ? true : never = true;
     expect(complete).toBe(true);
-    const table = section(
-      README,
-      '### Signature rejected (`401` from the Worker, a failed validate step in Pipedream)',
-    );
+    const table = sectionOf('## Signature rejected (`401` from the Worker, a failed validate step in Pipedream)');
     for (const reason of reasons) expect(table).toContain(`\`${reason}\``);
   });
 
@@ -600,6 +671,7 @@ describe('README.md, checked against the code', () => {
       'build:pipedream',
       'test:reliability',
       'bench',
+      'bench:verify',
     ]) {
       expect(scripts[name]).toBeDefined();
     }
@@ -622,7 +694,7 @@ describe('README.md, checked against the code', () => {
     }
   });
 
-  it('every command in the README was run above or is listed, with its reason, as one a test cannot run', () => {
+  it('every command of the README and docs/ was run above or is listed as one a test cannot run', () => {
     const unaccounted = COMMANDS.filter((c) => !run.has(c) && !NOT_RUN.has(c));
     expect(unaccounted).toEqual([]);
     const stale = [...NOT_RUN.keys()].filter((c) => !COMMANDS.includes(c));
