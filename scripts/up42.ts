@@ -11,23 +11,29 @@ import { oneLine } from './cli/text.js';
 import { parseUp42Args, USAGE } from './up42/args.js';
 import { createClient } from './up42/client.js';
 import { runCommand } from './up42/commands.js';
-import { parseUp42Config } from './up42/config.js';
+import { parseUp42Config, type Up42Config } from './up42/config.js';
+import { readEnv } from '../shared/env.js';
 import { CHAIN_COMMANDS, parseChainArgs } from './up42/chain-args.js';
 import { runChain } from './up42/connect.js';
 import { httpCall } from './up42/http.js';
 import { saveToDotenv } from './up42/secret-file.js';
 
+/** The UP42 account's settings, or null once the problem is printed. */
+function up42Settings(): Up42Config | null {
+  const settings = parseUp42Config(process.env);
+  if (settings.ok) return settings.value;
+  process.stderr.write(`up42: ${settings.message}\n`);
+  return null;
+}
+
 /** connect and doctor: the chain from UP42 to the sink, one line per hop (scripts/up42/connect.ts). */
 async function chain(argv: readonly string[]): Promise<number> {
   const start = startCli('up42', USAGE, () => parseChainArgs(argv));
   if ('exit' in start) return start.exit;
-  const settings = parseUp42Config(process.env);
-  if (!settings.ok) {
-    process.stderr.write(`up42: ${settings.message}\n`);
-    return EXIT_FAILED;
-  }
-  const secret = process.env.UP42_WEBHOOK_SECRET;
-  const client = createClient(settings.value, {
+  const settings = up42Settings();
+  if (settings === null) return EXIT_FAILED;
+  const secret = readEnv(process.env, 'UP42_WEBHOOK_SECRET');
+  const client = createClient(settings, {
     timeoutMs: start.value.timeoutMs,
     knownSecrets: secret ? [secret] : [],
   });
@@ -53,11 +59,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if ((CHAIN_COMMANDS as readonly string[]).includes(argv[0] ?? '')) return chain(argv);
   const invocation = startCli('up42', USAGE, () => parseUp42Args(argv));
   if ('exit' in invocation) return invocation.exit;
-  const settings = parseUp42Config(process.env);
-  if (!settings.ok) {
-    process.stderr.write(`up42: ${settings.message}\n`);
-    return EXIT_FAILED;
-  }
+  const settings = up42Settings();
+  if (settings === null) return EXIT_FAILED;
   const { command } = invocation.value;
   const knownSecrets =
     'secret' in command && command.secret
@@ -65,7 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
       : command.kind === 'update' && command.changes.secret
         ? [command.changes.secret]
         : [];
-  const client = createClient(settings.value, { timeoutMs: invocation.value.timeoutMs, knownSecrets });
+  const client = createClient(settings, { timeoutMs: invocation.value.timeoutMs, knownSecrets });
   const result = await runCommand(invocation.value, client);
   if (!result.ok) {
     process.stderr.write(`up42: ${result.message}\n`);
