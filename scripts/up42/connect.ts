@@ -114,32 +114,39 @@ async function ensureWebhook(
   return { webhook: updated.value, hop: passed(`UP42: updated webhook ${String(current.id)} for ${url}${others}`) };
 }
 
+/** The host's last verification reports (GET /check), 'not-verifying' from a sink without the secret, or null. */
+async function fetchReports(
+  command: ChainCommand,
+  deps: ChainDeps,
+): Promise<VerificationReport[] | 'not-verifying' | null> {
+  const check = await deps.http({
+    method: 'GET',
+    url: `${base(command.url).replace(/\/receive-webhooks$/, '')}/check`,
+    headers: { ...SINK_HEADERS, ...sinkAuth(deps.env) },
+    timeoutMs: command.timeoutMs,
+  });
+  const answer = check.ok ? (check.value.json as { verifications?: unknown; verifying?: unknown } | undefined) : null;
+  if (answer?.verifying === false) return 'not-verifying';
+  return Array.isArray(answer?.verifications) ? (answer.verifications as VerificationReport[]) : null;
+}
+
+const reportKey = (r: VerificationReport) => `${r.at} ${r.messageId ?? ''}`;
+
 /**
- * The newest report of a test event made since `since`, from the host's GET /check; null when none appeared in
- * time, 'not-verifying' when the host says it checks no signature (a sink without the secret).
+ * The newest report of a test event that was not there before the test (`before`): a new one, whatever the
+ * difference between this machine's clock and the host's. null when none appeared in time.
  */
 async function readReport(
   command: ChainCommand,
   deps: ChainDeps,
-  since: number,
+  before: ReadonlySet<string>,
 ): Promise<VerificationReport | null | 'not-verifying'> {
   const deadline = deps.now() + command.waitMs;
   for (;;) {
-    const check = await deps.http({
-      method: 'GET',
-      url: `${base(command.url).replace(/\/receive-webhooks$/, '')}/check`,
-      headers: { ...SINK_HEADERS, ...sinkAuth(deps.env) },
-      timeoutMs: command.timeoutMs,
-    });
-    const answer = check.ok
-      ? (check.value.json as { verifications?: unknown; verifying?: unknown } | undefined)
-      : undefined;
-    if (answer?.verifying === false) return 'not-verifying';
-    const reports = answer?.verifications;
-    if (Array.isArray(reports)) {
-      const mine = (reports as VerificationReport[]).find((r) => r.liveMode === false && Date.parse(r.at) >= since);
-      if (mine !== undefined) return mine;
-    }
+    const reports = await fetchReports(command, deps);
+    if (reports === 'not-verifying') return reports;
+    const mine = reports?.find((r) => r.liveMode === false && !before.has(reportKey(r)));
+    if (mine !== undefined) return mine;
     if (deps.now() >= deadline) return null;
     await deps.sleep(250);
   }
@@ -188,7 +195,8 @@ export async function runChain(command: ChainCommand, deps: ChainDeps): Promise<
   const { webhook, hop } = await ensureWebhook(command, deps, secret);
   say(hop);
   if (webhook !== null && typeof webhook.id === 'string') {
-    const since = deps.now() - 5_000;
+    const prior = kind === 'pipedream' ? null : await fetchReports(command, deps);
+    const before = new Set(Array.isArray(prior) ? prior.map(reportKey) : []);
     const tests = await deps.client.test(webhook.id);
     if (!tests.ok) say(failed(`UP42: the test could not be started: ${tests.message}`, 'check the account'));
     else say(passed(`UP42 sent its test events: ${testsSummary(tests.value)} answered 2xx by ${deliveryUrl(command)}`));
@@ -199,7 +207,7 @@ export async function runChain(command: ChainCommand, deps: ChainDeps): Promise<
         ),
       );
     } else {
-      const report = await readReport(command, deps, since);
+      const report = await readReport(command, deps, before);
       if (report === 'not-verifying') {
         say(failed('the sink checks no signature: UP42_WEBHOOK_SECRET is not set on it', secretOnHost('sink')));
       } else say(verificationHop(kind, report, Math.round(command.waitMs / 1000)));
