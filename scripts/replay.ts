@@ -7,7 +7,8 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './cli/args.js';
 import { oneLine, redact } from './cli/text.js';
 import { parseReplayArgs, USAGE } from './replay/options.js';
 import { askHidden } from './cli/prompt.js';
-import { basicAuthorization, formatReplayLine, replayWebhooks, signable } from './replay/replay.js';
+import { basicAuthorization } from './cli/basic-auth.js';
+import { formatReplayLine, replayWebhooks, signable } from './replay/replay.js';
 import { readStoredWebhooks } from './replay/source.js';
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -1,4 +1,5 @@
 import { Agent } from 'undici';
+import { basicAuthorization } from '../cli/basic-auth.js';
 import { contentDigest } from '../../shared/digest.js';
 import { signedDeliveryHeaders } from '../../shared/signature.js';
 import type { Delivery } from '../send-test-event/delivery.js';
@@ -75,9 +76,6 @@ export async function replayWebhooks(options: {
   }
   return results;
 }
-
-export const basicAuthorization = ({ user, pass }: { user: string; pass: string }) =>
-  `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
 /** `key 7 job.status FAILED: 200 {…}`, or `… (dry run, not sent)`. */
 export function formatReplayLine({ webhook, result }: ReplayResult): string {

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { describeNetworkError } from '../cli/network-error.js';
 import { oneLine } from '../cli/text.js';
-import { basicAuthorization } from './replay.js';
+import { basicAuthorization } from '../cli/basic-auth.js';
 import type { ReplayFilter } from './options.js';
 
 /** One webhook as the sink's dump gives it, its body exactly as the sink sends it back. */

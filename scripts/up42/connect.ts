@@ -1,4 +1,5 @@
 import { readEnv, type Env } from '../../shared/env.js';
+import { basicAuthorization } from '../cli/basic-auth.js';
 import type { Result } from '../../shared/result.js';
 import { SINK_HEADERS } from '../../forwarder/forward.js';
 import type { VerificationReport } from '../../shared/verification-report.js';
@@ -46,7 +47,7 @@ function sinkAuth(env: Env): Record<string, string> {
   const user = readEnv(env, 'SINK_BASIC_AUTH_USER');
   const pass = readEnv(env, 'SINK_BASIC_AUTH_PASS');
   if (user === undefined || pass === undefined) return {};
-  return { authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` };
+  return { authorization: basicAuthorization({ user, pass }) };
 }
 
 async function detectKind(command: ChainCommand, deps: ChainDeps): Promise<ForwarderKind | null> {
